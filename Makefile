@@ -1,0 +1,48 @@
+# The two commands: `make build` (the main job) and `make test` (the tests).
+# Both create .venv when missing and install the pinned dependencies once.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+DEFAULT_RAW_DIR := data/raw
+
+export JOURNEYS_RAW_DIR ?= $(DEFAULT_RAW_DIR)
+export JOURNEYS_DUCKDB ?= data/journeys.duckdb
+export DBT_PROFILES_DIR := $(CURDIR)
+export TF_CPP_MIN_LOG_LEVEL := 2
+export PYTHONHASHSEED := 0
+export TF_ENABLE_ONEDNN_OPTS := 0
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export DO_NOT_TRACK := 1
+
+.PHONY: build test bench synth lint clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+# Generates the synthetic export only when the default raw folder is empty: a real export
+# pointed to by JOURNEYS_RAW_DIR is never overwritten.
+synth: $(STAMP)
+	@if [ "$(JOURNEYS_RAW_DIR)" = "$(DEFAULT_RAW_DIR)" ] && [ -z "$$(ls -A $(DEFAULT_RAW_DIR) 2>/dev/null)" ]; then \
+		$(BIN)/journeys synth --out $(DEFAULT_RAW_DIR) --seed 0; \
+	fi
+
+build: synth
+	@mkdir -p $(dir $(JOURNEYS_DUCKDB))
+	$(BIN)/dbt build
+
+test: $(STAMP)
+	$(BIN)/pytest
+
+bench: $(STAMP)
+	$(BIN)/python scripts/bench_kprototypes.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check journeys pytests python_models scripts
+
+clean:
+	rm -rf target logs data artifacts

@@ -1,0 +1,50 @@
+"""Command-line interface: `journeys synth | serve | report`.
+
+Each sub-command imports its module lazily, so `journeys synth` does not pay for TensorFlow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+DEFAULT_CONTACTS = 336_955
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="journeys", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    synth = commands.add_parser("synth", help="write a synthetic HubSpot export with planted truth")
+    synth.add_argument("--contacts", type=int, default=DEFAULT_CONTACTS, help="number of contacts")
+    synth.add_argument("--seed", type=int, default=0, help="random seed (same seed, same files)")
+    synth.add_argument("--out", type=Path, required=True, help="output folder")
+    synth.add_argument("--no-dirt", action="store_true", help="switch off every kind of dirt")
+
+    serve = commands.add_parser("serve", help="serve the last build's models over HTTP")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--artifacts", type=Path, default=Path(os.environ.get("JOURNEYS_ARTIFACTS", "artifacts")))
+
+    report = commands.add_parser("report", help="render the self-contained HTML report")
+    report.add_argument("--db", type=Path, default=Path(os.environ.get("JOURNEYS_DUCKDB", "data/journeys.duckdb")))
+    report.add_argument("--out", type=Path, default=Path("data/report.html"))
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _build_parser().parse_args(argv)
+    if args.command == "synth":
+        from journeys.synth import write_export
+
+        write_export(args.out, n_contacts=args.contacts, seed=args.seed, dirt=not args.no_dirt)
+    elif args.command == "serve":
+        from journeys.service import run
+
+        run(host=args.host, port=args.port, artifacts_dir=args.artifacts)
+    elif args.command == "report":
+        from journeys.report import write_report
+
+        write_report(db_path=args.db, out_path=args.out)
+    return 0
