@@ -1,0 +1,77 @@
+"""Shared fixtures: one real `dbt build` over a small synthetic export, reused by every pipeline test."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATASETS = ROOT.parent / "shared" / "datasets"
+WAREHOUSE_CONTACTS = 30_000
+WAREHOUSE_SEED = 7
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    """Paths of a built pipeline: raw export, DuckDB file and model artifacts."""
+
+    raw_dir: Path
+    duckdb_path: Path
+    artifacts_dir: Path
+    build_log: str
+
+    def query(self, sql: str):
+        """Run read-only SQL against the built database and return a pandas DataFrame."""
+        import duckdb
+
+        with duckdb.connect(str(self.duckdb_path), read_only=True) as con:
+            return con.execute(sql).df()
+
+
+def dbt_env(raw_dir: Path, duckdb_path: Path, artifacts_dir: Path) -> dict[str, str]:
+    """Environment the Makefile gives dbt, pointed at the given folders."""
+    env = dict(os.environ)
+    env.update(
+        JOURNEYS_RAW_DIR=str(raw_dir),
+        JOURNEYS_DUCKDB=str(duckdb_path),
+        JOURNEYS_ARTIFACTS=str(artifacts_dir),
+        DBT_PROFILES_DIR=str(ROOT),
+        TF_CPP_MIN_LOG_LEVEL="2",
+        TF_ENABLE_ONEDNN_OPTS="0",
+        PYTHONHASHSEED="0",
+        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+        DO_NOT_TRACK="1",
+    )
+    return env
+
+
+def run_dbt(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run the project's dbt with `args`; the caller decides what a failure means."""
+    dbt = Path(os.sys.executable).with_name("dbt")
+    return subprocess.run(
+        [str(dbt), *args, "--project-dir", str(ROOT)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="session")
+def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
+    """A synthetic export of WAREHOUSE_CONTACTS contacts, built end to end by `dbt build`."""
+    from journeys.synth import write_export
+
+    base = tmp_path_factory.mktemp("warehouse")
+    raw_dir, duckdb_path, artifacts_dir = base / "raw", base / "journeys.duckdb", base / "artifacts"
+    write_export(raw_dir, n_contacts=WAREHOUSE_CONTACTS, seed=WAREHOUSE_SEED, dirt=True)
+    result = run_dbt(["build"], dbt_env(raw_dir, duckdb_path, artifacts_dir))
+    log = result.stdout + result.stderr
+    if result.returncode != 0:
+        pytest.fail(f"dbt build failed on the synthetic export:\n{log[-8000:]}")
+    return Warehouse(raw_dir, duckdb_path, artifacts_dir, log)
