@@ -62,7 +62,9 @@ def split_num_cat(X: Any, categorical: int | Sequence[int] | None) -> tuple[np.n
 
 
 def _is_missing(column: np.ndarray) -> np.ndarray:
-    return pd.isna(column) if column.dtype == object or column.dtype.kind == "f" else np.zeros(len(column), bool)
+    return (
+        pd.isna(column) if column.dtype == object or column.dtype.kind == "f" else np.zeros(len(column), bool)
+    )
 
 
 def fit_categories(xcat: np.ndarray) -> list[list[Any]]:
@@ -200,7 +202,10 @@ def _update_prototypes(
             [np.bincount(labels, weights=filled[:, j], minlength=n_clusters) for j in range(xnum.shape[1])], 1
         )
         weighted_count = np.stack(
-            [np.bincount(labels, weights=observed_weight[:, j], minlength=n_clusters) for j in range(xnum.shape[1])],
+            [
+                np.bincount(labels, weights=observed_weight[:, j], minlength=n_clusters)
+                for j in range(xnum.shape[1])
+            ],
             1,
         )
         known = weighted_count > 0
@@ -280,9 +285,13 @@ class KPrototypes:
             run = self._fit_single(xnum, xcat, weight, np.random.RandomState(seed), cao)
             if best is None or run[2] < best[2]:
                 best = run
-        (self.centroids_num_, self.centroids_cat_), self.labels_, self.cost_, self.n_iter_, self.epoch_costs_ = (
-            best
-        )
+        (
+            (self.centroids_num_, self.centroids_cat_),
+            self.labels_,
+            self.cost_,
+            self.n_iter_,
+            self.epoch_costs_,
+        ) = best
         return self
 
     def predict(self, X: Any, categorical: int | Sequence[int] | None = None) -> np.ndarray:
@@ -305,7 +314,9 @@ class KPrototypes:
         """Nearest prototype and the dissimilarity to it, for each row of X."""
         self._check_fitted()
         xnum, xcat_raw = split_num_cat(X, self.categorical_ if categorical is None else categorical)
-        if xnum.shape[1] + xcat_raw.shape[1] != self.n_features_in_ or xcat_raw.shape[1] != len(self.categories_):
+        if xnum.shape[1] + xcat_raw.shape[1] != self.n_features_in_ or xcat_raw.shape[1] != len(
+            self.categories_
+        ):
             raise ValueError(
                 f"X has {xnum.shape[1]} numeric and {xcat_raw.shape[1]} categorical columns; the model was "
                 f"fitted on {self.n_features_in_ - len(self.categories_)} and {len(self.categories_)}."
@@ -348,7 +359,9 @@ class KPrototypes:
         model.categories_ = [list(values) for values in state["categories"]]
         n_num = model.n_features_in_ - len(model.categories_)
         model.centroids_num_ = np.asarray(state["centroids_num"], dtype=np.float64).reshape(-1, n_num)
-        model.centroids_cat_ = np.asarray(state["centroids_cat"], dtype=np.int32).reshape(-1, len(model.categories_))
+        model.centroids_cat_ = np.asarray(state["centroids_cat"], dtype=np.int32).reshape(
+            -1, len(model.categories_)
+        )
         model.cost_, model.n_iter_ = state["cost"], state["n_iter"]
         return model
 
@@ -357,7 +370,9 @@ class KPrototypes:
 
     def _check_params(self, xnum: np.ndarray, xcat: np.ndarray) -> None:
         if self._init_name() not in {"cao", "huang", "random", "list"}:
-            raise ValueError(f"init must be 'Cao', 'Huang', 'random' or a list of two arrays, got {self.init!r}.")
+            raise ValueError(
+                f"init must be 'Cao', 'Huang', 'random' or a list of two arrays, got {self.init!r}."
+            )
         if not isinstance(self.n_clusters, (int, np.integer)) or self.n_clusters < 1:
             raise ValueError(f"n_clusters must be a positive integer, got {self.n_clusters!r}.")
         if self.n_init < 1 or self.max_iter < 0:
@@ -390,8 +405,12 @@ class KPrototypes:
         """Categorical modes by the chosen method; numeric parts drawn around the mean, as kmodes does."""
         name = self._init_name()
         if name == "list":
-            centroids_num = np.atleast_2d(np.asarray(self.init[0], dtype=np.float64)).reshape(self.n_clusters, -1)
-            centroids_cat = np.atleast_2d(np.asarray(self.init[1], dtype=np.int32)).reshape(self.n_clusters, -1)
+            centroids_num = np.atleast_2d(np.asarray(self.init[0], dtype=np.float64)).reshape(
+                self.n_clusters, -1
+            )
+            centroids_cat = np.atleast_2d(np.asarray(self.init[1], dtype=np.int32)).reshape(
+                self.n_clusters, -1
+            )
             if centroids_num.shape[1] != xnum.shape[1] or centroids_cat.shape[1] != xcat.shape[1]:
                 raise ValueError("init arrays do not match the numeric / categorical columns of X.")
             return centroids_num, centroids_cat
