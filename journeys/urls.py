@@ -1,0 +1,124 @@
+"""Python twin of the SQL URL normalisation macro and of the seed rule matching.
+
+The service categorises page URLs itself, so it must give every URL the category the warehouse
+gives it: the rules are read from the same seeds at run time and the normalisation repeats the
+macro step by step (a parity test runs every URL of the synthetic export through both).
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_SEEDS_DIR = ROOT / "seeds"
+MATCH_TYPES = ("exact", "prefix", "contains", "regex")
+UNMATCHED_CATEGORY = "other"
+
+
+def max_sequence_length(project_file: Path = ROOT / "dbt_project.yml") -> int:
+    """The dbt var `max_sequence_length`: pages kept per contact, the most recent ones."""
+    return int(yaml.safe_load(project_file.read_text())["vars"]["max_sequence_length"])
+
+
+TRACKING_PARAMETERS = r"utm_[a-z_]+|hsctatracking|_hsmi|_hsenc|hslang"
+
+
+def normalize_urls(raw: pd.Series) -> pd.Series:
+    """Normalise raw URLs exactly as the SQL macro does; NULL (NA) where nothing is left."""
+    url = raw.astype("string").str.strip().str.lower()
+    url = url.str.replace(r"^[a-z][a-z0-9+.-]*://", "", regex=True)
+    url = url.str.replace(r"^www\.", "", regex=True)
+    url = url.str.replace(r"#.*$", "", regex=True)
+    url = url.str.replace(rf"([?&])(?:{TRACKING_PARAMETERS})=[^&]*", r"\1", regex=True)
+    url = url.str.replace(r"[?&]&+", lambda m: m.group(0)[0], regex=True)
+    url = url.str.replace(r"[?&]+$", "", regex=True)
+    return url.mask(url == "")
+
+
+@dataclass(frozen=True)
+class UrlCategorizer:
+    """Seed rules (lowest priority number wins, no match -> `other`) and the category codes."""
+
+    rules: pd.DataFrame
+    codes: dict[str, int]
+
+    @classmethod
+    def from_seeds(cls, seeds_dir: Path | None = None) -> UrlCategorizer:
+        """Read and check `url_categories.csv` and `url_category_codes.csv`."""
+        seeds_dir = Path(seeds_dir) if seeds_dir is not None else DEFAULT_SEEDS_DIR
+        rules_file, codes_file = seeds_dir / "url_categories.csv", seeds_dir / "url_category_codes.csv"
+        rules = pd.read_csv(rules_file, dtype=str, keep_default_na=False)
+        codes = pd.read_csv(codes_file, dtype=str, keep_default_na=False)
+        _require_columns(rules, rules_file, ("rule_id", "priority", "match_type", "pattern", "category"))
+        _require_columns(codes, codes_file, ("category", "category_code"))
+        bad_type = ~rules["match_type"].isin(MATCH_TYPES)
+        if bad_type.any():
+            row = int(np.flatnonzero(bad_type)[0])
+            raise ValueError(
+                f"{rules_file}: row {row + 2}, field match_type: {rules['match_type'].iloc[row]!r} "
+                f"is not one of {', '.join(MATCH_TYPES)}"
+            )
+        priority = pd.to_numeric(rules["priority"], errors="coerce")
+        if priority.isna().any():
+            row = int(np.flatnonzero(priority.isna())[0])
+            raise ValueError(
+                f"{rules_file}: row {row + 2}, field priority: {rules['priority'].iloc[row]!r} is not a number"
+            )
+        rules["priority"] = priority.astype(np.int64)
+        for row in np.flatnonzero(rules["match_type"] == "regex"):
+            try:
+                re.compile(rules["pattern"].iloc[row])
+            except re.error as error:
+                raise ValueError(
+                    f"{rules_file}: row {row + 2}, field pattern: invalid regex ({error})"
+                ) from error
+        unknown = ~rules["category"].isin(codes["category"])
+        if unknown.any():
+            row = int(np.flatnonzero(unknown)[0])
+            raise ValueError(
+                f"{rules_file}: row {row + 2}, field category: {rules['category'].iloc[row]!r} "
+                f"has no code in {codes_file.name}"
+            )
+        code_values = pd.to_numeric(codes["category_code"], errors="raise").astype(np.int64)
+        rules = rules.sort_values(["priority", "rule_id"], kind="stable").reset_index(drop=True)
+        return cls(rules=rules, codes=dict(zip(codes["category"], code_values.tolist(), strict=True)))
+
+    def categorize(self, normalized: pd.Series) -> pd.Series:
+        """Category of each normalised URL: the first rule in priority order that matches."""
+        normalized = normalized.astype("string")
+        category = pd.Series(pd.NA, index=normalized.index, dtype="string")
+        for rule in self.rules.itertuples(index=False):
+            undecided = category.isna() & normalized.notna()
+            if not undecided.any():
+                break
+            candidates = normalized[undecided]
+            if rule.match_type == "exact":
+                hit = candidates == rule.pattern
+            elif rule.match_type == "prefix":
+                hit = candidates.str.startswith(rule.pattern)
+            elif rule.match_type == "contains":
+                hit = candidates.str.contains(rule.pattern, regex=False)
+            else:
+                with warnings.catch_warnings():  # groups in a seed pattern are for alternation only
+                    warnings.filterwarnings("ignore", "This pattern is interpreted", UserWarning)
+                    hit = candidates.str.contains(rule.pattern, regex=True)
+            category[hit[hit.fillna(False)].index] = rule.category
+        return category.fillna(UNMATCHED_CATEGORY).where(normalized.notna())
+
+    def category_codes(self, raw_urls: list[str]) -> np.ndarray:
+        """Raw URLs -> integer category codes (the model's input alphabet)."""
+        categories = self.categorize(normalize_urls(pd.Series(raw_urls, dtype="string")))
+        return categories.map(self.codes).fillna(0).to_numpy(dtype=np.int64)
+
+
+def _require_columns(frame: pd.DataFrame, path: Path, columns: tuple[str, ...]) -> None:
+    missing = [column for column in columns if column not in frame.columns]
+    if missing:
+        raise ValueError(f"{path}: missing column(s) {', '.join(missing)}")
