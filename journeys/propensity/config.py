@@ -1,0 +1,139 @@
+"""Settings of one propensity run, read from the dbt vars `propensity_*` (defaults mirror dbt_project.yml)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+COURSE_COLUMNS = (
+    "course_deep_learning_specialization",
+    "course_ai_for_everyone",
+    "course_natural_language_processing",
+    "course_tensorflow_developer_certificate",
+    "course_ai_for_medicine",
+    "course_tensorflow_data_and_deployment",
+)
+TARGETS = ("any_course", "segment", *COURSE_COLUMNS)
+
+# Counts and durations: heavy-tailed, so log1p before standardising.
+NUMERIC_FEATURES = (
+    "num_sessions",
+    "num_pageviews",
+    "avg_pageviews",
+    "emails_delivered",
+    "emails_opened",
+    "emails_clicked",
+    "days_since_lead",
+    "days_since_subscriber",
+    "days_since_first_conversion",
+    "days_since_first_email_send",
+    "days_since_first_email_open",
+    "days_since_first_email_click",
+    "days_since_last_email_send",
+    "days_since_last_email_open",
+    "days_since_last_email_click",
+    "days_since_last_event",
+)
+BOOLEAN_FEATURES = (
+    "opted_out_events",
+    "opted_out_announcements",
+    "opted_out_batch",
+    "unsubscribed_all",
+    "has_company",
+    "is_bulk_import",
+)
+CATEGORICAL_FEATURES = ("ip_country", "job_title", "last_event", "last_email_name", "education")
+
+
+@dataclass(frozen=True)
+class PropensityConfig:
+    """Every tuning value of the propensity step; `from_vars` maps dbt vars onto it and checks them."""
+
+    target: str = "any_course"
+    sequence_units: tuple[int, ...] = (40, 40, 80)
+    embedding_dim: int = 8
+    categorical_embedding_dim: int = 4
+    dense_units: int = 32
+    epochs: int = 30
+    batch_size: int = 256
+    learning_rate: float = 1e-3
+    patience: int = 3
+    max_sequence_length: int = 4
+    class_weighting: str = "none"
+    min_category_count: int = 30
+    test_fraction: float = 0.2
+    validation_fraction: float = 0.1
+    seed: int = 0
+    leakage_threshold: float = 0.98
+    leakage_mode: str = "error"
+    numeric_features: tuple[str, ...] = NUMERIC_FEATURES
+    boolean_features: tuple[str, ...] = BOOLEAN_FEATURES
+    categorical_features: tuple[str, ...] = CATEGORICAL_FEATURES
+    logistic_bigrams: bool = True
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.target not in TARGETS:
+            problems.append(f"propensity_target={self.target!r} is not one of {', '.join(TARGETS)}")
+        if self.class_weighting not in ("none", "balanced"):
+            problems.append(f"propensity_class_weighting={self.class_weighting!r} is not 'none' or 'balanced'")
+        if self.leakage_mode not in ("error", "warn"):
+            problems.append(f"propensity_leakage_mode={self.leakage_mode!r} is not 'error' or 'warn'")
+        if not self.sequence_units or min(self.sequence_units) < 1:
+            problems.append(f"propensity_units={list(self.sequence_units)} needs at least one positive size")
+        for name in ("embedding_dim", "categorical_embedding_dim", "epochs", "batch_size", "max_sequence_length"):
+            if getattr(self, name) < 1:
+                problems.append(f"propensity_{name}={getattr(self, name)} must be at least 1")
+        if not 0 < self.test_fraction < 1 or not 0 < self.validation_fraction < 1:
+            problems.append("propensity_test_fraction and propensity_validation_fraction must lie in (0, 1)")
+        elif self.test_fraction + self.validation_fraction >= 0.9:
+            problems.append("propensity_test_fraction + propensity_validation_fraction leave under 10% to train")
+        if not 0.5 < self.leakage_threshold <= 1:
+            problems.append(f"propensity_leakage_threshold={self.leakage_threshold} must lie in (0.5, 1]")
+        if problems:
+            raise ValueError("invalid propensity settings: " + "; ".join(problems))
+
+    @property
+    def is_binary(self) -> bool:
+        """Every target but `segment` is a yes/no question."""
+        return self.target != "segment"
+
+    @classmethod
+    def from_vars(cls, values: dict[str, Any]) -> PropensityConfig:
+        """Build from dbt vars named `propensity_<field>`; unset (None) vars keep the defaults."""
+        known = {f.name for f in fields(cls)}
+        kwargs: dict[str, Any] = {}
+        for key, value in values.items():
+            name = key.removeprefix("propensity_")
+            if name == "units":
+                name = "sequence_units"
+            if value is None:
+                continue
+            if name not in known:
+                raise ValueError(f"unknown propensity setting {key!r}; known: {sorted(known)}")
+            kwargs[name] = _coerce(name, value)
+        return cls(**kwargs)
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON-ready dict (tuples as lists) for the artifact and the fingerprint."""
+        return json.loads(json.dumps(asdict(self)))
+
+
+def _coerce(name: str, value: Any) -> Any:
+    """dbt vars arrive as YAML values or, from `--vars` and Jinja, as strings: normalise both."""
+    if isinstance(value, str) and name in ("sequence_units", "numeric_features", "boolean_features",
+                                           "categorical_features"):
+        value = json.loads(value) if value.strip().startswith("[") else [v for v in value.split(",") if v]
+    if name == "sequence_units":
+        return tuple(int(v) for v in value)
+    if name.endswith("_features"):
+        return tuple(str(v).strip() for v in value)
+    if name in ("embedding_dim", "categorical_embedding_dim", "dense_units", "epochs", "batch_size",
+                "patience", "max_sequence_length", "min_category_count", "seed"):
+        return int(value)
+    if name in ("learning_rate", "test_fraction", "validation_fraction", "leakage_threshold"):
+        return float(value)
+    if name == "logistic_bigrams":
+        return value if isinstance(value, bool) else str(value).lower() in ("true", "1", "yes")
+    return str(value)

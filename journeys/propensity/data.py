@@ -1,0 +1,233 @@
+"""From `int_contact_features_assembled` rows to labelled, split, encoded model inputs.
+
+The encoder is fitted on the training split only (category vocabularies, scaling), stored as plain JSON in
+the artifact, and reused unchanged by the scoring service, so a contact gets the same inputs everywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import train_test_split
+
+from journeys.propensity.config import PropensityConfig
+
+MISSING, POOLED = 0, 1  # reserved indices of every categorical vocabulary
+
+
+@dataclass(frozen=True)
+class LabelledContacts:
+    """Contacts the model is defined on (page history, known label), with integer class labels."""
+
+    features: pd.DataFrame
+    labels: np.ndarray
+    class_names: list[str]
+    unscored_without_history: int
+
+
+@dataclass(frozen=True)
+class Split:
+    """Positional indices into `LabelledContacts.features` for each split."""
+
+    train: np.ndarray
+    validation: np.ndarray
+    test: np.ndarray
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Encoded model inputs: padded code sequences, categorical indices, scaled tabular columns."""
+
+    sequence: np.ndarray  # int32 [n, max_sequence_length], oldest first, 0-padded at the end
+    categorical: np.ndarray  # int32 [n, n_categorical]
+    tabular: np.ndarray  # float32 [n, n_tabular]
+
+    def rows(self, index: np.ndarray) -> Inputs:
+        """The inputs of a subset of contacts."""
+        return Inputs(self.sequence[index], self.categorical[index], self.tabular[index])
+
+    def as_keras(self, categorical_features: tuple[str, ...]) -> dict[str, np.ndarray]:
+        """Named arrays matching the network's input layers."""
+        named = {"sequence": self.sequence, "tabular": self.tabular}
+        for j, name in enumerate(categorical_features):
+            named[f"cat_{name}"] = self.categorical[:, j : j + 1]
+        return named
+
+
+def input_features(config: PropensityConfig) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """Numeric, boolean and categorical inputs; the segment target uses the page sequence alone.
+
+    Segments are computed from the tabular features, so feeding them back would make the segment target a
+    lookup instead of the question the original analysis asked (can the pages tell the segment?).
+    """
+    if config.target == "segment":
+        return (), (), ()
+    return config.numeric_features, config.boolean_features, config.categorical_features
+
+
+def label_contacts(
+    features: pd.DataFrame, config: PropensityConfig, segments: pd.DataFrame | None = None
+) -> LabelledContacts:
+    """Keep contacts with page history and a known label; turn the target into class indices 0..k-1."""
+    _require_columns(features, ["contact_id", "has_page_history", "category_codes"], "int_contact_features_assembled")
+    if features["contact_id"].duplicated().any():
+        dup = features.loc[features["contact_id"].duplicated(), "contact_id"].iloc[0]
+        raise ValueError(f"int_contact_features_assembled: contact_id {dup} appears more than once")
+    with_history = features[features["has_page_history"].fillna(False).astype(bool)].copy()
+    if config.target == "segment":
+        if segments is None:
+            raise ValueError("propensity_target=segment needs contact_segments (contact_id, segment_id)")
+        _require_columns(segments, ["contact_id", "segment_id"], "contact_segments")
+        target = with_history["contact_id"].map(segments.set_index("contact_id")["segment_id"])
+        class_values = np.sort(target.dropna().unique())
+        class_names = [str(int(v)) if float(v).is_integer() else str(v) for v in class_values]
+    else:
+        column = "is_buyer" if config.target == "any_course" else config.target
+        _require_columns(with_history, [column], "int_contact_features_assembled")
+        target = with_history[column].astype("boolean")
+        class_values = np.array([False, True])
+        class_names = ["0", "1"]
+    known = target.notna().to_numpy()
+    with_history, target = with_history[known].reset_index(drop=True), target[known].to_numpy()
+    labels = np.searchsorted(class_values, target).astype(np.int64)
+    if len(np.unique(labels)) < 2:
+        raise ValueError(f"propensity_target={config.target}: the {len(labels)} contacts with page history "
+                         "hold a single class, nothing to predict")
+    return LabelledContacts(with_history, labels, class_names, int((~features["has_page_history"]
+                                                                    .fillna(False).astype(bool)).sum()))
+
+
+def split_contacts(labels: np.ndarray, config: PropensityConfig) -> Split:
+    """Stratified, seeded train / validation / test split by contact."""
+    index = np.arange(len(labels))
+    rest, test = train_test_split(index, test_size=config.test_fraction, stratify=labels,
+                                  random_state=config.seed)
+    validation_share = config.validation_fraction / (1 - config.test_fraction)
+    train, validation = train_test_split(rest, test_size=validation_share, stratify=labels[rest],
+                                         random_state=config.seed + 1)
+    return Split(np.sort(train), np.sort(validation), np.sort(test))
+
+
+def pad_sequences(codes: pd.Series, max_length: int, vocabulary_size: int) -> np.ndarray:
+    """Chronological code lists -> [n, max_length] int32, keeping the most recent pages, 0-padded at the end."""
+    lists = [np.asarray([] if c is None or (isinstance(c, float) and np.isnan(c)) else c, dtype=np.int64)
+             for c in codes]
+    lengths = np.fromiter((len(c) for c in lists), dtype=np.int64, count=len(lists))
+    flat = np.concatenate(lists) if lists else np.zeros(0, dtype=np.int64)
+    bad = (flat < 1) | (flat >= vocabulary_size)
+    if bad.any():
+        row = int(np.searchsorted(np.cumsum(lengths), np.flatnonzero(bad)[0], side="right"))
+        raise ValueError(f"category_codes of row {row} holds code {int(flat[bad][0])}, outside the seed's "
+                         f"vocabulary 1..{vocabulary_size - 1} (url_category_codes)")
+    kept = np.minimum(lengths, max_length)
+    out = np.zeros((len(lists), max_length), dtype=np.int32)
+    rows = np.repeat(np.arange(len(lists)), kept)
+    # position of each kept code: its index within the row minus the dropped oldest ones
+    starts = np.cumsum(lengths) - lengths
+    within = np.arange(len(flat)) - np.repeat(starts, lengths)
+    keep = within >= np.repeat(lengths - kept, lengths)
+    out[rows, (within - np.repeat(lengths - kept, lengths))[keep]] = flat[keep]
+    return out
+
+
+@dataclass(frozen=True)
+class Encoder:
+    """Train-split vocabularies and scaling; JSON round-trips through `to_json` / `from_json`."""
+
+    vocabulary_size: int
+    max_sequence_length: int
+    numeric_features: tuple[str, ...]
+    boolean_features: tuple[str, ...]
+    categorical_features: tuple[str, ...]
+    vocabularies: dict[str, list[str]]  # per categorical feature: values with index 2.. (0 missing, 1 pooled)
+    numeric_mean: list[float]
+    numeric_std: list[float]
+
+    @classmethod
+    def fit(cls, train: pd.DataFrame, config: PropensityConfig, vocabulary_size: int) -> Encoder:
+        """Learn vocabularies (rare values pooled) and log1p-scale statistics from the training contacts."""
+        numeric, boolean, categorical = input_features(config)
+        _require_columns(train, [*numeric, *boolean, *categorical], "int_contact_features_assembled")
+        vocabularies = {}
+        for name in categorical:
+            counts = train[name].dropna().astype(str).value_counts()
+            frequent = counts[counts >= config.min_category_count]
+            vocabularies[name] = sorted(frequent.index.tolist())
+        logged = _log_numeric(train, numeric)
+        mean = np.nanmean(logged, axis=0) if numeric else np.zeros(0)
+        std = np.nanstd(logged, axis=0) if numeric else np.zeros(0)
+        mean, std = np.nan_to_num(mean), np.where(np.nan_to_num(std) > 0, np.nan_to_num(std), 1.0)
+        return cls(vocabulary_size, config.max_sequence_length, numeric, boolean, categorical, vocabularies,
+                   [float(v) for v in mean], [float(v) for v in std])
+
+    @property
+    def tabular_names(self) -> list[str]:
+        """Column names of the tabular block: scaled numerics, their missing flags, booleans."""
+        return ([*self.numeric_features, *(f"{n}_missing" for n in self.numeric_features),
+                 *self.boolean_features])
+
+    def category_sizes(self) -> dict[str, int]:
+        """Embedding input size per categorical feature (missing + pooled + frequent values)."""
+        return {name: len(values) + 2 for name, values in self.vocabularies.items()}
+
+    def transform(self, frame: pd.DataFrame) -> Inputs:
+        """Encode any contacts; missing columns count as missing values, unseen categories as pooled."""
+        n = len(frame)
+        codes = frame["category_codes"] if "category_codes" in frame else pd.Series([[]] * n, dtype=object)
+        sequence = pad_sequences(codes, self.max_sequence_length, self.vocabulary_size)
+        categorical = np.zeros((n, len(self.categorical_features)), dtype=np.int32)
+        for j, name in enumerate(self.categorical_features):
+            if name not in frame:
+                continue
+            lookup = {v: i + 2 for i, v in enumerate(self.vocabularies[name])}
+            index = frame[name].astype(str).map(lookup).fillna(POOLED).to_numpy(dtype=np.int32)
+            categorical[:, j] = np.where(frame[name].notna().to_numpy(), index, MISSING)
+        logged = _log_numeric(frame, self.numeric_features)
+        missing = np.isnan(logged)
+        scaled = np.where(missing, 0.0, (logged - np.asarray(self.numeric_mean)) / np.asarray(self.numeric_std))
+        boolean = np.column_stack([
+            frame[name].astype("boolean").fillna(False).to_numpy(dtype=np.float64) if name in frame
+            else np.zeros(n) for name in self.boolean_features
+        ]) if self.boolean_features else np.zeros((n, 0))
+        tabular = np.hstack([scaled.reshape(n, -1), missing.reshape(n, -1).astype(np.float64), boolean])
+        return Inputs(sequence, categorical, tabular.astype(np.float32))
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON-ready dict."""
+        return {
+            "vocabulary_size": self.vocabulary_size,
+            "max_sequence_length": self.max_sequence_length,
+            "numeric_features": list(self.numeric_features),
+            "boolean_features": list(self.boolean_features),
+            "categorical_features": list(self.categorical_features),
+            "vocabularies": self.vocabularies,
+            "numeric_mean": self.numeric_mean,
+            "numeric_std": self.numeric_std,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Encoder:
+        """Inverse of `to_json`."""
+        return cls(int(data["vocabulary_size"]), int(data["max_sequence_length"]),
+                   tuple(data["numeric_features"]), tuple(data["boolean_features"]),
+                   tuple(data["categorical_features"]), {k: list(v) for k, v in data["vocabularies"].items()},
+                   [float(v) for v in data["numeric_mean"]], [float(v) for v in data["numeric_std"]])
+
+
+def _log_numeric(frame: pd.DataFrame, names: tuple[str, ...]) -> np.ndarray:
+    """log1p of counts and durations (negatives clipped to 0: the SQL layer already nulls invalid ones)."""
+    if not names:
+        return np.zeros((len(frame), 0))
+    columns = [pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+               if name in frame else np.full(len(frame), np.nan) for name in names]
+    return np.log1p(np.clip(np.column_stack(columns), 0, None))
+
+
+def _require_columns(frame: pd.DataFrame, columns: list[str], table: str) -> None:
+    """Fail with the table and the missing column names instead of a KeyError deep inside."""
+    absent = [c for c in columns if c not in frame.columns]
+    if absent:
+        raise ValueError(f"{table} lacks column(s) {', '.join(absent)} needed by the propensity model")

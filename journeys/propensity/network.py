@@ -1,0 +1,115 @@
+"""The BiLSTM: page categories as real time steps, plus categorical embeddings and scaled tabular columns.
+
+The original fed four category codes as raw integers in one time step; here each page is a step of an
+embedded, masked sequence, so order and length carry information and padding carries none.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import numpy as np
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # after the log-level default above, which TensorFlow reads at import
+import tensorflow as tf
+from keras import layers
+
+from journeys.propensity.config import PropensityConfig
+from journeys.propensity.data import Encoder
+
+LOG = logging.getLogger(__name__)
+
+
+def make_deterministic(seed: int) -> None:
+    """Seed Python, NumPy and TensorFlow and force deterministic ops: same data + seed -> same weights."""
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+
+
+def build_network(encoder: Encoder, n_classes: int, config: PropensityConfig) -> keras.Model:
+    """Embedding(mask_zero) -> stacked BiLSTMs -> concat(categorical embeddings, tabular) -> softmax."""
+    sequence_in = keras.Input(shape=(encoder.max_sequence_length,), dtype="int32", name="sequence")
+    x = layers.Embedding(encoder.vocabulary_size, config.embedding_dim, mask_zero=True,
+                         name="category_embedding")(sequence_in)
+    for i, units in enumerate(config.sequence_units):
+        last = i == len(config.sequence_units) - 1
+        x = layers.Bidirectional(layers.LSTM(units, return_sequences=not last), name=f"bilstm_{i + 1}")(x)
+    inputs = {"sequence": sequence_in}
+    parts = [x]
+    for name, size in encoder.category_sizes().items():
+        cat_in = keras.Input(shape=(1,), dtype="int32", name=f"cat_{name}")
+        inputs[f"cat_{name}"] = cat_in
+        embedded = layers.Embedding(size, config.categorical_embedding_dim, name=f"{name}_embedding")(cat_in)
+        parts.append(layers.Flatten(name=f"{name}_flat")(embedded))
+    tabular_in = keras.Input(shape=(len(encoder.tabular_names),), dtype="float32", name="tabular")
+    inputs["tabular"] = tabular_in
+    if encoder.tabular_names:
+        parts.append(tabular_in)
+    joined = layers.Concatenate(name="joined")(parts) if len(parts) > 1 else parts[0]
+    if config.dense_units > 0:
+        joined = layers.Dense(config.dense_units, activation="relu", name="dense")(joined)
+    output = layers.Dense(n_classes, activation="softmax", name="probabilities")(joined)
+    model = keras.Model(inputs=inputs, outputs=output, name="propensity_bilstm")
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=config.learning_rate),
+        loss="categorical_crossentropy",
+        # macro ROC AUC over the class columns: for two classes both columns give the binary AUC
+        metrics=[keras.metrics.AUC(multi_label=True, num_labels=n_classes, name="auc")],
+    )
+    return model
+
+
+def train_network(
+    model: keras.Model,
+    train: tuple[dict[str, np.ndarray], np.ndarray],
+    validation: tuple[dict[str, np.ndarray], np.ndarray],
+    config: PropensityConfig,
+) -> list[dict[str, float]]:
+    """Fit with early stopping on validation loss (best weights restored); one log line per epoch."""
+    n_classes = model.output_shape[-1]
+    (x_train, y_train), (x_val, y_val) = train, validation
+    weights = None
+    if config.class_weighting == "balanced":
+        counts = np.bincount(y_train, minlength=n_classes)
+        weights = {k: float(len(y_train) / (n_classes * max(c, 1))) for k, c in enumerate(counts)}
+    history = model.fit(
+        x_train,
+        np.eye(n_classes, dtype=np.float32)[y_train],
+        validation_data=(x_val, np.eye(n_classes, dtype=np.float32)[y_val]),
+        epochs=config.epochs,
+        batch_size=config.batch_size,
+        shuffle=True,
+        class_weight=weights,
+        verbose=0,
+        callbacks=[
+            keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=True),
+            EpochLogger(config.epochs),
+        ],
+    )
+    keys = ("loss", "val_loss", "auc", "val_auc")
+    return [{"epoch": i + 1, **{k: float(history.history[k][i]) for k in keys}}
+            for i in range(len(history.history["loss"]))]
+
+
+def predict(model: keras.Model, inputs: dict[str, np.ndarray], batch_size: int) -> np.ndarray:
+    """Class probabilities as float64, computed in fixed-size batches."""
+    return np.asarray(model.predict(inputs, batch_size=batch_size, verbose=0), dtype=np.float64)
+
+
+class EpochLogger(keras.callbacks.Callback):
+    """One progress line per epoch through `logging` and stdout (dbt shows Python model stdout in its log)."""
+
+    def __init__(self, epochs: int) -> None:
+        super().__init__()
+        self.epochs = epochs
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        logs = logs or {}
+        line = (f"propensity bilstm epoch {epoch + 1}/{self.epochs}: loss {logs.get('loss', np.nan):.4f} "
+                f"val_loss {logs.get('val_loss', np.nan):.4f} auc {logs.get('auc', np.nan):.4f} "
+                f"val_auc {logs.get('val_auc', np.nan):.4f}")
+        LOG.info(line)
+        print(line, flush=True)

@@ -1,0 +1,261 @@
+"""Propensity package on contract-shaped synthetic contacts with a planted ORDER effect.
+
+Buyers are likelier when a specialization page (code 6) comes BEFORE a course-signup page (code 12) than
+after it: a bag of categories cannot see that, a sequence model can. The data follows the columns of
+`int_contact_features_assembled` so these tests run without dbt.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from journeys.propensity import LeakageError, PropensityConfig, load_propensity_model
+from journeys.propensity.config import BOOLEAN_FEATURES, COURSE_COLUMNS, NUMERIC_FEATURES
+from journeys.propensity.data import Encoder, label_contacts, pad_sequences, split_contacts
+from journeys.propensity.pipeline import add_deciles, train_and_score
+
+CATEGORIES = ["events", "blog", "course", "batch", "yearning", "specialization", "home", "career", "forum",
+              "register", "contact", "course signup", "climate", "about", "subscribe", "ambassador", "terms",
+              "press", "other"]
+SPECIALIZATION, SIGNUP = 6, 12
+COUNTRIES = ["united states", "india", "germany", "united kingdom", "brazil", "tinyland"]
+SMALL = {"sequence_units": (8, 8), "embedding_dim": 4, "dense_units": 8, "epochs": 12, "batch_size": 128,
+         "learning_rate": 0.01, "patience": 3}
+
+
+def category_codes() -> pd.DataFrame:
+    """The seed `url_category_codes`: codes 1.. with names (0 is padding)."""
+    return pd.DataFrame({"category": CATEGORIES, "category_code": np.arange(1, len(CATEGORIES) + 1),
+                         "is_conversion": [c == "course signup" for c in CATEGORIES]})
+
+
+def synthetic_contacts(n: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """Contacts following the feature contract, and each one's true buy probability."""
+    rng = np.random.default_rng(seed)
+    has_history = rng.random(n) < 0.7
+    lengths = np.where(has_history, rng.integers(1, 5, n), 0)
+    weights = np.full(len(CATEGORIES), 1.0)
+    weights[[SPECIALIZATION - 1, SIGNUP - 1]] = 4.0
+    codes = rng.choice(np.arange(1, len(CATEGORIES) + 1), size=(n, 4), p=weights / weights.sum())
+    codes[np.arange(4)[None, :] >= lengths[:, None]] = 0
+    first_spec = np.where((codes == SPECIALIZATION).any(1), np.argmax(codes == SPECIALIZATION, 1), 9)
+    last_signup = np.where((codes == SIGNUP).any(1), 3 - np.argmax((codes == SIGNUP)[:, ::-1], 1), -1)
+    spec_then_signup = first_spec < last_signup
+    signup_then_spec = ((codes == SIGNUP).any(1) & (codes == SPECIALIZATION).any(1)) & ~spec_then_signup
+    sessions = rng.poisson(np.where(has_history, 2.0, 0.3))
+    country = rng.choice(COUNTRIES, n, p=[0.4, 0.25, 0.15, 0.1, 0.09, 0.01]).astype(object)
+    country[rng.random(n) < 0.2] = None
+    logit = (-3.2 + 3.5 * spec_then_signup + 0.3 * signup_then_spec + 0.8 * np.log1p(sessions)
+             + 0.8 * (country == "india") + 0.15 * lengths)
+    probability = 1 / (1 + np.exp(-logit))
+    buyer = rng.random(n) < probability
+    frame = pd.DataFrame({
+        "contact_id": np.arange(1000, 1000 + n, dtype=np.int64),
+        "has_page_history": has_history,
+        "page_count": lengths.astype(np.int32),
+        "category_codes": [row[row > 0].astype(np.int32).tolist() for row in codes],
+        "ip_country": country,
+        "is_buyer": buyer,
+    })
+    for name in NUMERIC_FEATURES:
+        values = rng.gamma(1.5, 10.0, n)
+        values[rng.random(n) < 0.1] = np.nan
+        frame[name] = values
+    frame["num_sessions"] = sessions.astype(float)
+    for name in BOOLEAN_FEATURES:
+        frame[name] = rng.random(n) < 0.3
+    for name in ("job_title", "last_event", "last_email_name", "education"):
+        frame[name] = rng.choice(["a", "b", "c", None], n)
+    frame[COURSE_COLUMNS[0]] = buyer & (rng.random(n) < 0.7)
+    for name in COURSE_COLUMNS[1:]:
+        frame[name] = buyer & (rng.random(n) < 0.1)
+    return frame, probability
+
+
+@pytest.fixture(scope="module")
+def contacts() -> tuple[pd.DataFrame, np.ndarray]:
+    return synthetic_contacts(12_000, seed=3)
+
+
+@pytest.fixture(scope="module")
+def run(contacts, tmp_path_factory):
+    frame, probability = contacts
+    truth = pd.DataFrame({"contact_id": frame["contact_id"], "buy_probability": probability})
+    artifacts = tmp_path_factory.mktemp("propensity_artifacts")
+    return train_and_score(frame, category_codes(), PropensityConfig(**SMALL), artifacts, truth=truth), artifacts
+
+
+def metric(run, model: str, name: str) -> float:
+    rows = run.metrics[(run.metrics["model_name"] == model) & (run.metrics["metric"] == name)]
+    assert len(rows) == 1, (model, name)
+    return float(rows["value"].iloc[0])
+
+
+def test_pad_sequences_keeps_most_recent_pages_oldest_first():
+    padded = pad_sequences(pd.Series([[1, 2, 3, 4, 5], [], [3], None, [2, 2]]), 4, 6)
+    assert padded.tolist() == [[2, 3, 4, 5], [0, 0, 0, 0], [3, 0, 0, 0], [0, 0, 0, 0], [2, 2, 0, 0]]
+
+
+def test_pad_sequences_names_the_row_with_an_unknown_code():
+    with pytest.raises(ValueError, match="row 1 holds code 9"):
+        pad_sequences(pd.Series([[1], [2, 9]]), 4, 6)
+
+
+def test_split_is_stratified_disjoint_and_seeded(contacts):
+    labelled = label_contacts(contacts[0], PropensityConfig())
+    split = split_contacts(labelled.labels, PropensityConfig())
+    parts = [split.train, split.validation, split.test]
+    assert sum(len(p) for p in parts) == len(labelled.labels)
+    assert len(np.unique(np.concatenate(parts))) == len(labelled.labels)
+    rates = [labelled.labels[p].mean() for p in parts]
+    assert max(rates) - min(rates) < 0.01
+    again = split_contacts(labelled.labels, PropensityConfig())
+    assert np.array_equal(again.test, split.test)
+    assert not np.array_equal(split_contacts(labelled.labels, PropensityConfig(seed=1)).test, split.test)
+
+
+def test_encoder_pools_rare_and_unseen_countries_and_scales_on_train(contacts):
+    frame = contacts[0]
+    encoder = Encoder.fit(frame, PropensityConfig(min_category_count=200), 20)
+    assert "tinyland" not in encoder.vocabularies["ip_country"]
+    new = frame.head(3).assign(ip_country=["tinyland", "atlantis", None])
+    assert encoder.transform(new).categorical[:, 0].tolist() == [1, 1, 0]
+    sessions = encoder.transform(frame).tabular[:, encoder.tabular_names.index("num_sessions")]
+    known = frame["num_sessions"].notna().to_numpy()
+    assert abs(sessions[known].mean()) < 1e-5 and abs(sessions[known].std() - 1) < 1e-4
+    assert Encoder.from_json(encoder.to_json()) == encoder
+
+
+def test_only_contacts_with_history_are_modelled_and_scored(contacts, run):
+    frame = contacts[0]
+    result, _ = run
+    assert set(result.scores["contact_id"]) == set(frame.loc[frame["has_page_history"], "contact_id"])
+    assert result.scores["propensity"].between(0, 1).all()
+    assert result.scores["decile"].between(1, 10).all()
+    top = result.scores[result.scores["decile"] == 10]["propensity"].min()
+    assert top >= result.scores[result.scores["decile"] == 9]["propensity"].max()
+
+
+def test_network_finds_the_order_effect_and_beats_the_bag_of_categories(run):
+    result, _ = run
+    bayes = metric(result, "bayes_optimal", "roc_auc")
+    bilstm = metric(result, "bilstm", "roc_auc")
+    logistic = metric(result, "logistic_regression", "roc_auc")
+    assert metric(result, "majority", "roc_auc") == 0.5
+    assert bayes - bilstm < 0.03, (bayes, bilstm)
+    assert bilstm > logistic - 0.005, (bilstm, logistic)
+    cells = sum(metric(result, "bilstm", m) for m in
+                ("true_negatives", "false_positives", "false_negatives", "true_positives"))
+    assert cells == metric(result, "bilstm", "test_size")
+
+
+def test_threshold_maximises_validation_f1_and_drives_the_flag(run):
+    result, _ = run
+    threshold = result.model.threshold
+    assert 0 < threshold < 1
+    assert metric(result, "bilstm", "threshold") == threshold
+    scores = result.scores
+    assert (scores["predicted_flag"] == (scores["propensity"] >= threshold)).all()
+
+
+def test_history_has_one_row_per_epoch_with_losses(run):
+    history = run[0].history
+    assert history["epoch"].tolist() == list(range(1, len(history) + 1))
+    assert history[["loss", "val_loss", "auc", "val_auc"]].notna().all().all()
+    assert history["loss"].iloc[-1] < history["loss"].iloc[0]
+
+
+def test_audit_ranks_every_input_and_category(run):
+    audit = run[0].audit
+    assert {"num_sessions", "ip_country", "category:specialization", "category:course signup",
+            "sequence_length"} <= set(audit["feature"])
+    assert not audit["flagged"].any()
+    assert audit["separation"].is_monotonic_decreasing
+
+
+def test_reloaded_artifacts_score_identically(contacts, run):
+    result, artifacts = run
+    model = load_propensity_model(artifacts)
+    assert model.version == result.model.version and model.threshold == result.model.threshold
+    rescored = model.score(contacts[0])
+    stored = result.scores.set_index("contact_id")
+    with_history = rescored.dropna(subset=["propensity"]).set_index("contact_id")
+    assert with_history.index.equals(stored.index)
+    assert np.array_equal(with_history["propensity"].to_numpy(), stored["propensity"].to_numpy())
+    assert (with_history["predicted_flag"] == stored["predicted_flag"]).all()
+    without = rescored[~contacts[0]["has_page_history"].to_numpy()]
+    assert without["propensity"].isna().all() and without["predicted_flag"].isna().all()
+
+
+def test_scoring_accepts_missing_columns_and_unseen_countries(run):
+    model = run[0].model
+    scored = model.score(pd.DataFrame({"contact_id": [1, 2], "has_page_history": [True, True],
+                                       "category_codes": [[6, 12], [12, 6]], "ip_country": ["mars", None]}))
+    assert scored["propensity"].notna().all()
+    assert scored["propensity"].iloc[0] > scored["propensity"].iloc[1]
+
+
+def test_rerun_gives_identical_scores(contacts, run, tmp_path):
+    frame = contacts[0]
+    again = train_and_score(frame, category_codes(), PropensityConfig(**SMALL), tmp_path)
+    assert again.model.version == run[0].model.version
+    assert np.array_equal(again.scores["propensity"].to_numpy(), run[0].scores["propensity"].to_numpy())
+
+
+def test_leaky_label_stops_the_run(contacts, tmp_path):
+    frame = contacts[0].copy()
+    frame["is_buyer"] = frame["category_codes"].map(lambda codes: SPECIALIZATION in codes)
+    with pytest.raises(LeakageError, match="category:specialization"):
+        train_and_score(frame, category_codes(), PropensityConfig(**SMALL), tmp_path)
+
+
+def test_leakage_warn_mode_builds_and_flags(contacts, tmp_path):
+    frame = contacts[0].copy()
+    frame["is_buyer"] = frame["category_codes"].map(lambda codes: SPECIALIZATION in codes)
+    result = train_and_score(frame, category_codes(), PropensityConfig(**{**SMALL, "epochs": 1},
+                                                                       leakage_mode="warn"), tmp_path)
+    flagged = result.audit[result.audit["flagged"]]
+    assert flagged["feature"].tolist() == ["category:specialization"]
+
+
+def test_multiclass_segment_target_uses_the_same_path(contacts, tmp_path):
+    frame = contacts[0]
+    codes = pad_sequences(frame["category_codes"], 4, 20)
+    segment = np.where((codes == SPECIALIZATION).any(1), 2, np.where((codes == SIGNUP).any(1), 1, 0))
+    segments = pd.DataFrame({"contact_id": frame["contact_id"], "segment_id": segment})
+    result = train_and_score(frame, category_codes(), PropensityConfig(**SMALL, target="segment",
+                                                                       leakage_mode="warn"),
+                             tmp_path, segments=segments)
+    assert result.model.class_names == ["0", "1", "2"]
+    assert metric(result, "bilstm", "classes") == 3
+    assert metric(result, "bilstm", "roc_auc") > 0.9
+    scored = result.scores
+    assert set(scored["predicted_class"].dropna()) <= {"0", "1", "2"}
+    assert scored["predicted_flag"].isna().all()
+
+
+def test_named_course_target(contacts, tmp_path):
+    frame = contacts[0]
+    result = train_and_score(frame, category_codes(), PropensityConfig(**{**SMALL, "epochs": 2},
+                                                                       target=COURSE_COLUMNS[0]), tmp_path)
+    labelled = label_contacts(frame, PropensityConfig(target=COURSE_COLUMNS[0]))
+    split = split_contacts(labelled.labels, PropensityConfig())
+    assert metric(result, "bilstm", "positives") == labelled.labels[split.test].sum()
+
+
+def test_settings_from_dbt_vars_are_checked():
+    config = PropensityConfig.from_vars({"propensity_units": "[16, 32]", "propensity_epochs": "5",
+                                         "propensity_target": "any_course", "propensity_seed": None})
+    assert config.sequence_units == (16, 32) and config.epochs == 5
+    with pytest.raises(ValueError, match="propensity_target='bought'"):
+        PropensityConfig.from_vars({"propensity_target": "bought"})
+    with pytest.raises(ValueError, match="unknown propensity setting 'propensity_unitz'"):
+        PropensityConfig.from_vars({"propensity_unitz": 3})
+
+
+def test_deciles_break_ties_by_contact_id():
+    scores = pd.DataFrame({"contact_id": np.arange(20), "propensity": np.r_[np.full(10, 0.5), np.full(10, 0.1)]})
+    deciles = add_deciles(scores)["decile"]
+    assert deciles.iloc[:10].min() == 6 and deciles.iloc[10:].max() == 5
