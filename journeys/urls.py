@@ -11,6 +11,7 @@ import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote
 
 import numpy as np
 import pandas as pd
@@ -27,19 +28,50 @@ def max_sequence_length(project_file: Path = ROOT / "dbt_project.yml") -> int:
     return int(yaml.safe_load(project_file.read_text())["vars"]["max_sequence_length"])
 
 
-TRACKING_PARAMETERS = r"utm_[a-z_]+|hsctatracking|_hsmi|_hsenc|hslang"
+# Regexes of macros/normalize_url.sql. DuckDB runs RE2, whose `$` (without the m flag) is the end of
+# the text: Python's equivalent is `\Z`, which is the only change made to them.
+TRACKING_PARAMETER_REGEX = (
+    "utm_[^&=]*|_hsmi|_hsenc|hsctatracking|hslang|__hstc|__hssc|__hsfp|hsutk|gclid|fbclid"
+)
+EMAIL_REGEX = r"(?i)[a-z0-9._%+-]+(@|%40)[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}"
+TRANSLATE_PROXY_REGEX = r"^(https?://)?translate\.googleusercontent\.com/[^#]*[?&]u=[^&#]"
 
 
 def normalize_urls(raw: pd.Series) -> pd.Series:
-    """Normalise raw URLs exactly as the SQL macro does; NULL (NA) where nothing is left."""
-    url = raw.astype("string").str.strip().str.lower()
-    url = url.str.replace(r"^[a-z][a-z0-9+.-]*://", "", regex=True)
-    url = url.str.replace(r"^www\.", "", regex=True)
-    url = url.str.replace(r"#.*$", "", regex=True)
-    url = url.str.replace(rf"([?&])(?:{TRACKING_PARAMETERS})=[^&]*", r"\1", regex=True)
-    url = url.str.replace(r"[?&]&+", lambda m: m.group(0)[0], regex=True)
-    url = url.str.replace(r"[?&]+$", "", regex=True)
-    return url.mask(url == "")
+    """Normalise raw URLs exactly as the `normalize_url` macro does; NA where the SQL gives NULL."""
+    with warnings.catch_warnings():  # the macro's groups are for alternation, not extraction
+        warnings.filterwarnings("ignore", "This pattern is interpreted", UserWarning)
+        return _normalize(raw.astype("string"))
+
+
+def _normalize(raw: pd.Series) -> pd.Series:
+    lowered = raw.str.strip(" ").mask(lambda s: s.str.strip(" ") == "").str.lower()
+    # 1. unwrap translate-proxy URLs: the original is the `u` query parameter (DuckDB's url_decode
+    #    keeps `+` and invalid escapes; it fails on invalid UTF-8, where the service replaces the bytes)
+    proxied = lowered.str.contains(TRANSLATE_PROXY_REGEX, regex=True).fillna(False).astype(bool)
+    unwrapped = lowered.copy()
+    inner = lowered[proxied].str.extract(r"[?&]u=([^&#]*)", expand=False).fillna("")
+    unwrapped[proxied] = inner.map(lambda value: unquote(value, errors="replace")).astype("string")
+    # 2. drop the fragment and the scheme
+    without_scheme = unwrapped.str.replace(r"#.*\Z", "", regex=True)
+    without_scheme = without_scheme.str.replace(r"^([a-z][a-z0-9+.-]*:)?//", "", regex=True)
+    # 3. host without `www.`; path without trailing slashes (root stays `/`)
+    host = _extract(without_scheme, r"^([^/?]*)").str.replace(r"^www\.", "", regex=True)
+    path = _extract(without_scheme, r"^[^/?]*([^?]*)").str.replace(r"/+\Z", "", regex=True)
+    path = path.mask(path == "", "/")
+    # 4. query without tracking parameters and empty pieces, each piece wrapped as `&piece&`
+    query = "&" + _extract(without_scheme, r"^[^?]*\?(.*)\Z").str.replace("&", "&&", regex=False) + "&"
+    query = query.str.replace(rf"&({TRACKING_PARAMETER_REGEX})(=[^&]*)?&", "", regex=True)
+    query = query.str.replace(r"&+", "&", regex=True).str.replace(r"^&|&\Z", "", regex=True)
+    # 5. reassemble, then redact e-mail addresses
+    assembled = host + path + ("?" + query).mask(query == "", "")
+    return assembled.str.replace(EMAIL_REGEX, "redacted-email", regex=True)
+
+
+def _extract(values: pd.Series, pattern: str) -> pd.Series:
+    """DuckDB's regexp_extract: group 1 of the first match, '' when nothing matches (NULL stays NULL)."""
+    extracted = values.str.extract(pattern, expand=False).astype("string")
+    return extracted.mask(extracted.isna() & values.notna(), "")
 
 
 @dataclass(frozen=True)

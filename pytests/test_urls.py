@@ -1,0 +1,125 @@
+"""`journeys.urls` against the SQL it twins: the compiled macro on generated URLs, and the built
+warehouse on every distinct URL of the synthetic export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+from conftest import ROOT, dbt_env, run_dbt
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from journeys.urls import UrlCategorizer, normalize_urls
+
+URL_PIECES = st.sampled_from(
+    [*"aAwW.:/?#&=%_-@+ 12uthsxzé\n\t", "utm_", "http://", "https://", "www.", "translate.googleusercontent.com/",
+     "u=", "%40", "_hsenc", "hsLang", ".com", "%2f", "%41", "deeplearning.ai/", "blog", "events", "?a=1"]
+)  # fmt: skip
+
+
+def as_python(values: list) -> list[str | None]:
+    return [
+        None if value is None or value is pd.NA or isinstance(value, float) else value for value in values
+    ]
+
+
+@pytest.fixture(scope="module")
+def sql_normalize(tmp_path_factory: pytest.TempPathFactory):
+    """The `normalize_url` macro compiled by dbt, run by DuckDB over a list of raw URLs."""
+    base = tmp_path_factory.mktemp("macro")
+    env = dbt_env(base / "raw", base / "unused.duckdb", base / "artifacts")
+    result = run_dbt(
+        [
+            "compile",
+            "--quiet",
+            "--inline",
+            "select {{ normalize_url('raw_url') }} as normalized_url from urls",
+        ],
+        env,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    sql = result.stdout.strip()
+    con = duckdb.connect()
+
+    def normalize(urls: list[str | None]) -> list[str | None]:
+        con.register("urls", pd.DataFrame({"raw_url": pd.Series(urls, dtype="string")}))
+        return as_python(con.execute(sql).df()["normalized_url"].tolist())
+
+    yield normalize
+    con.close()
+
+
+def test_known_urls() -> None:
+    raw = pd.Series(
+        [
+            " https://www.deeplearning.ai/?utm_source=x&utm_medium=y",
+            "HTTPS://blog.deeplearning.ai/blog/foo/?hsLang=en#top",
+            "https://translate.googleusercontent.com/translate_c?depth=1&u=https%3A%2F%2Fwww.deeplearning.ai%2Fai-for-everyone%2F",
+            "http://x.com/?email=a.b@c.com&&b=1",
+            "",
+            None,
+        ],
+        dtype="string",
+    )
+    assert as_python(normalize_urls(raw).tolist()) == [
+        "deeplearning.ai/",
+        "blog.deeplearning.ai/blog/foo",
+        "deeplearning.ai/ai-for-everyone",
+        "x.com/?email=redacted-email&b=1",
+        None,
+        None,
+    ]
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.lists(URL_PIECES, max_size=14).map("".join), min_size=1, max_size=25))
+def test_normalisation_matches_the_compiled_macro(sql_normalize, urls: list[str]) -> None:
+    assert as_python(normalize_urls(pd.Series(urls, dtype="string")).tolist()) == sql_normalize(urls)
+
+
+def test_seed_errors_name_file_row_and_field(tmp_path: Path) -> None:
+    codes = (ROOT / "seeds" / "url_category_codes.csv").read_text()
+    (tmp_path / "url_category_codes.csv").write_text(codes)
+    (tmp_path / "url_categories.csv").write_text(
+        "rule_id,priority,match_type,pattern,category\nok,1,contains,blog,blog\nbad,2,glob,*x*,blog\n"
+    )
+    with pytest.raises(ValueError, match=r"url_categories.csv: row 3, field match_type: 'glob'"):
+        UrlCategorizer.from_seeds(tmp_path)
+    (tmp_path / "url_categories.csv").write_text(
+        "rule_id,priority,match_type,pattern,category\nok,1,contains,blog,nowhere\n"
+    )
+    with pytest.raises(ValueError, match=r"row 2, field category: 'nowhere' has no code"):
+        UrlCategorizer.from_seeds(tmp_path)
+
+
+def test_lowest_priority_wins_and_unmatched_is_other(tmp_path: Path) -> None:
+    (tmp_path / "url_category_codes.csv").write_text(
+        "category,category_code,is_conversion\nblog,2,false\nevents,1,false\nother,20,false\n"
+    )
+    (tmp_path / "url_categories.csv").write_text(
+        "rule_id,priority,match_type,pattern,category\n"
+        "late,50,contains,blog,blog\nearly,5,regex,/events?(/|$),events\nhome,1,exact,x.com/,blog\n"
+    )
+    rules = UrlCategorizer.from_seeds(tmp_path)
+    urls = ["https://x.com/events/blog/", "https://x.com/blog", "https://y.com/", "https://x.com", ""]
+    assert rules.category_codes(urls).tolist() == [1, 2, 20, 2, 0]
+
+
+def test_every_url_of_the_export_gets_the_warehouse_category(warehouse) -> None:
+    """Parity on the built warehouse: same normalised URL and same category for every distinct raw URL."""
+    sql = warehouse.query(
+        "select distinct raw_url, normalized_url, category, category_code from int_page_views_categorized"
+    )
+    assert len(sql) > 100, "the synthetic export should hold many distinct URLs"
+    rules = UrlCategorizer.from_seeds(ROOT / "seeds")
+    normalized = normalize_urls(sql["raw_url"].astype("string"))
+    mismatched = sql[normalized.fillna("<null>") != sql["normalized_url"].astype("string").fillna("<null>")]
+    assert mismatched.empty, mismatched.head(10).to_string()
+    categories = rules.categorize(normalized)
+    wrong = sql[categories.fillna("<null>") != sql["category"].astype("string").fillna("<null>")]
+    assert wrong.empty, wrong.head(10).to_string()
+    codes = rules.category_codes(sql["raw_url"].tolist())
+    assert (codes == sql["category_code"].fillna(0).to_numpy()).all()
