@@ -97,7 +97,9 @@ class PageView(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    url: Annotated[str, StringConstraints(min_length=1, max_length=MAX_URL_LENGTH)]
+    url: Annotated[str, StringConstraints(min_length=1, max_length=MAX_URL_LENGTH, pattern=r"[^ ]")] = Field(
+        description="the page URL as HubSpot recorded it (tracking parameters are removed by the service)"
+    )
     seen_at: datetime | None = Field(
         default=None, description="when HubSpot recorded the page (UTC when a zone is given); optional"
     )

@@ -118,12 +118,17 @@ class UrlCategorizer:
                 f"{rules_file}: row {row + 2}, field category: {rules['category'].iloc[row]!r} "
                 f"has no code in {codes_file.name}"
             )
+        if UNMATCHED_CATEGORY not in set(codes["category"]):
+            raise ValueError(
+                f"{codes_file}: no row for category {UNMATCHED_CATEGORY!r} (URLs no rule matches)"
+            )
         code_values = pd.to_numeric(codes["category_code"], errors="raise").astype(np.int64)
         rules = rules.sort_values(["priority", "rule_id"], kind="stable").reset_index(drop=True)
         return cls(rules=rules, codes=dict(zip(codes["category"], code_values.tolist(), strict=True)))
 
     def categorize(self, normalized: pd.Series) -> pd.Series:
-        """Category of each normalised URL: the first rule in priority order that matches."""
+        """Category of each normalised URL: the first rule by (priority, rule_id) that matches, else `other`
+        (also for a NULL URL, as the SQL's left join + coalesce gives)."""
         normalized = normalized.astype("string")
         category = pd.Series(pd.NA, index=normalized.index, dtype="string")
         for rule in self.rules.itertuples(index=False):
@@ -142,12 +147,12 @@ class UrlCategorizer:
                     warnings.filterwarnings("ignore", "This pattern is interpreted", UserWarning)
                     hit = candidates.str.contains(rule.pattern, regex=True)
             category[hit[hit.fillna(False)].index] = rule.category
-        return category.fillna(UNMATCHED_CATEGORY).where(normalized.notna())
+        return category.fillna(UNMATCHED_CATEGORY)
 
     def category_codes(self, raw_urls: list[str]) -> np.ndarray:
         """Raw URLs -> integer category codes (the model's input alphabet)."""
         categories = self.categorize(normalize_urls(pd.Series(raw_urls, dtype="string")))
-        return categories.map(self.codes).fillna(0).to_numpy(dtype=np.int64)
+        return categories.map(self.codes).to_numpy(dtype=np.int64)
 
 
 def _require_columns(frame: pd.DataFrame, path: Path, columns: tuple[str, ...]) -> None:

@@ -105,7 +105,7 @@ def test_lowest_priority_wins_and_unmatched_is_other(tmp_path: Path) -> None:
     )
     rules = UrlCategorizer.from_seeds(tmp_path)
     urls = ["https://x.com/events/blog/", "https://x.com/blog", "https://y.com/", "https://x.com", ""]
-    assert rules.category_codes(urls).tolist() == [1, 2, 20, 2, 0]
+    assert rules.category_codes(urls).tolist() == [1, 2, 20, 2, 20], "NULL URLs are `other`, as in SQL"
 
 
 def test_every_url_of_the_export_gets_the_warehouse_category(warehouse) -> None:
