@@ -23,6 +23,7 @@ import pandas as pd
 from sklearn.utils import check_random_state
 
 _CHUNK_ROWS = 1 << 16
+_BLOCK_ROWS = 2048
 _MISSING = "__missing__"
 
 
@@ -105,9 +106,9 @@ def numeric_dissimilarity(xnum: np.ndarray, centroids: np.ndarray) -> np.ndarray
 
 def categorical_dissimilarity(xcat: np.ndarray, centroids: np.ndarray) -> np.ndarray:
     """Number of mismatching categorical columns of every row against every centroid: (n, k)."""
-    out = np.empty((xcat.shape[0], centroids.shape[0]), dtype=np.float64)
-    for k, centroid in enumerate(centroids):
-        out[:, k] = np.count_nonzero(xcat != centroid, axis=1)
+    out = np.zeros((xcat.shape[0], centroids.shape[0]), dtype=np.int32)
+    for j in range(xcat.shape[1]):
+        out += xcat[:, j, None] != centroids[None, :, j]
     return out
 
 
@@ -183,55 +184,70 @@ def count_distinct_rows(xnum: np.ndarray, xcat: np.ndarray) -> int:
     return int(np.unique(pd.util.hash_pandas_object(frame, index=False).to_numpy()).size)
 
 
-def _update_prototypes(
-    xnum: np.ndarray,
-    xcat: np.ndarray,
-    labels: np.ndarray,
-    n_clusters: int,
-    n_categories: list[int],
-    weight: np.ndarray,
-    previous_num: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Weighted means (observed values only) and modes (ties to the lowest code, as kmodes) per cluster."""
-    centroids_num = previous_num.copy()
-    if xnum.shape[1]:
+class _ClusterStats:
+    """Per-cluster weighted sums (numeric) and category counts, updated as points move between clusters.
+
+    Keeping these running totals is what lets prototypes follow every block of moves at the cost of a few
+    bincounts, instead of a pass over all points.
+    """
+
+    def __init__(self, xnum: np.ndarray, xcat: np.ndarray, weight: np.ndarray, n_clusters: int, n_categories):
+        self.n_clusters, self.n_categories = n_clusters, list(n_categories)
         observed = ~np.isnan(xnum)
-        filled = np.where(observed, xnum, 0.0) * weight[:, None]
-        observed_weight = observed * weight[:, None]
-        weighted_sum = np.stack(
-            [np.bincount(labels, weights=filled[:, j], minlength=n_clusters) for j in range(xnum.shape[1])], 1
-        )
-        weighted_count = np.stack(
-            [
-                np.bincount(labels, weights=observed_weight[:, j], minlength=n_clusters)
-                for j in range(xnum.shape[1])
-            ],
-            1,
-        )
-        known = weighted_count > 0
-        centroids_num[known] = weighted_sum[known] / weighted_count[known]
-    centroids_cat = np.empty((n_clusters, xcat.shape[1]), dtype=np.int32)
-    for j, n_values in enumerate(n_categories):
-        counts = np.bincount(labels * n_values + xcat[:, j], weights=weight, minlength=n_clusters * n_values)
-        centroids_cat[:, j] = counts.reshape(n_clusters, n_values).argmax(axis=1)
-    return centroids_num, centroids_cat
+        self.weighted_num = np.where(observed, xnum, 0.0) * weight[:, None]
+        self.observed_weight = observed * weight[:, None]
+        self.xcat, self.weight = xcat, weight
+        self.num_sum = np.zeros((n_clusters, xnum.shape[1]))
+        self.num_count = np.zeros((n_clusters, xnum.shape[1]))
+        self.cat_count = [np.zeros((n_clusters, n_values)) for n_values in self.n_categories]
+        self.sizes = np.zeros(n_clusters, dtype=np.int64)
+
+    def add(self, rows: np.ndarray, labels: np.ndarray, sign: float) -> None:
+        """Add (sign=+1) or remove (sign=-1) the given rows as members of the given clusters."""
+        k = self.n_clusters
+        for j in range(self.num_sum.shape[1]):
+            self.num_sum[:, j] += sign * np.bincount(labels, self.weighted_num[rows, j], minlength=k)
+            self.num_count[:, j] += sign * np.bincount(labels, self.observed_weight[rows, j], minlength=k)
+        for j, n_values in enumerate(self.n_categories):
+            flat = labels * n_values + self.xcat[rows, j]
+            counts = np.bincount(flat, self.weight[rows], minlength=k * n_values)
+            self.cat_count[j] += sign * counts.reshape(k, n_values)
+        self.sizes += int(sign) * np.bincount(labels, minlength=k)
+
+    def move(self, rows: np.ndarray, old: np.ndarray, new: np.ndarray) -> None:
+        self.add(rows, old, -1.0)
+        self.add(rows, new, 1.0)
+
+    def prototypes(self, previous_num: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Means over observed values (previous value where none) and modes (ties to the lowest code)."""
+        centroids_num = previous_num.copy()
+        known = self.num_count > 1e-12
+        centroids_num[known] = self.num_sum[known] / self.num_count[known]
+        centroids_cat = np.empty((self.n_clusters, len(self.n_categories)), dtype=np.int32)
+        for j, counts in enumerate(self.cat_count):
+            centroids_cat[:, j] = counts.argmax(axis=1)
+        return centroids_num, centroids_cat
 
 
-def _reseed_empty(labels: np.ndarray, nearest: np.ndarray, n_clusters: int) -> np.ndarray:
-    """Give every empty cluster the farthest point of a cluster that keeps at least one member."""
-    sizes = np.bincount(labels, minlength=n_clusters)
-    empty = np.flatnonzero(sizes == 0)
-    if empty.size == 0:
-        return labels
-    labels = labels.copy()
-    for cluster in empty:
+def _reseed_empty(labels: np.ndarray, nearest: np.ndarray, sizes: np.ndarray) -> list[tuple[int, int, int]]:
+    """Moves (row, from, to) giving every empty cluster the farthest of these rows whose cluster keeps others.
+
+    `sizes` are the clusters' total member counts, so a cluster is never emptied to fill another.
+    """
+    sizes, nearest = sizes.copy(), nearest.copy()
+    moves = []
+    for cluster in np.flatnonzero(sizes == 0):
         movable = sizes[labels] > 1
-        candidate = int(np.argmax(np.where(movable, nearest, -np.inf)))
-        sizes[labels[candidate]] -= 1
-        labels[candidate] = cluster
-        sizes[cluster] = 1
-        nearest[candidate] = -np.inf
-    return labels
+        if not movable.any():
+            break
+        row = int(np.argmax(np.where(movable, nearest, -np.inf)))
+        moves.append((row, int(labels[row]), int(cluster)))
+        sizes[labels[row]] -= 1
+        sizes[cluster] += 1
+        labels = labels.copy()
+        labels[row] = cluster
+        nearest[row] = -np.inf
+    return moves
 
 
 class KPrototypes:
@@ -432,34 +448,55 @@ class KPrototypes:
         random_state: np.random.RandomState,
         cao: np.ndarray | None,
     ) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray, float, int, list[float]]:
-        """One run of batch k-prototypes: assign every point, then recompute every prototype."""
+        """One run: batch initial assignment, then passes of block-sequential moves until none move.
+
+        As in kmodes, prototypes follow the moves during a pass (here after every block of rows rather
+        than after every row), which converges in far fewer passes than batch (Lloyd) updates.
+        """
         n_categories = [len(values) for values in self.categories_]
         centroids_num, centroids_cat = self._initial_prototypes(xnum, xcat, random_state, cao)
         labels, _, nearest = labels_cost(xnum, xcat, centroids_num, centroids_cat, self.gamma, weight)
-        labels = _reseed_empty(labels, nearest, self.n_clusters)
-        centroids_num, centroids_cat = _update_prototypes(
-            xnum, xcat, labels, self.n_clusters, n_categories, weight, centroids_num
-        )
-        next_labels, cost, nearest = labels_cost(xnum, xcat, centroids_num, centroids_cat, self.gamma, weight)
-        epoch_costs = [cost]
+        stats = _ClusterStats(xnum, xcat, weight, self.n_clusters, n_categories)
+        stats.add(np.arange(len(labels)), labels, 1.0)
+        self._apply_reseeds(stats, labels, nearest, np.arange(len(labels)))
+        centroids_num, centroids_cat = stats.prototypes(centroids_num)
+
+        epoch_costs: list[float] = []
         n_iter = 0
         while n_iter < self.max_iter:
             n_iter += 1
-            if np.array_equal(next_labels, labels):
-                break
-            labels = _reseed_empty(next_labels, nearest, self.n_clusters)
-            centroids_num, centroids_cat = _update_prototypes(
-                xnum, xcat, labels, self.n_clusters, n_categories, weight, centroids_num
-            )
-            next_labels, new_cost, nearest = labels_cost(
-                xnum, xcat, centroids_num, centroids_cat, self.gamma, weight
-            )
-            epoch_costs.append(new_cost)
-            converged = new_cost >= cost
-            cost = new_cost
+            moves, pass_cost = 0, 0.0
+            for start in range(0, len(labels), _BLOCK_ROWS):
+                rows = np.arange(start, min(start + _BLOCK_ROWS, len(labels)))
+                dist = dissimilarity(xnum[rows], xcat[rows], centroids_num, centroids_cat, self.gamma)
+                new = dist.argmin(axis=1)
+                near = dist[np.arange(len(rows)), new]
+                pass_cost += float(near @ weight[rows])
+                changed = np.flatnonzero(new != labels[rows])
+                if changed.size == 0:
+                    continue
+                moves += changed.size
+                stats.move(rows[changed], labels[rows[changed]], new[changed])
+                labels[rows[changed]] = new[changed]
+                self._apply_reseeds(stats, labels, near, rows)
+                centroids_num, centroids_cat = stats.prototypes(centroids_num)
+            converged = moves == 0 or (len(epoch_costs) > 0 and pass_cost >= epoch_costs[-1])
+            epoch_costs.append(pass_cost)
             if converged:
                 break
-        return (centroids_num, centroids_cat), next_labels, cost, n_iter, epoch_costs
+        labels, cost, _ = labels_cost(xnum, xcat, centroids_num, centroids_cat, self.gamma, weight)
+        return (centroids_num, centroids_cat), labels, cost, n_iter, epoch_costs
+
+    @staticmethod
+    def _apply_reseeds(
+        stats: _ClusterStats, labels: np.ndarray, nearest: np.ndarray, rows: np.ndarray
+    ) -> None:
+        """Re-seed clusters left empty with the farthest of `rows` (whose dissimilarities are `nearest`)."""
+        if stats.sizes.min() > 0:
+            return
+        for row, old, new in _reseed_empty(labels[rows], nearest, stats.sizes):
+            stats.move(rows[[row]], np.array([old]), np.array([new]))
+            labels[rows[row]] = new
 
 
 def _json_value(value: Any) -> Any:
