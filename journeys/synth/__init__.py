@@ -1,0 +1,12 @@
+"""Synthetic HubSpot contacts export with planted ground truth (segments, buy probabilities).
+
+Modules, one job each: `catalog` (vocabularies), `segments` (planted segments and contact properties),
+`journeys` (page-type Markov chains and dates), `urls` (URL templates and rendering), `buying` (the
+order-aware purchase model), `contacts` (the clean population), `dirt` (documented dirt kinds and rates),
+`writer` (files and summary).
+"""
+
+from journeys.synth.dirt import DirtRates
+from journeys.synth.writer import write_export
+
+__all__ = ["DirtRates", "write_export"]

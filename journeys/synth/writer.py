@@ -1,0 +1,221 @@
+"""Format the simulated population as the spec's files, add dirt, write them and summarise.
+
+Files (see docs and ../shared/spec/hubspot-export.md): `hubspot_export.csv` (34 columns, one row per
+contact), `pageview_hist.csv` (9 columns, most recent page first, the ninth header literally `...`) and
+`truth.csv` (`contact_id, segment, buy_probability, is_buyer`), which the pipeline never reads.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from journeys.synth import catalog, journeys
+from journeys.synth.contacts import Population, simulate
+from journeys.synth.dirt import DirtRates, broken_rows, dirty_export, dirty_history, dirty_urls
+from journeys.synth.segments import SEGMENT_NAMES
+
+EXPORT_FILE, HISTORY_FILE, TRUTH_FILE = "hubspot_export.csv", "pageview_hist.csv", "truth.csv"
+EXPORT_COLUMNS: tuple[str, ...] = (
+    "Contact ID", "Became a Lead Date", "Became a Subscriber Date", "Became an Opportunity Date",
+    "First Conversion Date", "First marketing email click date", "First marketing email open date",
+    "First marketing email send date", "Last Activity Date", "Last marketing email click date",
+    "Last marketing email name", "Last marketing email open date", "Last marketing email send date",
+    "Average Pageviews", "First Page Seen", "Last Page Seen", "Number of Pageviews", "Number of Sessions",
+    "Marketing emails opened", "Marketing emails delivered", "Marketing emails clicked",
+    "Opted out of email: Events and Community", "Opted out of email: Program Announcements",
+    "Opted out of email: The Batch", "Unsubscribed from all email",
+    "Which of the following online courses have you taken from deeplearning.ai?",
+    "Last Registered Event", "Last Registered Event Date", "Number of event completions",
+    "Highest level of completed education", "Job Title or Function", "IP Country", "IP Country Code",
+    "Associated Company ID",
+)
+HISTORY_COLUMNS: tuple[str, ...] = (
+    "Contact ID", "Email", "Last Page Seen Current Value", "Last Page Seen Change Date",
+    "Last Page Seen Previous Value (1)", "Last Page Seen Change Date (1)",
+    "Last Page Seen Previous Value (2)", "Last Page Seen Change Date (2)", "...",
+)
+TRUTH_COLUMNS: tuple[str, ...] = ("contact_id", "segment", "buy_probability", "is_buyer")
+
+
+def format_minutes(minutes: np.ndarray, seconds: bool) -> np.ndarray:
+    """`2021-01-04 10:59:00` (export) or `2020-09-30 17:17` (history) per float minute; None for NaN."""
+    missing = np.isnan(minutes)
+    stamps = np.where(missing, 0, minutes).astype(np.int64).astype("datetime64[m]")
+    text = np.char.replace(np.datetime_as_string(stamps, unit="m"), "T", " ")
+    if seconds:
+        text = np.char.add(text, ":00")
+    return np.where(missing, None, text.astype(object))
+
+
+def _count(values: np.ndarray, empty_when_zero: bool) -> np.ndarray:
+    text = values.astype(np.int64).astype(str).astype(object)
+    return np.where(values == 0, None, text) if empty_when_zero else text
+
+
+def _flag(mask: np.ndarray, word: str) -> np.ndarray:
+    return np.where(mask, word, None).astype(object)
+
+
+def journey_ends(pop: Population, page_urls: np.ndarray, entry_urls: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First Page Seen and Last Page Seen of every contact from its (possibly dirtied) journey URLs."""
+    n = len(pop.contact_id)
+    length = np.minimum(pop.sessions, journeys.MAX_PAGES)
+    last = np.where(pop.sessions > 0, page_urls[np.arange(n), np.maximum(length - 1, 0)], None)
+    first = np.where(pop.sessions > journeys.MAX_PAGES, entry_urls, page_urls[:, 0])
+    first = np.where((pop.sessions > 0) & ~pop.first_page_missing, first, None)
+    return first, last
+
+
+def export_table(pop: Population, page_urls: np.ndarray, entry_urls: np.ndarray) -> pd.DataFrame:
+    """hubspot_export.csv as object columns (None = empty cell), one row per contact."""
+    n = len(pop.contact_id)
+    e, life, prof = pop.emails, pop.lifecycle, pop.profile
+    first_page, last_page = journey_ends(pop, page_urls, entry_urls)
+    country = pop.country
+    company = prof["company"]
+    company_text = np.where(np.isnan(company), None, np.char.mod("%e", np.nan_to_num(company)).astype(object))
+    empty = np.full(n, None, dtype=object)
+    columns: dict[str, np.ndarray] = {
+        "Contact ID": pop.contact_id.astype(str).astype(object),
+        "Became a Lead Date": format_minutes(life["lead"], True),
+        "Became a Subscriber Date": format_minutes(life["subscriber"], True),
+        "Became an Opportunity Date": empty,
+        "First Conversion Date": format_minutes(life["first_conversion"], True),
+        "First marketing email click date": format_minutes(e["first_click"], True),
+        "First marketing email open date": format_minutes(e["first_open"], True),
+        "First marketing email send date": format_minutes(e["first_send"], True),
+        "Last Activity Date": format_minutes(pop.last_activity, True),
+        "Last marketing email click date": format_minutes(e["last_click"], True),
+        "Last marketing email name": e["last_name"].astype(object),
+        "Last marketing email open date": format_minutes(e["last_open"], True),
+        "Last marketing email send date": format_minutes(e["last_send"], True),
+        "Average Pageviews": _count(pop.average_pageviews, False),
+        "First Page Seen": first_page,
+        "Last Page Seen": last_page,
+        "Number of Pageviews": _count(pop.pageviews, False),
+        "Number of Sessions": _count(pop.sessions, False),
+        "Marketing emails opened": _count(e["opened"], True),
+        "Marketing emails delivered": _count(e["delivered"], True),
+        "Marketing emails clicked": _count(e["clicked"], True),
+        "Opted out of email: Events and Community": _flag(e["opt_out_events"], "Yes"),
+        "Opted out of email: Program Announcements": _flag(e["opt_out_announcements"], "Yes"),
+        "Opted out of email: The Batch": _flag(e["opt_out_batch"], "Yes"),
+        "Unsubscribed from all email": _flag(e["unsubscribed"], "True"),
+        "Which of the following online courses have you taken from deeplearning.ai?": pop.courses,
+        "Last Registered Event": prof["event"],
+        "Last Registered Event Date": format_minutes(prof["event_at"], True),
+        "Number of event completions": np.full(n, "0", dtype=object),
+        "Highest level of completed education": prof["education"],
+        "Job Title or Function": prof["job_title"],
+        "IP Country": np.where(country >= 0, catalog.COUNTRY_NAMES[np.maximum(country, 0)], None),
+        "IP Country Code": np.where(country >= 0, catalog.COUNTRY_CODES[np.maximum(country, 0)], None),
+        "Associated Company ID": company_text,
+    }
+    return pd.DataFrame({name: columns[name] for name in EXPORT_COLUMNS}, dtype=object)
+
+
+def history_table(pop: Population, page_urls: np.ndarray) -> pd.DataFrame:
+    """pageview_hist.csv: one row per contact in the history file, most recent page first."""
+    rows = np.flatnonzero(pop.in_history_file)
+    recorded = pop.recorded_pages[rows] >= 0
+    length = recorded.sum(axis=1)
+    urls, times = page_urls[rows], pop.page_times[rows]
+    slots_url, slots_time = [], []
+    for slot in range(journeys.MAX_PAGES):
+        # Slot 0 is the newest page, chronological index length - 1.
+        chrono = length - 1 - slot
+        valid = chrono >= 0
+        pick = np.maximum(chrono, 0)
+        slots_url.append(np.where(valid, urls[np.arange(len(rows)), pick], None))
+        slots_time.append(format_minutes(np.where(valid, times[np.arange(len(rows)), pick], np.nan), False))
+    columns = {
+        "Contact ID": pop.contact_id[rows].astype(str).astype(object),
+        "Email": pop.email_address[rows],
+        "Last Page Seen Current Value": slots_url[0], "Last Page Seen Change Date": slots_time[0],
+        "Last Page Seen Previous Value (1)": slots_url[1], "Last Page Seen Change Date (1)": slots_time[1],
+        "Last Page Seen Previous Value (2)": slots_url[2], "Last Page Seen Change Date (2)": slots_time[2],
+        "...": slots_url[3],
+    }
+    return pd.DataFrame({name: columns[name] for name in HISTORY_COLUMNS}, dtype=object)
+
+
+def truth_table(pop: Population) -> pd.DataFrame:
+    """Planted truth per real contact: segment name, buy probability, buyer flag."""
+    return pd.DataFrame({
+        "contact_id": pop.contact_id,
+        "segment": np.array(SEGMENT_NAMES, dtype=object)[pop.segment],
+        "buy_probability": np.round(pop.buy_probability, 6),
+        "is_buyer": pop.is_buyer,
+    })
+
+
+def _write_csv(table: pd.DataFrame, path: Path, broken: np.ndarray, rng: np.random.Generator) -> None:
+    """RFC-4180 CSV (minimal quoting, LF); rows listed in `broken` are cut after a random field."""
+    options: dict[str, Any] = {"index": False, "quoting": csv.QUOTE_MINIMAL, "lineterminator": "\n"}
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        start = 0
+        for row in broken.tolist():
+            table.iloc[start:row].to_csv(handle, header=start == 0, **options)
+            keep = int(rng.integers(3, len(table.columns) - 3))
+            cut = table.iloc[[row], :keep]
+            cut.to_csv(handle, header=False, **options)
+            start = row + 1
+        table.iloc[start:].to_csv(handle, header=start == 0, **options)
+
+
+def write_export(
+    out: Path | str, n_contacts: int = 336_955, seed: int = 0, dirt: bool | DirtRates = True
+) -> dict[str, Any]:
+    """Write hubspot_export.csv, pageview_hist.csv and truth.csv to `out`; return a summary dict.
+
+    `dirt` is True (documented default rates), False (clean export) or a DirtRates. Same arguments, same
+    bytes. The summary holds counts only, never an email or a URL.
+    """
+    if n_contacts < 1:
+        raise ValueError(f"n_contacts must be at least 1, got {n_contacts}")
+    rates = DirtRates() if dirt is True else DirtRates.off() if dirt is False else dirt
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    pop = simulate(n_contacts, seed)
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 2]))
+
+    urls_and_entry = np.concatenate([pop.page_urls, pop.entry_page_url[:, None]], axis=1)
+    dirty, url_counts = dirty_urls(rng, urls_and_entry, rates)
+    page_urls, entry_urls = dirty[:, : journeys.MAX_PAGES], dirty[:, journeys.MAX_PAGES]
+
+    export = export_table(pop, page_urls, entry_urls)
+    export, export_counts = dirty_export(rng, export, rates)
+    history = history_table(pop, page_urls)
+    history_counts = dirty_history(rng, history, rates)
+    broken = broken_rows(rng, len(export), rates)
+
+    _write_csv(export, out / EXPORT_FILE, broken, rng)
+    _write_csv(history, out / HISTORY_FILE, np.zeros(0, dtype=np.int64), rng)
+    truth_table(pop).to_csv(out / TRUTH_FILE, index=False, lineterminator="\n")
+
+    recorded = (pop.recorded_pages >= 0).sum(axis=1)
+    has_history = recorded > 0
+    dirt_counts = {**url_counts, **export_counts, "broken_line": len(broken)}
+    dirt_counts["malformed_timestamp"] += history_counts["malformed_timestamp"]
+    return {
+        "contacts": n_contacts,
+        "seed": seed,
+        "export_rows": len(export),
+        "history_rows": len(history),
+        "slot_fills": {
+            name: int((recorded > k).sum())
+            for k, name in enumerate(("current", "previous_1", "previous_2", "previous_3"))
+        },
+        "buyers": int(pop.is_buyer.sum()),
+        "buyer_rate": float(pop.is_buyer.mean()),
+        "buyer_rate_with_history": float(pop.is_buyer[has_history].mean()) if has_history.any() else float("nan"),
+        "contacts_with_history": int(has_history.sum()),
+        "segments": {name: int((pop.segment == s).sum()) for s, name in enumerate(SEGMENT_NAMES)},
+        "dirt": dirt_counts,
+    }
+
