@@ -1,0 +1,195 @@
+{#- Reading the raw HubSpot CSV files. The files are parsed here, line by line, instead of by
+    the engine's CSV reader: a broken line then stays one line (it cannot swallow the lines after
+    it), every physical line keeps its number, and each one is either parsed or quarantined with
+    a reason. -#}
+
+{% macro raw_file_path(file_name) -%}
+    {{ return(env_var('JOURNEYS_RAW_DIR', 'data/raw') ~ '/' ~ file_name) }}
+{%- endmacro %}
+
+
+{% macro hubspot_contacts_columns() -%}
+    {#- (header as exported, snake_case name) of every column staging reads. -#}
+    {{ return([
+        ('Contact ID', 'contact_id'),
+        ('Became a Lead Date', 'became_lead_date'),
+        ('Became a Subscriber Date', 'became_subscriber_date'),
+        ('Became an Opportunity Date', 'became_opportunity_date'),
+        ('First Conversion Date', 'first_conversion_date'),
+        ('First marketing email click date', 'first_email_click_date'),
+        ('First marketing email open date', 'first_email_open_date'),
+        ('First marketing email send date', 'first_email_send_date'),
+        ('Last Activity Date', 'last_activity_date'),
+        ('Last marketing email click date', 'last_email_click_date'),
+        ('Last marketing email name', 'last_email_name'),
+        ('Last marketing email open date', 'last_email_open_date'),
+        ('Last marketing email send date', 'last_email_send_date'),
+        ('Average Pageviews', 'avg_pageviews'),
+        ('First Page Seen', 'first_page_seen'),
+        ('Last Page Seen', 'last_page_seen'),
+        ('Number of Pageviews', 'num_pageviews'),
+        ('Number of Sessions', 'num_sessions'),
+        ('Marketing emails opened', 'emails_opened'),
+        ('Marketing emails delivered', 'emails_delivered'),
+        ('Marketing emails clicked', 'emails_clicked'),
+        ('Opted out of email: Events and Community', 'opted_out_events'),
+        ('Opted out of email: Program Announcements', 'opted_out_announcements'),
+        ('Opted out of email: The Batch', 'opted_out_batch'),
+        ('Unsubscribed from all email', 'unsubscribed_all'),
+        ('Which of the following online courses have you taken from deeplearning.ai?', 'courses_taken'),
+        ('Last Registered Event', 'last_event'),
+        ('Last Registered Event Date', 'last_event_date'),
+        ('Number of event completions', 'event_completions'),
+        ('Highest level of completed education', 'education'),
+        ('Job Title or Function', 'job_title'),
+        ('IP Country', 'ip_country'),
+        ('IP Country Code', 'ip_country_code'),
+        ('Associated Company ID', 'associated_company_id'),
+    ]) }}
+{%- endmacro %}
+
+
+{% macro hubspot_page_history_columns() -%}
+    {#- (header, snake_case name) read from pageview_hist.csv, newest slot first. `Email` is
+        deliberately absent: personal data is never selected. -#}
+    {{ return([
+        ('Contact ID', 'contact_id'),
+        ('Last Page Seen Current Value', 'url_current'),
+        ('Last Page Seen Change Date', 'changed_at_current'),
+        ('Last Page Seen Previous Value (1)', 'url_previous_1'),
+        ('Last Page Seen Change Date (1)', 'changed_at_previous_1'),
+        ('Last Page Seen Previous Value (2)', 'url_previous_2'),
+        ('Last Page Seen Change Date (2)', 'changed_at_previous_2'),
+        ('...', 'url_previous_3'),
+    ]) }}
+{%- endmacro %}
+
+
+{% macro csv_field_regex() -%}
+    {#- One RFC 4180 field: quoted (with "" escapes) or unquoted without quotes or commas. -#}
+    {{ return('"(?:[^"]|"")*"|[^,"]*') }}
+{%- endmacro %}
+
+
+{% macro read_raw_lines(file_name) -%}
+    {{ return(adapter.dispatch('read_raw_lines', 'customer_journeys')(file_name)) }}
+{%- endmacro %}
+
+{% macro duckdb__read_raw_lines(file_name) -%}
+    {#- (line_number, line_text) for every physical line; CR of CRLF endings and a UTF-8 BOM removed;
+        the empty piece after the file's final newline is not a line. -#}
+    select
+        line_number,
+        line_text,
+    from (
+        select
+            unnest(range(1, len(lines) + 1)) as line_number,
+            unnest(lines) as line_text,
+            len(lines) as piece_count,
+        from (
+            select
+                string_split(
+                    replace(replace(content, chr(13), ''), chr(65279), ''), chr(10)
+                ) as lines,
+            from read_text('{{ customer_journeys.raw_file_path(file_name) }}')
+        )
+    )
+    where not (line_number = piece_count and line_text = '')
+{%- endmacro %}
+
+
+{% macro assert_raw_file_columns(file_name, columns) -%}
+    {#- Fails the build with one line naming the file and the missing column(s). Runs at
+        execution time only (dbt parses without a database). -#}
+    {%- if execute -%}
+        {%- set path = customer_journeys.raw_file_path(file_name) -%}
+        {%- set found = run_query("select count(*) from glob('" ~ path ~ "')").columns[0].values()[0] -%}
+        {%- if found == 0 -%}
+            {{ exceptions.raise_compiler_error(
+                "Raw file " ~ file_name ~ " not found: expected it at " ~ path
+                ~ " (set JOURNEYS_RAW_DIR to the export folder)"
+            ) }}
+        {%- endif -%}
+        {%- set header_sql -%}
+            select list_transform(
+                regexp_extract_all(',' || line_text, ',({{ customer_journeys.csv_field_regex() }})', 1),
+                lambda f: case when f like '"%' then replace(f[2:-2], '""', '"') else f end
+            ) as fields
+            from ({{ customer_journeys.read_raw_lines(file_name) }})
+            where line_number = 1
+        {%- endset -%}
+        {%- set rows = run_query(header_sql).columns[0].values() -%}
+        {%- set header = rows[0] if rows | length > 0 else [] -%}
+        {%- set missing = [] -%}
+        {%- for column in columns -%}
+            {%- if column[0] not in header -%}
+                {%- do missing.append('"' ~ column[0] ~ '"') -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- if missing -%}
+            {{ exceptions.raise_compiler_error(
+                "Raw file " ~ file_name ~ " (" ~ path ~ ") lacks required column(s): "
+                ~ missing | join(', ')
+            ) }}
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro parse_raw_csv(file_name, columns) -%}
+    {#- One row per physical data line: line_number, line_text (as read: the caller must redact it
+        before persisting), parse_error (NULL when the line parsed) and one trimmed VARCHAR column
+        per (header, name) pair, NULL when empty. -#}
+    {{ customer_journeys.assert_raw_file_columns(file_name, columns) }}
+    {%- set field = customer_journeys.csv_field_regex() %}
+    with
+
+    raw_lines as (
+        {{ customer_journeys.read_raw_lines(file_name) }}
+    ),
+
+    split_lines as (
+        select
+            line_number,
+            line_text,
+            regexp_full_match(line_text, '(?:{{ field }})(?:,(?:{{ field }}))*') as is_well_formed,
+            list_transform(
+                regexp_extract_all(',' || line_text, ',({{ field }})', 1),
+                lambda f: case when f like '"%' then replace(f[2:-2], '""', '"') else f end
+            ) as fields,
+        from raw_lines
+    ),
+
+    header as (
+        select
+            len(fields) as field_count,
+            {%- for column in columns %}
+            list_position(fields, '{{ column[0] | replace("'", "''") }}') as position_{{ column[1] }},
+            {%- endfor %}
+        from split_lines
+        where line_number = 1
+    ),
+
+    final as (
+        select
+            split_lines.line_number,
+            split_lines.line_text,
+            case
+                when trim(split_lines.line_text) = '' then 'blank_line'
+                when not split_lines.is_well_formed then 'malformed_line'
+                when len(split_lines.fields) != header.field_count then 'wrong_field_count'
+            end as parse_error,
+            {%- for column in columns %}
+            case
+                when split_lines.is_well_formed
+                    and len(split_lines.fields) = header.field_count
+                    then nullif(trim(split_lines.fields[header.position_{{ column[1] }}]), '')
+            end as {{ column[1] }},
+            {%- endfor %}
+        from split_lines
+        cross join header
+        where split_lines.line_number > 1
+    )
+
+    select * from final
+{%- endmacro %}

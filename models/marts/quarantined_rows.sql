@@ -1,0 +1,46 @@
+{#- One row per raw line that could not be staged, from either file: why, where, and the raw text
+    (e-mail addresses redacted) when the line could not be parsed. -#}
+
+with
+
+contact_lines as (
+    select * from {{ ref('stg_hubspot__contact_lines') }}
+),
+
+page_history_lines as (
+    select * from {{ ref('stg_hubspot__page_history_lines') }}
+),
+
+quarantined_lines as (
+    select
+        'hubspot_export.csv' as source_file,
+        line_number,
+        contact_id,
+        quarantine_reason,
+        raw_text,
+    from contact_lines
+    where quarantine_reason is not null
+
+    union all
+
+    select
+        'pageview_hist.csv' as source_file,
+        line_number,
+        contact_id,
+        quarantine_reason,
+        raw_text,
+    from page_history_lines
+    where quarantine_reason is not null
+),
+
+final as (
+    select
+        source_file,
+        cast(line_number as {{ api.Column.translate_type('integer') }}) as line_number,
+        {{ redact_emails('contact_id') }} as contact_id,
+        quarantine_reason,
+        raw_text,
+    from quarantined_lines
+)
+
+select * from final

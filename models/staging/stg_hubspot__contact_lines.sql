@@ -1,0 +1,55 @@
+{#- One row per physical data line of hubspot_export.csv, parsed once and kept as a table so that
+    staging and quarantined_rows read the file a single time. -#}
+
+with
+
+parsed_lines as (
+    {{ parse_raw_csv('hubspot_export.csv', hubspot_contacts_columns()) }}
+),
+
+lines_with_valid_ids as (
+    select
+        *,
+        parse_error is null
+        and {{ regexp_matches('contact_id', "'^[0-9]{1,18}$'") }} as has_valid_id,
+        {{ try_cast_to('contact_id', api.Column.translate_type('bigint')) }} as contact_key,
+    from parsed_lines
+),
+
+lines_with_occurrence as (
+    select
+        *,
+        row_number() over (
+            partition by has_valid_id, contact_key
+            order by line_number
+        ) as occurrence,
+    from lines_with_valid_ids
+),
+
+lines_with_reason as (
+    select
+        *,
+        case
+            when parse_error is not null then parse_error
+            when contact_id is null then 'missing_contact_id'
+            when not has_valid_id then 'invalid_contact_id'
+            when occurrence > 1 then 'duplicate_contact_id'
+        end as quarantine_reason,
+    from lines_with_occurrence
+),
+
+final as (
+    select
+        line_number,
+        quarantine_reason,
+        case
+            when quarantine_reason is not null
+                then left({{ redact_emails('line_text') }}, {{ var('quarantine_raw_text_chars') }})
+        end as raw_text,
+        {%- for column in hubspot_contacts_columns() %}
+        {{ column[1] }},
+        {%- endfor %}
+    from lines_with_reason
+)
+
+select * from final

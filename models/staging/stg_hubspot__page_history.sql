@@ -1,0 +1,37 @@
+{#- One row per usable contact of pageview_hist.csv: the four "Last Page Seen" slots, newest first,
+    with parsed change dates. E-mail-like text inside URLs is redacted; the Email column is never
+    read. -#}
+
+{%- set url_columns = ['url_current', 'url_previous_1', 'url_previous_2', 'url_previous_3'] -%}
+{%- set date_columns = ['changed_at_current', 'changed_at_previous_1', 'changed_at_previous_2'] -%}
+
+with
+
+page_history_lines as (
+    select * from {{ ref('stg_hubspot__page_history_lines') }}
+    where quarantine_reason is null
+),
+
+final as (
+    select
+        {{ try_cast_to('contact_id', api.Column.translate_type('bigint')) }} as contact_id,
+        line_number,
+        {%- for column in url_columns %}
+        {{ redact_emails(column) }} as {{ column }},
+        {%- endfor %}
+        {%- for column in date_columns %}
+        {{ try_cast_to(column, api.Column.translate_type('timestamp')) }} as {{ column }},
+        {%- endfor %}
+        nullif(concat_ws(', ',
+            {%- for column in date_columns %}
+            case
+                when {{ column }} is not null
+                    and {{ try_cast_to(column, api.Column.translate_type('timestamp')) }} is null
+                    then '{{ column }}'
+            end{{ ',' if not loop.last }}
+            {%- endfor %}
+        ), '') as invalid_fields,
+    from page_history_lines
+)
+
+select * from final

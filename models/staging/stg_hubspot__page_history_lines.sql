@@ -1,0 +1,65 @@
+{#- One row per physical data line of pageview_hist.csv, parsed once and kept as a table. The
+    Email column is never read. -#}
+
+with
+
+parsed_lines as (
+    {{ parse_raw_csv('pageview_hist.csv', hubspot_page_history_columns()) }}
+),
+
+staged_contacts as (
+    select {{ try_cast_to('contact_id', api.Column.translate_type('bigint')) }} as contact_key
+    from {{ ref('stg_hubspot__contact_lines') }}
+    where quarantine_reason is null
+),
+
+lines_with_valid_ids as (
+    select
+        *,
+        parse_error is null
+        and {{ regexp_matches('contact_id', "'^[0-9]{1,18}$'") }} as has_valid_id,
+        {{ try_cast_to('contact_id', api.Column.translate_type('bigint')) }} as contact_key,
+    from parsed_lines
+),
+
+lines_with_occurrence as (
+    select
+        *,
+        row_number() over (
+            partition by has_valid_id, contact_key
+            order by line_number
+        ) as occurrence,
+    from lines_with_valid_ids
+),
+
+lines_with_reason as (
+    select
+        lines_with_occurrence.*,
+        case
+            when lines_with_occurrence.parse_error is not null
+                then lines_with_occurrence.parse_error
+            when lines_with_occurrence.contact_id is null then 'missing_contact_id'
+            when not lines_with_occurrence.has_valid_id then 'invalid_contact_id'
+            when lines_with_occurrence.occurrence > 1 then 'duplicate_contact_id'
+            when staged_contacts.contact_key is null then 'unknown_contact_id'
+        end as quarantine_reason,
+    from lines_with_occurrence
+    left join staged_contacts
+        on lines_with_occurrence.contact_key = staged_contacts.contact_key
+),
+
+final as (
+    select
+        line_number,
+        quarantine_reason,
+        case
+            when quarantine_reason is not null
+                then left({{ redact_emails('line_text') }}, {{ var('quarantine_raw_text_chars') }})
+        end as raw_text,
+        {%- for column in hubspot_page_history_columns() %}
+        {{ column[1] }},
+        {%- endfor %}
+    from lines_with_reason
+)
+
+select * from final
