@@ -1,0 +1,112 @@
+"""The scoring service over the models the real `dbt build` saved (the `warehouse` fixture):
+same scores as the tables for the same contacts, and no input, valid or not, gives a 500."""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+import schemathesis
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from schemathesis.generation import GenerationMode
+
+from journeys.service import create_app, load_models, warehouse_contacts
+
+SAMPLE_SEED = 3
+FUZZ_EXAMPLES = 60
+
+
+@pytest.fixture(scope="module")
+def app(warehouse):
+    return create_app(load_models(warehouse.artifacts_dir))
+
+
+@pytest.fixture(scope="module")
+def client(app) -> TestClient:
+    return TestClient(app)
+
+
+def sample_ids(warehouse, table: str, where: str, n: int) -> list[int]:
+    """A seeded sample of contact ids from `table`."""
+    ids = warehouse.query(f"select contact_id from {table} where {where} order by contact_id")["contact_id"]
+    rng = np.random.default_rng(SAMPLE_SEED)
+    return sorted(int(i) for i in rng.choice(ids.to_numpy(), size=min(n, len(ids)), replace=False))
+
+
+def test_health_reports_the_built_versions(warehouse, client: TestClient) -> None:
+    body = client.get("/health").json()
+    built = warehouse.query("select distinct model_version from purchase_propensity")[
+        "model_version"
+    ].tolist()
+    assert body["status"] == "ok" and [body["propensity"]["version"]] == built
+    assert body["segments"]["version"]
+
+
+def test_segments_match_contact_segments(warehouse, client: TestClient) -> None:
+    ids = sample_ids(warehouse, "contact_segments", "true", 400)
+    with duckdb.connect(str(warehouse.duckdb_path), read_only=True) as con:
+        segments_body, _ = warehouse_contacts(con, ids)
+    response = client.post("/v1/segments", json={"contacts": segments_body})
+    assert response.status_code == 200, response.text
+    served = pd.DataFrame(response.json()["results"])
+    stored = warehouse.query(
+        f"select contact_id, segment_id, dissimilarity from contact_segments "
+        f"where contact_id in ({', '.join(map(str, ids))}) order by contact_id"
+    )
+    assert served["contact_id"].tolist() == stored["contact_id"].tolist()
+    assert (served["segment_id"].to_numpy() == stored["segment_id"].to_numpy()).all()
+    np.testing.assert_allclose(served["dissimilarity"], stored["dissimilarity"], rtol=1e-9, atol=1e-9)
+
+
+def test_propensity_matches_purchase_propensity(warehouse, client: TestClient) -> None:
+    with_history = sample_ids(warehouse, "int_contact_features_assembled", "has_page_history", 450)
+    without = sample_ids(warehouse, "int_contact_features_assembled", "not has_page_history", 50)
+    ids = sorted(with_history + without)
+    with duckdb.connect(str(warehouse.duckdb_path), read_only=True) as con:
+        _, propensity_body = warehouse_contacts(con, ids)
+    response = client.post("/v1/propensity", json={"contacts": propensity_body})
+    assert response.status_code == 200, response.text
+    served = pd.DataFrame(response.json()["results"]).set_index("contact_id")
+    stored = warehouse.query(
+        "select f.contact_id, f.category_codes, p.propensity, p.predicted_flag "
+        "from int_contact_features_assembled as f left join purchase_propensity as p using (contact_id) "
+        f"where f.contact_id in ({', '.join(map(str, ids))}) order by f.contact_id"
+    ).set_index("contact_id")
+    assert served.index.tolist() == stored.index.tolist()
+    assert [list(c) for c in served["category_codes"]] == [
+        list(map(int, c)) for c in stored["category_codes"]
+    ]
+    scored = stored["propensity"].notna()
+    assert scored.sum() == len(with_history), "every contact with history has a stored score"
+    assert (
+        served.loc[~scored, "propensity"].isna().all() and served.loc[~scored, "predicted_flag"].isna().all()
+    )
+    np.testing.assert_allclose(
+        served.loc[scored, "propensity"].astype(float), stored.loc[scored, "propensity"], rtol=0, atol=1e-6
+    )
+    assert (
+        served.loc[scored, "predicted_flag"].astype(bool) == stored.loc[scored, "predicted_flag"].astype(bool)
+    ).all()
+
+
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=lambda m: m.value)
+@pytest.mark.parametrize("path", ["/v1/segments", "/v1/propensity"])
+def test_no_input_gives_a_server_error(app, path: str, mode: GenerationMode) -> None:
+    """Schema-driven examples (valid ones, and ones that break the schema) against the real models."""
+    operation = schemathesis.openapi.from_asgi("/openapi.json", app)[path]["POST"]
+    statuses: list[int] = []
+
+    @settings(
+        max_examples=FUZZ_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True
+    )
+    @given(operation.as_strategy(generation_mode=mode))
+    def call(case) -> None:
+        response = case.call()
+        statuses.append(response.status_code)
+        assert response.status_code in (200, 400, 413, 422), (response.status_code, response.text[:500])
+
+    call()
+    expected = 200 if mode is GenerationMode.POSITIVE else 422
+    assert expected in statuses, f"{mode.value} examples never got {expected}: {sorted(set(statuses))}"
