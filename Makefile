@@ -36,6 +36,7 @@ build: synth
 	$(BIN)/dbt build
 
 test: $(STAMP)
+	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 	$(BIN)/pytest
 
 bench: $(STAMP)
