@@ -58,6 +58,7 @@ def build_network(encoder: Encoder, n_classes: int, config: PropensityConfig) ->
         loss="categorical_crossentropy",
         # macro ROC AUC over the class columns: for two classes both columns give the binary AUC
         metrics=[keras.metrics.AUC(multi_label=True, num_labels=n_classes, name="auc")],
+        jit_compile=False,
     )
     return model
 
@@ -100,7 +101,7 @@ def predict(model: keras.Model, inputs: dict[str, np.ndarray], batch_size: int) 
 
 
 class EpochLogger(keras.callbacks.Callback):
-    """One progress line per epoch through `logging` and stdout (dbt shows Python model stdout in its log)."""
+    """One progress line per epoch through `logging` (the dbt models forward it into dbt's log)."""
 
     def __init__(self, epochs: int) -> None:
         super().__init__()
@@ -112,4 +113,3 @@ class EpochLogger(keras.callbacks.Callback):
                 f"val_loss {logs.get('val_loss', np.nan):.4f} auc {logs.get('auc', np.nan):.4f} "
                 f"val_auc {logs.get('val_auc', np.nan):.4f}")
         LOG.info(line)
-        print(line, flush=True)

@@ -130,7 +130,6 @@ def train_and_score(
     })
     LOG.info("propensity: %s trained, evaluated, saved and scored %d contacts in %.1f s", version, len(scores),
              time.perf_counter() - started)
-    print(f"propensity: {version} done in {time.perf_counter() - started:.1f} s", flush=True)
     return PropensityRun(scores, metrics, history_frame, audit, model)
 
 

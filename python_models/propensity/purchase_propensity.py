@@ -1,0 +1,11 @@
+"""Trains the propensity model once (audit, baselines, BiLSTM), saves its artifacts and scores contacts."""
+
+from journeys.propensity.dbt import build_purchase_propensity
+
+
+def model(dbt, session):
+    return build_purchase_propensity(
+        features=dbt.ref("int_contact_features_assembled").df(),
+        category_codes=dbt.ref("url_category_codes").df(),
+        settings=dbt.config.meta_get("propensity"),
+    )
