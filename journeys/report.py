@@ -1,0 +1,498 @@
+"""`journeys report`: one self-contained HTML file (inline CSS, SVG and a small script; no network).
+
+Reads the tables the last `dbt build` wrote and draws them with `journeys.report_charts`. The page's
+script checks every chart holds data and records the outcome in `body[data-report-status]`, which the
+headless-browser test reads.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from html import escape
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from journeys.report_charts import PALETTE, Series, bar_chart, heatmap, line_chart, scatter_chart
+
+log = logging.getLogger(__name__)
+
+PROJECTION_SAMPLE = 3_000
+PROJECTION_SEED = 0
+TOP_UNMAPPED = 25
+PROFILE_FEATURES = (
+    "num_sessions", "num_pageviews", "avg_pageviews", "emails_delivered", "emails_opened", "emails_clicked",
+    "page_count", "days_since_lead", "days_since_subscriber", "days_since_first_conversion",
+    "days_since_first_email_send", "days_since_last_email_open", "days_since_last_email_click",
+)  # fmt: skip
+PROFILE_FLAGS = (
+    "has_page_history", "has_company", "is_bulk_import", "opted_out_batch", "unsubscribed_all", "is_buyer",
+    "course_deep_learning_specialization", "course_ai_for_everyone",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Section:
+    """One titled block of the page."""
+
+    anchor: str
+    title: str
+    body: str
+
+
+class Warehouse:
+    """Read-only access to the built tables, with a clear error when one is missing."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, db_path: Path) -> None:
+        self.con = con
+        self.db_path = db_path
+        self.tables = set(con.execute("select table_name from information_schema.tables").df()["table_name"])
+
+    def has(self, table: str) -> bool:
+        return table in self.tables
+
+    def df(self, sql: str, *tables: str) -> pd.DataFrame:
+        missing = [table for table in tables if table not in self.tables]
+        if missing:
+            raise ValueError(
+                f"{self.db_path}: table(s) {', '.join(missing)} not found; run `dbt build` first"
+            )
+        return self.con.execute(sql).df()
+
+    def columns(self, table: str) -> list[str]:
+        return self.con.execute(f"select * from {table} limit 0").df().columns.tolist()
+
+
+def write_report(db_path: Path, out_path: Path, artifacts_dir: Path | None = None) -> Path:
+    """Render the report of the database at `db_path` into the single file `out_path`.
+
+    `artifacts_dir` (default `$JOURNEYS_ARTIFACTS` or `artifacts`) holds the propensity run's saved
+    config, used to re-derive its test split when the build stores no per-contact test predictions.
+    """
+    db_path, out_path = Path(db_path), Path(out_path)
+    artifacts_dir = Path(artifacts_dir or os.environ.get("JOURNEYS_ARTIFACTS", "artifacts"))
+    if not db_path.exists():
+        raise FileNotFoundError(f"{db_path}: no DuckDB database; run `make build` first")
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        wh = Warehouse(con, db_path)
+        sections = [
+            segment_section(wh),
+            projection_section(wh),
+            propensity_section(wh, artifacts_dir),
+            training_section(wh),
+            url_section(wh),
+            metrics_section(wh),
+        ]
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_text(render_page(sections, db_path), encoding="utf-8")
+    log.info("report written to %s (%d bytes)", out_path, out_path.stat().st_size)
+    return out_path
+
+
+def segment_section(wh: Warehouse) -> Section:
+    """Segment sizes, how each segment differs from the whole, and the choice of k."""
+    sizes = wh.df(
+        "select segment_id, count(*) as contacts, avg(dissimilarity) as mean_dissimilarity "
+        "from contact_segments group by segment_id order by segment_id",
+        "contact_segments",
+    )
+    labels = [f"segment {s}" for s in sizes["segment_id"]]
+    parts = [
+        bar_chart(
+            "segment-sizes", "Contacts per segment", labels,
+            [Series("contacts", sizes["segment_id"].to_numpy(), sizes["contacts"].to_numpy(float))],
+            "contacts", note=f"{int(sizes['contacts'].sum()):,} segmented contacts",
+        )
+    ]  # fmt: skip
+    parts.append(_separation_heatmap(wh))
+    if wh.has("segment_k_selection"):
+        parts.append(_k_selection_chart(wh))
+    for table, title in (
+        ("segment_profiles", "Segment profiles"),
+        ("segment_comparison", "What separates them"),
+    ):
+        frame = wh.df(f"select * from {table}", table)
+        parts.append(html_table(f"table-{table.replace('_', '-')}", title, frame, max_rows=60))
+    return Section("segments", "Segments", "".join(parts))
+
+
+def _separation_heatmap(wh: Warehouse) -> str:
+    """Per segment: mean of each log-scaled numeric feature in standard deviations of all contacts, and the
+    flag rates minus the overall rate; the largest absolute cells are what separates the segments."""
+    columns = set(wh.columns("int_contact_features_assembled"))
+    numeric = [c for c in PROFILE_FEATURES if c in columns]
+    flags = [c for c in PROFILE_FLAGS if c in columns]
+    select = ", ".join([*(f"f.{c}" for c in numeric), *(f"cast(f.{c} as double) as {c}" for c in flags)])
+    frame = wh.df(
+        f"select s.segment_id, {select} from contact_segments as s "
+        "join int_contact_features_assembled as f using (contact_id)",
+        "contact_segments", "int_contact_features_assembled",
+    )  # fmt: skip
+    values = np.log1p(np.clip(frame[numeric].to_numpy(dtype=float, na_value=np.nan), 0, None))
+    z = (values - np.nanmean(values, axis=0)) / np.where(
+        np.nanstd(values, axis=0) > 0, np.nanstd(values, axis=0), 1
+    )
+    rates = frame[flags].to_numpy(dtype=float, na_value=np.nan)
+    rates = rates - np.nanmean(rates, axis=0)
+    segments = frame["segment_id"].to_numpy()
+    order = np.unique(segments)
+    member = segments[None, :] == order[:, None]
+    combined = np.hstack([z, rates])
+    means = np.vstack([np.nanmean(np.where(m[:, None], combined, np.nan), axis=0) for m in member])
+    return heatmap(
+        "segment-separation", "What separates the segments (numeric: z-score of log1p mean; flags: rate - overall)",
+        [f"segment {s}" for s in order], [*numeric, *flags], means,
+        text=np.vectorize(lambda v: f"{v:+.2f}")(means),
+        note="red: above the overall level, blue: below; computed from int_contact_features_assembled",
+    )  # fmt: skip
+
+
+def _k_selection_chart(wh: Warehouse) -> str:
+    frame = wh.df("select * from segment_k_selection order by k", "segment_k_selection")
+    metrics = [c for c in frame.columns if c != "k" and pd.api.types.is_numeric_dtype(frame[c])]
+    charts = []
+    for i, metric in enumerate(metrics[:4]):
+        y = frame[metric].to_numpy(dtype=float, na_value=np.nan)
+        series = [Series(metric, frame["k"].to_numpy(dtype=float), y, color=PALETTE[i])]
+        charts.append(
+            line_chart(f"k-selection-{i}", f"Choice of k: {metric}", series, "k", metric, points=True)
+        )
+    return "".join(charts)
+
+
+def projection_section(wh: Warehouse) -> Section:
+    """PCA (SVD of the standardised, log-scaled numeric features) of a seeded sample, coloured by segment."""
+    columns = set(wh.columns("int_contact_features_assembled"))
+    numeric = [c for c in PROFILE_FEATURES if c in columns]
+    frame = wh.df(
+        f"select s.segment_id, {', '.join('f.' + c for c in numeric)} from contact_segments as s "
+        "join int_contact_features_assembled as f using (contact_id) order by s.contact_id",
+        "contact_segments", "int_contact_features_assembled",
+    )  # fmt: skip
+    rng = np.random.default_rng(PROJECTION_SEED)
+    sample = np.sort(rng.choice(len(frame), size=min(PROJECTION_SAMPLE, len(frame)), replace=False))
+    values = np.log1p(np.clip(frame[numeric].to_numpy(dtype=float, na_value=np.nan)[sample], 0, None))
+    filled = np.where(np.isnan(values), np.nanmean(values, axis=0), values)
+    filled = np.nan_to_num(filled)
+    std = filled.std(axis=0)
+    scaled = (filled - filled.mean(axis=0)) / np.where(std > 0, std, 1)
+    _, singular, vt = np.linalg.svd(scaled, full_matrices=False)
+    coords = scaled @ vt[:2].T
+    explained = singular**2 / np.sum(singular**2)
+    chart = scatter_chart(
+        "projection", "Contacts in the first two principal components, coloured by segment",
+        coords[:, 0], coords[:, 1], np.array([f"segment {s}" for s in frame["segment_id"].to_numpy()[sample]]),
+        f"PC1 ({explained[0]:.0%} of variance)", f"PC2 ({explained[1]:.0%} of variance)",
+        note=f"seeded sample of {len(sample):,} of {len(frame):,} contacts; numeric features log1p, "
+        "missing values set to the mean, standardised",
+    )  # fmt: skip
+    return Section("projection", "2-D projection", chart)
+
+
+def propensity_section(wh: Warehouse, artifacts_dir: Path) -> Section:
+    """ROC and PR curves with baselines, confusion matrices, deciles against observed buyer rates."""
+    scores = test_scores(wh, artifacts_dir)
+    metrics = _metrics(wh)
+    test = metrics[metrics["split"] == "test"]
+    positives = float(scores["label"].mean())
+    roc, pr = [], []
+    for i, (model, group) in enumerate(scores.groupby("model_name", sort=True)):
+        fpr, tpr, recall, precision = curves(group["label"].to_numpy(bool), group["score"].to_numpy(float))
+        color = PALETTE[i % len(PALETTE)]
+        roc.append(Series(f"{model} (ROC AUC {np.trapezoid(tpr, fpr):.3f})", fpr, tpr, color=color))
+        pr.append(
+            Series(
+                f"{model} (AP {_average_precision(recall, precision):.3f})", recall, precision, color=color
+            )
+        )
+    curved = set(scores["model_name"])
+    points = []
+    for j, (model, group) in enumerate(
+        test[~test["model_name"].isin(curved)].groupby("model_name", sort=True)
+    ):
+        values = group.set_index("metric")["value"]
+        if not {"true_positives", "false_positives", "true_negatives", "false_negatives"} <= set(
+            values.index
+        ):
+            continue
+        tp, fp, tn, fn = (float(values[k]) for k in ("true_positives", "false_positives", "true_negatives",
+                                                      "false_negatives"))  # fmt: skip
+        color = PALETTE[(len(curved) + j) % len(PALETTE)]
+        label = f"{model} at its threshold (ROC AUC {values.get('roc_auc', np.nan):.3f})"
+        roc.append(
+            Series(label, np.array([fp / max(fp + tn, 1)]), np.array([tp / max(tp + fn, 1)]), color=color)
+        )
+        precision_point = tp / (tp + fp) if tp + fp else positives
+        pr.append(Series(f"{model} at its threshold (AP {values.get('pr_auc', np.nan):.3f})",
+                         np.array([tp / max(tp + fn, 1)]), np.array([precision_point]), color=color))  # fmt: skip
+        points.append(model)
+    roc.append(Series("chance = majority baseline", np.array([0.0, 1.0]), np.array([0.0, 1.0]), dashed=True,
+                      color="#777"))  # fmt: skip
+    pr.append(Series(f"prevalence {positives:.3f} = majority baseline", np.array([0.0, 1.0]),
+                     np.array([positives] * 2), dashed=True, color="#777"))  # fmt: skip
+    note = (
+        f"test split, {len(scores[scores['model_name'] == min(curved)]):,} contacts. "
+        + (f"Per-contact test scores are stored only for {', '.join(sorted(curved))}; "
+           f"{', '.join(points)} appear as their operating point, with AUCs from the metrics table."
+           if points else "")
+    )  # fmt: skip
+    parts = [
+        line_chart("roc", "ROC curves", roc, "false positive rate", "true positive rate", (0, 1), (0, 1), note=note),
+        line_chart("pr", "Precision-recall curves", pr, "recall", "precision", (0, 1), (0, 1), note=note),
+        _confusion_matrices(test),
+        _deciles(scores),
+    ]  # fmt: skip
+    return Section("propensity", "Purchase propensity", "".join(parts))
+
+
+def _metrics(wh: Warehouse) -> pd.DataFrame:
+    """model_metrics (every model family) when built, else propensity_metrics."""
+    table = "model_metrics" if wh.has("model_metrics") else "propensity_metrics"
+    return wh.df(f"select model_name, model_version, split, metric, value from {table}", table)
+
+
+def test_scores(wh: Warehouse, artifacts_dir: Path) -> pd.DataFrame:
+    """Per-contact test-split scores and labels: model_name, contact_id, score, label.
+
+    From `propensity_test_predictions` when the build writes it; otherwise the BiLSTM's stored scores on
+    the test split, re-derived with the package's own seeded split from the config saved with the model,
+    and checked against the stored test ROC AUC so a split that does not reproduce fails loudly.
+    """
+    if wh.has("propensity_test_predictions"):
+        return wh.df("select model_name, contact_id, score, label from propensity_test_predictions")
+    from journeys.propensity.artifacts import read_meta
+    from journeys.propensity.config import PropensityConfig
+    from journeys.propensity.data import label_contacts, split_contacts
+
+    meta = read_meta(artifacts_dir)
+    config = PropensityConfig.from_vars(meta["config"])
+    if not config.is_binary:
+        raise ValueError(
+            f"propensity_target={config.target}: the report's ROC / PR curves need a binary target"
+        )
+    features = wh.df("select * from int_contact_features_assembled", "int_contact_features_assembled")
+    labelled = label_contacts(features, config)
+    split = split_contacts(labelled.labels, config)
+    ids = labelled.features["contact_id"].to_numpy()[split.test]
+    stored = wh.df(
+        "select contact_id, propensity, model_version from purchase_propensity", "purchase_propensity"
+    )
+    if set(stored["model_version"]) != {meta["version"]}:
+        raise ValueError(f"{artifacts_dir} holds model {meta['version']}, purchase_propensity was built by "
+                         f"{sorted(set(stored['model_version']))}: rebuild, or point JOURNEYS_ARTIFACTS at its run")  # fmt: skip
+    score = pd.Series(ids).map(stored.set_index("contact_id")["propensity"]).to_numpy(float)
+    frame = pd.DataFrame({"model_name": "bilstm", "contact_id": ids, "score": score,
+                          "label": labelled.labels[split.test].astype(bool)})  # fmt: skip
+    fpr, tpr, _, _ = curves(frame["label"].to_numpy(bool), frame["score"].to_numpy(float))
+    expected = _metrics(wh).query("model_name == 'bilstm' and split == 'test' and metric == 'roc_auc'")[
+        "value"
+    ]
+    if len(expected) != 1 or not np.isclose(np.trapezoid(tpr, fpr), float(expected.iloc[0]), atol=1e-9):
+        raise ValueError(f"the re-derived test split gives ROC AUC {np.trapezoid(tpr, fpr):.6f}, the build "
+                         f"stored {expected.tolist()}: the split did not reproduce; no curve drawn")  # fmt: skip
+    return frame
+
+
+def curves(labels: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """ROC (fpr, tpr) and PR (recall, precision) points at every distinct score, vectorised."""
+    order = np.argsort(-scores, kind="stable")
+    sorted_scores, sorted_labels = scores[order], labels[order]
+    last_of_tie = np.r_[np.flatnonzero(np.diff(sorted_scores)), len(scores) - 1]
+    tp = np.cumsum(sorted_labels)[last_of_tie]
+    fp = (last_of_tie + 1) - tp
+    positives, negatives = max(int(labels.sum()), 1), max(int((~labels).sum()), 1)
+    fpr, tpr = np.r_[0.0, fp / negatives], np.r_[0.0, tp / positives]
+    recall = tp / positives
+    precision = tp / (tp + fp)
+    return fpr, tpr, np.r_[0.0, recall], np.r_[precision[0], precision]
+
+
+def _average_precision(recall: np.ndarray, precision: np.ndarray) -> float:
+    """Step-wise area under the PR curve (sklearn's average precision)."""
+    return float(np.sum(np.diff(recall) * precision[1:]))
+
+
+def _confusion_matrices(test: pd.DataFrame) -> str:
+    cells = ["true_negatives", "false_positives", "false_negatives", "true_positives"]
+    metrics = test[test["metric"].isin(cells)]
+    parts = []
+    for model, group in metrics.groupby("model_name", sort=True):
+        values = group.set_index("metric")["value"].reindex(cells).to_numpy(dtype=float)
+        matrix = values.reshape(2, 2)
+        share = matrix / max(matrix.sum(), 1)
+        text = np.array(
+            [
+                [f"{v:,.0f} ({s:.1%})" for v, s in zip(r, q, strict=True)]
+                for r, q in zip(matrix, share, strict=True)
+            ]
+        )
+        parts.append(heatmap(
+            f"confusion-{_slug(model)}", f"Confusion matrix: {model} (test split)",
+            ["actual: no purchase", "actual: buyer"], ["predicted: no", "predicted: buyer"],
+            share, text=text, diverging=False, cell_width=120,
+        ))  # fmt: skip
+    return "".join(parts)
+
+
+def _deciles(scores: pd.DataFrame) -> str:
+    """Mean predicted propensity and observed buyer rate in each test-split score decile of the BiLSTM."""
+    model = "bilstm" if "bilstm" in set(scores["model_name"]) else min(scores["model_name"])
+    main = scores[scores["model_name"] == model]
+    ranks = main["score"].rank(method="first").to_numpy()
+    decile = (np.minimum((ranks - 1) * 10 // len(main), 9) + 1).astype(int)
+    grouped = (
+        main.assign(decile=decile)
+        .groupby("decile")
+        .agg(predicted=("score", "mean"), observed=("label", "mean"))
+    )
+    x = grouped.index.to_numpy(dtype=float)
+    return line_chart(
+        "deciles", f"Propensity deciles against observed buyer rates ({model}, test split)",
+        [Series("mean predicted propensity", x, grouped["predicted"].to_numpy(float)),
+         Series("observed buyer rate", x, grouped["observed"].to_numpy(float))],
+        "decile (1 = lowest scores)", "rate", (0.5, 10.5), None, points=True,
+        note=f"{len(main):,} test contacts, about {len(main) // 10:,} per decile",
+    )  # fmt: skip
+
+
+def training_section(wh: Warehouse) -> Section:
+    """Loss and metric curves per epoch, train against validation."""
+    frame = wh.df("select * from training_history order by epoch", "training_history")
+    metrics = [c for c in frame.columns if c != "epoch" and not c.startswith("val_")
+               and pd.api.types.is_numeric_dtype(frame[c])]  # fmt: skip
+    charts = []
+    for i, metric in enumerate(metrics):
+        series = [Series(f"train {metric}", frame["epoch"].to_numpy(float), frame[metric].to_numpy(float))]
+        if f"val_{metric}" in frame.columns:
+            series.append(Series(f"validation {metric}", frame["epoch"].to_numpy(float),
+                                 frame[f"val_{metric}"].to_numpy(float)))  # fmt: skip
+        charts.append(
+            line_chart(f"training-{i}", f"Training curve: {metric}", series, "epoch", metric, points=True)
+        )
+    return Section("training", "Training curves", "".join(charts))
+
+
+def url_section(wh: Warehouse) -> Section:
+    """Page views per category (with the unmatched `other`) and the most viewed URLs no rule matched.
+
+    Only normalised URLs are shown: they have e-mail addresses redacted, raw URLs may not."""
+    coverage = wh.df(
+        "select category, category_code, is_unmatched, page_views, contacts, distinct_urls, share_of_page_views "
+        "from url_category_coverage order by page_views desc",
+        "url_category_coverage",
+    )
+    labels = [f"{c} (unmatched)" if u else str(c) for c, u in zip(coverage["category"], coverage["is_unmatched"],
+                                                                   strict=True)]  # fmt: skip
+    unmatched_share = float(coverage.loc[coverage["is_unmatched"].astype(bool), "share_of_page_views"].sum())
+    chart = bar_chart(
+        "category-coverage", "Page views per URL category", labels,
+        [Series("page views", np.arange(len(coverage)), coverage["page_views"].to_numpy(float))], "page views",
+        note=f"{unmatched_share:.1%} of page views match no rule",
+    )  # fmt: skip
+    unmapped = wh.df(
+        f"select view_rank, normalized_url, views, contacts from unmapped_urls order by view_rank limit {TOP_UNMAPPED}",
+        "unmapped_urls",
+    )
+    top = unmapped.head(15)
+    unmapped_chart = bar_chart(
+        "unmapped-urls", "Most viewed unmapped URLs (normalised)", top["normalized_url"].tolist(),
+        [Series("views", top["view_rank"].to_numpy(float), top["views"].to_numpy(float), color=PALETTE[2])], "views",
+    )  # fmt: skip
+    table = html_table(
+        "table-unmapped-urls", f"Top {TOP_UNMAPPED} unmapped URLs", unmapped, max_rows=TOP_UNMAPPED
+    )
+    return Section(
+        "urls",
+        "URL categories",
+        chart + unmapped_chart + html_table("table-coverage", "Coverage", coverage) + table,
+    )
+
+
+def metrics_section(wh: Warehouse) -> Section:
+    frame = _metrics(wh)
+    wide = frame.pivot_table(index=["model_name", "split"], columns="metric", values="value", aggfunc="first")
+    return Section(
+        "metrics", "Model metrics", html_table("table-model-metrics", "model_metrics", wide.reset_index())
+    )
+
+
+def html_table(table_id: str, title: str, frame: pd.DataFrame, max_rows: int = 200) -> str:
+    """A plain HTML table of the first `max_rows` rows (the caption says when rows were left out)."""
+    shown = frame.head(max_rows)
+    head = "".join(f"<th>{escape(str(c))}</th>" for c in shown.columns)
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{escape(_cell(v))}</td>" for v in row) + "</tr>"
+        for row in shown.itertuples(index=False)
+    )
+    more = f" (first {max_rows} of {len(frame):,} rows)" if len(frame) > max_rows else ""
+    return (
+        f'<div class="table-wrap"><table class="data" id="{table_id}"><caption>{escape(title)}{more}</caption>'
+        f"<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>"
+    )
+
+
+def _cell(value: object) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return ""
+    if isinstance(value, float | np.floating):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def _slug(text: str) -> str:
+    return "".join(ch if ch.isalnum() else "-" for ch in str(text).lower())
+
+
+def render_page(sections: list[Section], db_path: Path) -> str:
+    nav = "".join(f'<a href="#{s.anchor}">{escape(s.title)}</a>' for s in sections)
+    body = "".join(f'<section id="{s.anchor}"><h2>{escape(s.title)}</h2>{s.body}</section>' for s in sections)
+    generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return PAGE.format(nav=nav, body=body, source=escape(db_path.name), generated=generated, css=CSS, js=JS)
+
+
+CSS = """
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color:#222;background:#fafafa}
+header{background:#1f3b57;color:#fff;padding:14px 24px}header h1{margin:0;font-size:20px}
+header p{margin:4px 0 0;opacity:.8}nav{padding:8px 24px;background:#e8edf2;position:sticky;top:0}
+nav a{margin-right:16px;color:#1f3b57;text-decoration:none;font-weight:600}
+main{padding:8px 24px}section{margin:18px 0}h2{border-bottom:2px solid #1f3b57;padding-bottom:4px}
+figure.chart{display:inline-block;vertical-align:top;margin:8px 12px 16px 0;background:#fff;border:1px solid #ddd;
+padding:8px}figcaption{font-weight:600;margin-bottom:4px;max-width:560px}
+svg text{font-size:11px;fill:#333}svg .label{font-size:12px}svg .cell{font-size:10px}
+svg .grid{stroke:#eee}svg .axis{stroke:#888}.legend{max-width:560px}.key{margin-right:12px;white-space:nowrap}
+.key i{display:inline-block;width:14px;height:4px;margin:0 4px 3px 0}.key i.dashed{opacity:.6}
+.note{color:#666;font-size:12px;max-width:560px;margin:4px 0 0}
+.table-wrap{overflow-x:auto;margin:8px 0 16px}table.data{border-collapse:collapse;background:#fff;font-size:12px}
+table.data caption{text-align:left;font-weight:600;padding:4px 0}
+table.data th,table.data td{border:1px solid #ddd;padding:3px 6px;text-align:right;white-space:nowrap}
+table.data th{background:#f0f3f6}
+"""
+
+JS = """
+(function () {
+  var empty = [];
+  var charts = document.querySelectorAll("figure.chart");
+  charts.forEach(function (chart) {
+    if (chart.querySelectorAll(".mark").length === 0) { empty.push(chart.id); }
+  });
+  document.querySelectorAll("table.data").forEach(function (table) {
+    if (table.tBodies[0].rows.length === 0) { empty.push(table.id); }
+  });
+  document.body.setAttribute("data-charts", String(charts.length));
+  document.body.setAttribute("data-report-status", empty.length ? "empty: " + empty.join(" ") : "ok");
+  if (empty.length) { console.error("report: empty charts or tables: " + empty.join(", ")); }
+})();
+"""
+
+PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>Customer journeys: segments and purchase propensity</title><style>{css}</style></head>
+<body data-report-status="pending"><header><h1>Customer journeys: segments and purchase propensity</h1>
+<p>Built from {source} on {generated}. Self-contained: no network needed.</p></header>
+<nav>{nav}</nav><main>{body}</main><script>{js}</script></body></html>
+"""
