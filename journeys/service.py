@@ -23,7 +23,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from journeys.urls import UrlCategorizer, max_sequence_length
+from journeys.urls import DEFAULT_SEEDS_DIR, UrlCategorizer, max_sequence_length
 
 log = logging.getLogger(__name__)
 
@@ -218,7 +218,7 @@ class PropensityRequest(BaseModel):
 class SegmentScore(BaseModel):
     contact_id: int
     segment_id: int
-    dissimilarity: float
+    dissimilarity: float | None = Field(description="distance to the segment's centroid; null if undefined")
 
 
 class PropensityScore(BaseModel):
@@ -270,12 +270,45 @@ class ErrorResponse(BaseModel):
 
 
 @dataclass(frozen=True)
+class Countries:
+    """Known country names and ISO-2 codes (seeds/countries.csv), as the staging layer accepts them."""
+
+    names: frozenset[str]
+    codes: frozenset[str]
+
+    @classmethod
+    def from_seed(cls, seeds_dir: Path | None = None) -> Countries:
+        path = Path(seeds_dir or DEFAULT_SEEDS_DIR) / "countries.csv"
+        seed = pd.read_csv(path, dtype=str, keep_default_na=False)
+        missing = {"country_name", "country_code"} - set(seed.columns)
+        if missing:
+            raise ValueError(f"{path}: missing column(s) {', '.join(sorted(missing))}")
+        return cls(frozenset(seed["country_name"].str.lower()), frozenset(seed["country_code"].str.lower()))
+
+    def check(self, contacts: list[ContactBase]) -> None:
+        """422 naming each unknown country: the warehouse would store NULL, the service says so instead."""
+        errors = [
+            {"loc": ("body", "contacts", i, field), "msg": f"{value!r} is not a known {what} (seeds/countries.csv)",
+             "type": "value_error"}
+            for i, contact in enumerate(contacts)
+            for field, value, known, what in (
+                ("ip_country", contact.ip_country, self.names, "country name"),
+                ("ip_country_code", contact.ip_country_code, self.codes, "country code"),
+            )
+            if value is not None and value.strip().lower() not in known
+        ]  # fmt: skip
+        if errors:
+            raise RequestValidationError(errors)
+
+
+@dataclass(frozen=True)
 class LoadedModels:
-    """The models and URL rules one service instance scores with."""
+    """The models, URL rules and known countries one service instance scores with."""
 
     segments: SegmentModel
     propensity: PropensityModel
     categorizer: UrlCategorizer
+    countries: Countries
     max_sequence_length: int
     loaded_at: datetime
 
@@ -411,12 +444,15 @@ def create_app(models: LoadedModels) -> FastAPI:
     @app.post("/v1/segments", response_model=SegmentResponse, responses=errors)
     def segments(request: SegmentRequest) -> SegmentResponse:
         """Segment id and dissimilarity to its centroid for each contact."""
+        models.countries.check(request.contacts)
         features = features_frame(request.contacts, models.categorizer, models.max_sequence_length)
         scores = models.segments.score(features).set_index("contact_id").loc[features["contact_id"]]
         return SegmentResponse(
             model_version=models.segments.version,
             results=[
-                SegmentScore(contact_id=int(i), segment_id=int(s), dissimilarity=float(d))
+                SegmentScore(
+                    contact_id=int(i), segment_id=int(s), dissimilarity=None if pd.isna(d) else float(d)
+                )
                 for i, s, d in zip(scores.index, scores["segment_id"], scores["dissimilarity"], strict=True)
             ],
         )
@@ -424,6 +460,7 @@ def create_app(models: LoadedModels) -> FastAPI:
     @app.post("/v1/propensity", response_model=PropensityResponse, responses=errors)
     def propensity(request: PropensityRequest) -> PropensityResponse:
         """Purchase propensity and the flag at the model's threshold for each contact."""
+        models.countries.check(request.contacts)
         features = features_frame(request.contacts, models.categorizer, models.max_sequence_length)
         scores = models.propensity.score(features).set_index("contact_id").loc[features["contact_id"]]
         classes = (
@@ -503,6 +540,7 @@ def load_models(artifacts_dir: Path, seeds_dir: Path | None = None) -> LoadedMod
         segments=load_segment_model(artifacts_dir),
         propensity=load_propensity_model(artifacts_dir),
         categorizer=UrlCategorizer.from_seeds(seeds_dir),
+        countries=Countries.from_seed(seeds_dir),
         max_sequence_length=max_sequence_length(),
         loaded_at=datetime.now(UTC),
     )

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
-from journeys.service import MAX_BODY_BYTES, MAX_CONTACTS_PER_REQUEST, LoadedModels, create_app
+from journeys.service import MAX_BODY_BYTES, MAX_CONTACTS_PER_REQUEST, Countries, LoadedModels, create_app
 from journeys.urls import UrlCategorizer
 
 
@@ -67,7 +67,12 @@ def stand_ins() -> tuple[RecordingSegments, RecordingPropensity]:
 def client(stand_ins: tuple[RecordingSegments, RecordingPropensity]) -> TestClient:
     segments, propensity = stand_ins
     models = LoadedModels(
-        segments, propensity, UrlCategorizer.from_seeds(), 4, datetime(2026, 1, 1, tzinfo=UTC)
+        segments,
+        propensity,
+        UrlCategorizer.from_seeds(),
+        Countries.from_seed(),
+        4,
+        datetime(2026, 1, 1, tzinfo=UTC),
     )
     return TestClient(create_app(models))
 
@@ -139,6 +144,8 @@ def test_propensity_without_pages_is_null_not_an_error(client: TestClient) -> No
         ("/v1/segments", {"contacts": [contact(0)]}, "contacts[0].contact_id"),
         ("/v1/segments", {"contacts": [contact(1, ip_country_code="usa")]}, "contacts[0].ip_country_code"),
         ("/v1/segments", {"contacts": [contact(1, days_since_lead=1e9)]}, "contacts[0].days_since_lead"),
+        ("/v1/segments", {"contacts": [contact(1), contact(2, ip_country="Narnia")]}, "contacts[1].ip_country"),
+        ("/v1/propensity", {"contacts": [contact(1, ip_country_code="zz")]}, "contacts[0].ip_country_code"),
         ("/v1/segments", {"contacts": []}, "contacts"),
         ("/v1/segments", {"contacts": [contact(3), contact(3)]}, "contacts"),
         ("/v1/segments", {}, "contacts"),
