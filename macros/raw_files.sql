@@ -98,6 +98,37 @@
 {%- endmacro %}
 
 
+{% macro read_raw_header_line(file_name) -%}
+    {{ return(adapter.dispatch('read_raw_header_line', 'customer_journeys')(file_name)) }}
+{%- endmacro %}
+
+{% macro duckdb__read_raw_header_line(file_name) -%}
+    {#- (line_text) of the file's first line only, cleaned like read_raw_lines. -#}
+    select
+        replace(replace(split_part(content, chr(10), 1), chr(13), ''), chr(65279), '') as line_text,
+    from read_text('{{ customer_journeys.raw_file_path(file_name) }}')
+{%- endmacro %}
+
+
+{% macro split_csv_fields(line_text) -%}
+    {{ return(adapter.dispatch('split_csv_fields', 'customer_journeys')(line_text)) }}
+{%- endmacro %}
+
+{% macro duckdb__split_csv_fields(line_text) -%}
+    {#- The fields of one CSV line, unquoted. A line without any quote is split on commas (the
+        common, fast case); otherwise RE2 tokenises quoted and unquoted fields. -#}
+    case
+        when {{ dbt.position("'\"'", line_text) }} = 0 then string_split({{ line_text }}, ',')
+        else list_transform(
+            regexp_extract_all(
+                ',' || {{ line_text }}, ',({{ customer_journeys.csv_field_regex() }})', 1
+            ),
+            lambda f: case when f like '"%' then replace(f[2:-2], '""', '"') else f end
+        )
+    end
+{%- endmacro %}
+
+
 {% macro assert_raw_file_columns(file_name, columns) -%}
     {#- Fails the build with one line naming the file and the missing column(s). Runs at
         execution time only (dbt parses without a database). -#}
@@ -111,12 +142,8 @@
             ) }}
         {%- endif -%}
         {%- set header_sql -%}
-            select list_transform(
-                regexp_extract_all(',' || line_text, ',({{ customer_journeys.csv_field_regex() }})', 1),
-                lambda f: case when f like '"%' then replace(f[2:-2], '""', '"') else f end
-            ) as fields
-            from ({{ customer_journeys.read_raw_lines(file_name) }})
-            where line_number = 1
+            select {{ customer_journeys.split_csv_fields('line_text') }} as fields
+            from ({{ customer_journeys.read_raw_header_line(file_name) }})
         {%- endset -%}
         {%- set rows = run_query(header_sql).columns[0].values() -%}
         {%- set header = rows[0] if rows | length > 0 else [] -%}
@@ -152,11 +179,11 @@
         select
             line_number,
             line_text,
-            regexp_full_match(line_text, '(?:{{ field }})(?:,(?:{{ field }}))*') as is_well_formed,
-            list_transform(
-                regexp_extract_all(',' || line_text, ',({{ field }})', 1),
-                lambda f: case when f like '"%' then replace(f[2:-2], '""', '"') else f end
-            ) as fields,
+            {{ dbt.position("'\"'", 'line_text') }} = 0
+            or {{ customer_journeys.regexp_matches(
+                'line_text', "'^(?:" ~ field ~ ")(?:,(?:" ~ field ~ "))*$'"
+            ) }} as is_well_formed,
+            {{ customer_journeys.split_csv_fields('line_text') }} as fields,
         from raw_lines
     ),
 

@@ -16,26 +16,28 @@ lines_with_valid_ids as (
     from parsed_lines
 ),
 
-lines_with_occurrence as (
+first_lines as (
     select
-        *,
-        row_number() over (
-            partition by has_valid_id, contact_key
-            order by line_number
-        ) as occurrence,
+        contact_key,
+        min(line_number) as first_line_number,
     from lines_with_valid_ids
+    where has_valid_id
+    group by contact_key
 ),
 
 lines_with_reason as (
     select
-        *,
+        lines_with_valid_ids.*,
         case
-            when parse_error is not null then parse_error
-            when contact_id is null then 'missing_contact_id'
-            when not has_valid_id then 'invalid_contact_id'
-            when occurrence > 1 then 'duplicate_contact_id'
+            when lines_with_valid_ids.parse_error is not null then lines_with_valid_ids.parse_error
+            when lines_with_valid_ids.contact_id is null then 'missing_contact_id'
+            when not lines_with_valid_ids.has_valid_id then 'invalid_contact_id'
+            when lines_with_valid_ids.line_number > first_lines.first_line_number
+                then 'duplicate_contact_id'
         end as quarantine_reason,
-    from lines_with_occurrence
+    from lines_with_valid_ids
+    left join first_lines
+        on lines_with_valid_ids.contact_key = first_lines.contact_key
 ),
 
 final as (
