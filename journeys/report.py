@@ -25,10 +25,13 @@ log = logging.getLogger(__name__)
 PROJECTION_SAMPLE = 3_000
 PROJECTION_SEED = 0
 TOP_UNMAPPED = 25
-PROFILE_FEATURES = (
+COUNT_FEATURES = (
     "num_sessions", "num_pageviews", "avg_pageviews", "emails_delivered", "emails_opened", "emails_clicked",
-    "page_count", "days_since_lead", "days_since_subscriber", "days_since_first_conversion",
-    "days_since_first_email_send", "days_since_last_email_open", "days_since_last_email_click",
+    "page_count",
+)  # fmt: skip
+DAY_FEATURES = (
+    "days_since_lead", "days_since_subscriber", "days_since_first_conversion", "days_since_first_email_send",
+    "days_since_last_email_open", "days_since_last_email_click", "days_since_last_event",
 )  # fmt: skip
 PROFILE_FLAGS = (
     "has_page_history", "has_company", "is_bulk_import", "opted_out_batch", "unsubscribed_all", "is_buyer",
@@ -94,6 +97,21 @@ def write_report(db_path: Path, out_path: Path, artifacts_dir: Path | None = Non
     return out_path
 
 
+def scaled_numeric(frame: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+    """Counts (HubSpot leaves a zero count empty: missing = 0) as log1p, days as they are; both z-scored
+    over the given rows, a missing day then set to the mean (0). Returns the matrix and its column names."""
+    counts = [c for c in COUNT_FEATURES if c in frame.columns]
+    days = [c for c in DAY_FEATURES if c in frame.columns]
+    values = np.hstack([
+        np.log1p(np.clip(frame[counts].to_numpy(dtype=float, na_value=np.nan), 0, None)),
+        frame[days].to_numpy(dtype=float, na_value=np.nan),
+    ])  # fmt: skip
+    values[:, : len(counts)] = np.nan_to_num(values[:, : len(counts)])
+    mean, std = np.nanmean(values, axis=0), np.nanstd(values, axis=0)
+    scaled = (values - mean) / np.where(std > 0, std, 1)
+    return np.nan_to_num(scaled), [*counts, *days]
+
+
 def segment_section(wh: Warehouse) -> Section:
     """Segment sizes, how each segment differs from the whole, and the choice of k."""
     sizes = wh.df(
@@ -122,10 +140,10 @@ def segment_section(wh: Warehouse) -> Section:
 
 
 def _separation_heatmap(wh: Warehouse) -> str:
-    """Per segment: mean of each log-scaled numeric feature in standard deviations of all contacts, and the
-    flag rates minus the overall rate; the largest absolute cells are what separates the segments."""
+    """Per segment: mean of each scaled numeric feature (in standard deviations of all contacts) and each
+    flag's rate minus the overall rate; the largest absolute cells are what separates the segments."""
     columns = set(wh.columns("int_contact_features_assembled"))
-    numeric = [c for c in PROFILE_FEATURES if c in columns]
+    numeric = [c for c in (*COUNT_FEATURES, *DAY_FEATURES) if c in columns]
     flags = [c for c in PROFILE_FLAGS if c in columns]
     select = ", ".join([*(f"f.{c}" for c in numeric), *(f"cast(f.{c} as double) as {c}" for c in flags)])
     frame = wh.df(
@@ -133,10 +151,7 @@ def _separation_heatmap(wh: Warehouse) -> str:
         "join int_contact_features_assembled as f using (contact_id)",
         "contact_segments", "int_contact_features_assembled",
     )  # fmt: skip
-    values = np.log1p(np.clip(frame[numeric].to_numpy(dtype=float, na_value=np.nan), 0, None))
-    z = (values - np.nanmean(values, axis=0)) / np.where(
-        np.nanstd(values, axis=0) > 0, np.nanstd(values, axis=0), 1
-    )
+    z, numeric = scaled_numeric(frame)
     rates = frame[flags].to_numpy(dtype=float, na_value=np.nan)
     rates = rates - np.nanmean(rates, axis=0)
     segments = frame["segment_id"].to_numpy()
@@ -145,7 +160,7 @@ def _separation_heatmap(wh: Warehouse) -> str:
     combined = np.hstack([z, rates])
     means = np.vstack([np.nanmean(np.where(m[:, None], combined, np.nan), axis=0) for m in member])
     return heatmap(
-        "segment-separation", "What separates the segments (numeric: z-score of log1p mean; flags: rate - overall)",
+        "segment-separation", "What separates the segments (numeric: mean z-score; flags: rate - overall rate)",
         [f"segment {s}" for s in order], [*numeric, *flags], means,
         text=np.vectorize(lambda v: f"{v:+.2f}")(means),
         note="red: above the overall level, blue: below; computed from int_contact_features_assembled",
@@ -168,7 +183,7 @@ def _k_selection_chart(wh: Warehouse) -> str:
 def projection_section(wh: Warehouse) -> Section:
     """PCA (SVD of the standardised, log-scaled numeric features) of a seeded sample, coloured by segment."""
     columns = set(wh.columns("int_contact_features_assembled"))
-    numeric = [c for c in PROFILE_FEATURES if c in columns]
+    numeric = [c for c in (*COUNT_FEATURES, *DAY_FEATURES) if c in columns]
     frame = wh.df(
         f"select s.segment_id, {', '.join('f.' + c for c in numeric)} from contact_segments as s "
         "join int_contact_features_assembled as f using (contact_id) order by s.contact_id",
@@ -176,11 +191,7 @@ def projection_section(wh: Warehouse) -> Section:
     )  # fmt: skip
     rng = np.random.default_rng(PROJECTION_SEED)
     sample = np.sort(rng.choice(len(frame), size=min(PROJECTION_SAMPLE, len(frame)), replace=False))
-    values = np.log1p(np.clip(frame[numeric].to_numpy(dtype=float, na_value=np.nan)[sample], 0, None))
-    filled = np.where(np.isnan(values), np.nanmean(values, axis=0), values)
-    filled = np.nan_to_num(filled)
-    std = filled.std(axis=0)
-    scaled = (filled - filled.mean(axis=0)) / np.where(std > 0, std, 1)
+    scaled, _ = scaled_numeric(frame.iloc[sample])
     _, singular, vt = np.linalg.svd(scaled, full_matrices=False)
     coords = scaled @ vt[:2].T
     explained = singular**2 / np.sum(singular**2)
@@ -188,8 +199,8 @@ def projection_section(wh: Warehouse) -> Section:
         "projection", "Contacts in the first two principal components, coloured by segment",
         coords[:, 0], coords[:, 1], np.array([f"segment {s}" for s in frame["segment_id"].to_numpy()[sample]]),
         f"PC1 ({explained[0]:.0%} of variance)", f"PC2 ({explained[1]:.0%} of variance)",
-        note=f"seeded sample of {len(sample):,} of {len(frame):,} contacts; numeric features log1p, "
-        "missing values set to the mean, standardised",
+        note=f"seeded sample of {len(sample):,} of {len(frame):,} contacts; counts log1p (missing = 0), "
+        "days as they are (missing = mean), all standardised",
     )  # fmt: skip
     return Section("projection", "2-D projection", chart)
 
