@@ -1,0 +1,98 @@
+"""Propensity tables and artifacts of the real `dbt build` over the synthetic export (fixture `warehouse`)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from journeys.propensity import LeakageError, PropensityConfig, load_propensity_model
+from journeys.propensity.pipeline import train_and_score
+
+MODELS = {"bilstm", "logistic_regression", "majority"}
+
+
+@pytest.fixture(scope="module")
+def features(warehouse) -> pd.DataFrame:
+    return warehouse.query("select * from int_contact_features_assembled order by contact_id")
+
+
+@pytest.fixture(scope="module")
+def scores(warehouse) -> pd.DataFrame:
+    return warehouse.query("select * from purchase_propensity order by contact_id")
+
+
+@pytest.fixture(scope="module")
+def metrics(warehouse) -> pd.DataFrame:
+    return warehouse.query("select * from propensity_metrics")
+
+
+def value(metrics: pd.DataFrame, model: str, metric: str) -> float:
+    row = metrics[(metrics["model_name"] == model) & (metrics["metric"] == metric)]
+    assert len(row) == 1, (model, metric)
+    return float(row["value"].iloc[0])
+
+
+def test_every_contact_with_page_history_is_scored_and_no_other(features, scores):
+    with_history = features.loc[features["has_page_history"], "contact_id"]
+    assert scores["contact_id"].tolist() == sorted(with_history.tolist())
+    assert scores["propensity"].between(0, 1).all()
+    assert scores["model_version"].nunique() == 1 and scores["target"].eq("any_course").all()
+
+
+def test_metrics_cover_every_model_on_the_test_split(metrics, scores):
+    assert MODELS <= set(metrics["model_name"])
+    assert metrics["model_version"].eq(scores["model_version"].iloc[0]).all()
+    assert metrics["split"].eq("test").all()
+    for model in MODELS:
+        cells = sum(value(metrics, model, m) for m in
+                    ("true_negatives", "false_positives", "false_negatives", "true_positives"))
+        assert cells == value(metrics, model, "test_size")
+        assert value(metrics, model, "positives") == value(metrics, "bilstm", "positives")
+    assert value(metrics, "majority", "roc_auc") == 0.5
+
+
+def test_the_network_learns_the_planted_signal(metrics):
+    bilstm, bayes = value(metrics, "bilstm", "roc_auc"), value(metrics, "bayes_optimal", "roc_auc")
+    assert bayes > 0.6
+    assert bilstm > 0.5 + 0.6 * (bayes - 0.5), (bilstm, bayes)
+
+
+def test_training_history_and_audit_belong_to_the_same_run(warehouse, scores):
+    version = scores["model_version"].iloc[0]
+    history = warehouse.query("select * from training_history order by epoch")
+    audit = warehouse.query("select * from propensity_audit")
+    assert history["epoch"].tolist() == list(range(1, len(history) + 1))
+    assert history["model_version"].eq(version).all() and audit["model_version"].eq(version).all()
+    assert not audit["flagged"].any()
+    assert {"num_sessions", "ip_country", "category:specialization", "category:course_signup"} <= set(
+        audit["feature"])
+
+
+def test_reloaded_artifacts_reproduce_the_table_exactly(warehouse, features, scores):
+    model = load_propensity_model(warehouse.artifacts_dir)
+    assert model.version == scores["model_version"].iloc[0]
+    rescored = model.score(features).dropna(subset=["propensity"]).sort_values("contact_id")
+    assert rescored["contact_id"].tolist() == scores["contact_id"].tolist()
+    assert np.array_equal(rescored["propensity"].to_numpy(), scores["propensity"].to_numpy())
+    assert np.array_equal(rescored["predicted_flag"].to_numpy(bool), scores["predicted_flag"].to_numpy(bool))
+
+
+def test_artifacts_are_keras_and_json_without_personal_data(warehouse, features):
+    folder = warehouse.artifacts_dir / "propensity"
+    assert sorted(p.name for p in folder.iterdir()) == ["propensity.json", "propensity.keras"]
+    meta = json.loads((folder / "propensity.json").read_text())
+    assert {"encoder", "threshold", "training_fingerprint", "libraries", "config"} <= set(meta)
+    assert "@" not in (folder / "propensity.json").read_text()
+
+
+def test_the_original_leaky_label_stops_the_build(warehouse, features, tmp_path):
+    """Label = saw a specialization page, as the original did: the audit must name that category."""
+    codes = warehouse.query("select category, category_code from url_category_codes")
+    specialization = int(codes.loc[codes["category"] == "specialization", "category_code"].iloc[0])
+    leaky = features.assign(is_buyer=features["category_codes"].map(lambda c: specialization in list(c)))
+    with pytest.raises(LeakageError, match=r"category:specialization \(ROC AUC 1\.000"):
+        train_and_score(leaky, codes, PropensityConfig(), tmp_path)
+    assert not (tmp_path / "propensity").exists()
