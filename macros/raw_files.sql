@@ -141,17 +141,30 @@
                 ~ " (set JOURNEYS_RAW_DIR to the export folder)"
             ) }}
         {%- endif -%}
-        {%- set header_sql -%}
-            select {{ customer_journeys.split_csv_fields('line_text') }} as fields
-            from ({{ customer_journeys.read_raw_header_line(file_name) }})
+        {%- set missing_sql -%}
+            with
+
+            header as (
+                select {{ customer_journeys.split_csv_fields('line_text') }} as fields
+                from ({{ customer_journeys.read_raw_header_line(file_name) }})
+            ),
+
+            required_columns as (
+                {%- for column in columns %}
+                select {{ loop.index }} as column_index, '{{ column[0] | replace("'", "''") }}' as column_name
+                {{ 'union all' if not loop.last }}
+                {%- endfor %}
+            )
+
+            select required_columns.column_name
+            from required_columns
+            cross join header
+            where coalesce(list_position(header.fields, required_columns.column_name), 0) = 0
+            order by required_columns.column_index
         {%- endset -%}
-        {%- set rows = run_query(header_sql).columns[0].values() -%}
-        {%- set header = rows[0] if rows | length > 0 else [] -%}
         {%- set missing = [] -%}
-        {%- for column in columns -%}
-            {%- if column[0] not in header -%}
-                {%- do missing.append('"' ~ column[0] ~ '"') -%}
-            {%- endif -%}
+        {%- for name in run_query(missing_sql).columns[0].values() -%}
+            {%- do missing.append('"' ~ name ~ '"') -%}
         {%- endfor -%}
         {%- if missing -%}
             {{ exceptions.raise_compiler_error(
