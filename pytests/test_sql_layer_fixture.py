@@ -10,7 +10,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from conftest import dbt_env, run_dbt
 
 FIXTURE = Path(__file__).parent / "fixtures" / "export_dirty"
@@ -100,20 +99,16 @@ def test_bad_values_become_null_and_are_flagged(fixture_db: Path) -> None:
 
 
 def test_countries_are_lower_case_and_known(fixture_db: Path) -> None:
-    rows = dict(
-        (r[0], r[1:])
-        for r in query(fixture_db, "select contact_id, ip_country, ip_country_code from stg_hubspot__contacts")
-    )
+    sql = "select contact_id, ip_country, ip_country_code from stg_hubspot__contacts"
+    rows = {r[0]: r[1:] for r in query(fixture_db, sql)}
     assert rows[1005] == (None, None)  # atlantis / zz
     assert rows[1006] == ("brazil", "br")  # `Brazil ` / `BR`
     assert rows[1001] == ("united states", "us")
 
 
 def test_text_with_quotes_commas_and_non_ascii_survives(fixture_db: Path) -> None:
-    rows = dict(
-        (r[0], r[1:])
-        for r in query(fixture_db, "select contact_id, last_email_name, job_title, last_event from stg_hubspot__contacts")
-    )
+    sql = "select contact_id, last_email_name, job_title, last_event from stg_hubspot__contacts"
+    rows = {r[0]: r[1:] for r in query(fixture_db, sql)}
     assert rows[1007][0] == '2020.12.30 Newsletter, "special" edition'
     assert rows[1006][1:] == ("Ingénieur / Ingeniero", "Pie & AI: São Paulo")
 
@@ -194,8 +189,11 @@ def test_missing_file_fails_with_one_clear_line(tmp_path: Path) -> None:
     output = result.stdout + result.stderr
     assert result.returncode != 0
     lines = [line.strip() for line in output.splitlines() if "pageview_hist.csv not found" in line]
-    assert lines == [f"Raw file pageview_hist.csv not found: expected it at {raw}/pageview_hist.csv "
-                     "(set JOURNEYS_RAW_DIR to the export folder)"]
+    expected = (
+        f"Raw file pageview_hist.csv not found: expected it at {raw}/pageview_hist.csv "
+        "(set JOURNEYS_RAW_DIR to the export folder)"
+    )
+    assert lines == [expected]
     assert "Traceback" not in output
 
 
