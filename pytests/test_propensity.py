@@ -259,3 +259,23 @@ def test_deciles_break_ties_by_contact_id():
     scores = pd.DataFrame({"contact_id": np.arange(20), "propensity": np.r_[np.full(10, 0.5), np.full(10, 0.1)]})
     deciles = add_deciles(scores)["decile"]
     assert deciles.iloc[:10].min() == 6 and deciles.iloc[10:].max() == 5
+
+
+def test_test_predictions_are_the_stored_scores_behind_the_metrics(run):
+    from sklearn.metrics import roc_auc_score
+
+    from journeys.propensity.artifacts import read_test_predictions
+
+    result, artifacts = run
+    saved = read_test_predictions(artifacts)
+    pd.testing.assert_frame_equal(saved, result.test_predictions, check_dtype=False)
+    for model in ("bilstm", "logistic_regression", "majority", "bayes_optimal"):
+        rows = saved[saved["model_name"] == model]
+        assert len(rows) == metric(result, model, "test_size")
+        auc = roc_auc_score(rows["label"], rows["score"]) if rows["score"].nunique() > 1 else 0.5
+        assert auc == pytest.approx(metric(result, model, "roc_auc"), abs=1e-12)
+    bilstm = saved[saved["model_name"] == "bilstm"].set_index("contact_id")["score"]
+    stored = result.scores.set_index("contact_id")
+    assert np.array_equal(bilstm.to_numpy(), stored.loc[bilstm.index, "propensity"].to_numpy())
+    assert (stored.loc[bilstm.index, "split"] == "test").all()
+    assert stored["split"].value_counts().idxmax() == "train"

@@ -21,6 +21,7 @@ from journeys.propensity.network import keras, predict
 
 MODEL_FILE = "propensity.keras"
 META_FILE = "propensity.json"
+PREDICTIONS_FILE = "test_predictions.npz"
 SUBDIR = "propensity"
 SCORE_DECIMALS = 6  # stored precision: batch composition cannot move a stored score
 PREDICT_BATCH = 4096
@@ -76,11 +77,16 @@ class PropensityModel:
         })
 
 
-def save_model(model: PropensityModel, artifacts_dir: Path, extra: dict[str, Any]) -> Path:
-    """Write `<artifacts>/propensity/propensity.keras` and `propensity.json` (meta + `extra` run records)."""
+def save_model(
+    model: PropensityModel, artifacts_dir: Path, test_predictions: pd.DataFrame, extra: dict[str, Any]
+) -> Path:
+    """Write `<artifacts>/propensity/`: the network (.keras), the JSON (meta + `extra` run records) and
+    every model's test-split scores (npz of plain arrays, so the report draws curves without pickle)."""
     folder = Path(artifacts_dir) / SUBDIR
     folder.mkdir(parents=True, exist_ok=True)
     model.network.save(folder / MODEL_FILE)
+    np.savez(folder / PREDICTIONS_FILE, **{name: test_predictions[name].to_numpy(
+        dtype=str if name == "model_name" else None) for name in test_predictions.columns})
     meta = {
         "version": model.version,
         "target": model.target,
@@ -100,6 +106,12 @@ def read_meta(artifacts_dir: Path) -> dict[str, Any]:
     if not path.exists():
         raise FileNotFoundError(f"{path} not found: run `dbt build` (purchase_propensity) to create it")
     return json.loads(path.read_text())
+
+
+def read_test_predictions(artifacts_dir: Path) -> pd.DataFrame:
+    """model_name, contact_id, score, label of every model on the test split (binary targets)."""
+    with np.load(Path(artifacts_dir) / SUBDIR / PREDICTIONS_FILE, allow_pickle=False) as saved:
+        return pd.DataFrame({name: saved[name] for name in ("model_name", "contact_id", "score", "label")})
 
 
 def load_propensity_model(artifacts_dir: Path | str) -> PropensityModel:

@@ -16,7 +16,7 @@ from journeys.propensity.config import PropensityConfig
 from journeys.propensity.pipeline import read_truth, saved_table, train_and_score
 
 PATH_SETTINGS = ("artifacts_dir", "raw_dir")
-SCORE_COLUMNS = ["contact_id", "propensity", "predicted_flag", "predicted_class", "decile", "target",
+SCORE_COLUMNS = ["contact_id", "propensity", "predicted_flag", "predicted_class", "decile", "split", "target",
                  "model_version"]
 
 
@@ -37,7 +37,7 @@ def build_purchase_propensity(
 
 
 def saved_run_table(scored: pd.DataFrame, settings: dict[str, Any], name: str) -> pd.DataFrame:
-    """`metrics`, `history` or `audit` of the run that built `scored` (purchase_propensity)."""
+    """`metrics`, `history`, `audit` or `test_predictions` of the run that built `scored` (purchase_propensity)."""
     versions = scored["model_version"].unique()
     if len(versions) != 1:
         raise RuntimeError(f"purchase_propensity holds {len(versions)} model versions; expected exactly one")

@@ -22,6 +22,7 @@ from journeys.propensity.artifacts import (
     PropensityModel,
     fingerprint,
     read_meta,
+    read_test_predictions,
     save_model,
 )
 from journeys.propensity.baselines import MajorityBaseline, bag_of_categories, fit_logistic
@@ -42,6 +43,7 @@ class PropensityRun:
     metrics: pd.DataFrame
     history: pd.DataFrame
     audit: pd.DataFrame
+    test_predictions: pd.DataFrame
     model: PropensityModel
 
 
@@ -116,10 +118,22 @@ def train_and_score(
         columns=METRIC_COLUMNS)
     history_frame = pd.DataFrame(history).assign(model_version=version)
     audit = audit.assign(model_version=version)
+    test_ids = labelled.features["contact_id"].to_numpy()[split.test]
+    predictions = pd.DataFrame({
+        "model_name": np.repeat(list(probabilities), len(test_ids)),
+        "contact_id": np.tile(test_ids, len(probabilities)),
+        "score": np.concatenate([probs[:, 1] for probs, _ in probabilities.values()]),
+        "label": np.tile(labels[split.test] == 1, len(probabilities)),
+    }) if binary else pd.DataFrame({"model_name": np.array([], dtype=str), "contact_id": np.array([], np.int64),
+                                    "score": np.array([], np.float64), "label": np.array([], bool)})
 
     with_history = features[features["has_page_history"].fillna(False).astype(bool)]
-    scores = add_deciles(model.score(with_history)).assign(model_version=version, target=config.target)
-    save_model(model, artifacts_dir, {
+    split_names = pd.Series("test", index=labelled.features["contact_id"].to_numpy())
+    split_names.iloc[split.train], split_names.iloc[split.validation] = "train", "validation"
+    scores = add_deciles(model.score(with_history)).assign(
+        split=lambda f: f["contact_id"].map(split_names).fillna("unlabelled"),
+        model_version=version, target=config.target)
+    save_model(model, artifacts_dir, predictions, {
         "config": config.to_json(),
         "training_fingerprint": train_fingerprint,
         "split_sizes": {"train": len(split.train), "validation": len(split.validation), "test": len(split.test)},
@@ -130,7 +144,7 @@ def train_and_score(
     })
     LOG.info("propensity: %s trained, evaluated, saved and scored %d contacts in %.1f s", version, len(scores),
              time.perf_counter() - started)
-    return PropensityRun(scores, metrics, history_frame, audit, model)
+    return PropensityRun(scores, metrics, history_frame, audit, predictions, model)
 
 
 def add_deciles(scores: pd.DataFrame) -> pd.DataFrame:
@@ -144,11 +158,13 @@ def add_deciles(scores: pd.DataFrame) -> pd.DataFrame:
 
 
 def saved_table(artifacts_dir: Path | str, name: str, version: str) -> pd.DataFrame:
-    """A run record (metrics, history, audit) from the artifact JSON, checked against the built version."""
+    """A run record (metrics, history, audit, test_predictions) saved by the run, checked against `version`."""
     meta = read_meta(Path(artifacts_dir))
     if meta["version"] != version:
         raise RuntimeError(f"artifacts in {artifacts_dir} hold model {meta['version']} but purchase_propensity "
                            f"was built by {version}: rebuild purchase_propensity")
+    if name == "test_predictions":
+        return read_test_predictions(Path(artifacts_dir)).assign(model_version=version)
     return pd.DataFrame(meta[name])
 
 
