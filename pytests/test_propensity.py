@@ -279,3 +279,11 @@ def test_test_predictions_are_the_stored_scores_behind_the_metrics(run):
     assert np.array_equal(bilstm.to_numpy(), stored.loc[bilstm.index, "propensity"].to_numpy())
     assert (stored.loc[bilstm.index, "split"] == "test").all()
     assert stored["split"].value_counts().idxmax() == "train"
+
+
+def test_pad_sequences_rejects_what_is_not_a_code_list():
+    with pytest.raises(ValueError, match="row 1 is str"):
+        pad_sequences(pd.Series([[1], "6,12"], dtype=object), 4, 6)
+    with pytest.raises(ValueError, match="row 0 holds non-integer"):
+        pad_sequences(pd.Series([[1.5, 2.0]], dtype=object), 4, 6)
+    assert pad_sequences(pd.Series([pd.NA, np.array([3, 1])], dtype=object), 2, 6).tolist() == [[0, 0], [3, 1]]

@@ -146,5 +146,6 @@ def _history_mask(features: pd.DataFrame) -> np.ndarray:
     if "has_page_history" in features:
         return features["has_page_history"].astype("boolean").fillna(False).to_numpy(dtype=bool)
     if "category_codes" in features:
-        return features["category_codes"].map(lambda c: c is not None and len(c) > 0).to_numpy(dtype=bool)
+        return features["category_codes"].map(
+            lambda c: isinstance(c, (list, tuple, np.ndarray)) and len(c) > 0).to_numpy(dtype=bool)
     raise ValueError("features to score need has_page_history or category_codes")

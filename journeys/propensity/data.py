@@ -113,8 +113,7 @@ def split_contacts(labels: np.ndarray, config: PropensityConfig) -> Split:
 
 def pad_sequences(codes: pd.Series, max_length: int, vocabulary_size: int) -> np.ndarray:
     """Chronological code lists -> [n, max_length] int32, keeping the most recent pages, 0-padded at the end."""
-    lists = [np.asarray([] if c is None or (isinstance(c, float) and np.isnan(c)) else c, dtype=np.int64)
-             for c in codes]
+    lists = [_code_array(c, row) for row, c in enumerate(codes)]
     lengths = np.fromiter((len(c) for c in lists), dtype=np.int64, count=len(lists))
     flat = np.concatenate(lists) if lists else np.zeros(0, dtype=np.int64)
     bad = (flat < 1) | (flat >= vocabulary_size)
@@ -215,6 +214,18 @@ class Encoder:
                    tuple(data["numeric_features"]), tuple(data["boolean_features"]),
                    tuple(data["categorical_features"]), {k: list(v) for k, v in data["vocabularies"].items()},
                    [float(v) for v in data["numeric_mean"]], [float(v) for v in data["numeric_std"]])
+
+
+def _code_array(codes: Any, row: int) -> np.ndarray:
+    """One contact's code list as int64; a missing list is an empty journey, anything else is an error."""
+    if isinstance(codes, (list, tuple, np.ndarray)):
+        values = np.asarray(codes)
+        if values.size and not np.issubdtype(values.dtype, np.integer):
+            raise ValueError(f"category_codes of row {row} holds non-integer values {list(values)[:4]}")
+        return values.astype(np.int64)
+    if codes is None or pd.isna(codes):
+        return np.zeros(0, dtype=np.int64)
+    raise ValueError(f"category_codes of row {row} is {type(codes).__name__}, expected a list of integer codes")
 
 
 def _log_numeric(frame: pd.DataFrame, names: tuple[str, ...]) -> np.ndarray:
