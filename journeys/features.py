@@ -1,0 +1,219 @@
+"""Segment features from `int_contact_features_assembled`: what k-prototypes sees of a contact.
+
+- counts: HubSpot leaves a zero count empty, so missing counts are 0; then log1p (long tails) and z-score;
+- days-before timestamps: z-scored; a missing date is left out of the distance (NaN);
+- categoricals: top N values kept, the rest `other`, missing `missing`; booleans as `true` / `false`;
+- presence flags: for the listed columns only whether a value is there (`true` / `false`), because
+  *whether* a contact is a lead, has a job title or registered for an event is itself a trait, and a
+  mismatch between two job titles should not count as much as having one or not.
+
+The fitted scalers and category lists are plain JSON (`to_dict` / `from_dict`) so that scoring later
+reproduces the build exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+OTHER = "other"
+MISSING = "missing"
+
+# Defaults mirror the segments_* vars in dbt_project.yml.
+DEFAULT_COUNT_FEATURES = ("num_sessions", "emails_delivered", "emails_opened", "emails_clicked")
+DEFAULT_DAY_FEATURES = ("days_since_lead", "days_since_subscriber")
+DEFAULT_CATEGORICAL_FEATURES = ("has_company", "is_bulk_import", "ip_country_code")
+DEFAULT_PRESENCE_FEATURES = (
+    "days_since_lead",
+    "days_since_subscriber",
+    "days_since_first_email_send",
+    "days_since_last_email_click",
+    "job_title",
+    "last_event",
+)
+DEFAULT_TOP_CATEGORIES = 20
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    """Which contact columns become segment features (the dbt vars `segments_*_features`)."""
+
+    count_features: tuple[str, ...] = DEFAULT_COUNT_FEATURES
+    day_features: tuple[str, ...] = DEFAULT_DAY_FEATURES
+    categorical_features: tuple[str, ...] = DEFAULT_CATEGORICAL_FEATURES
+    presence_features: tuple[str, ...] = DEFAULT_PRESENCE_FEATURES
+    top_categories: int = DEFAULT_TOP_CATEGORIES
+
+    def __post_init__(self) -> None:
+        names = [*self.count_features, *self.day_features, *self.categorical_features]
+        flags = [presence_flag(name) for name in self.presence_features]
+        repeated = sorted({name for name in [*names, *flags] if [*names, *flags].count(name) > 1})
+        if repeated:
+            raise ValueError(f"segment features listed twice: {repeated}")
+        if not names:
+            raise ValueError("no segment features configured")
+        if self.top_categories < 1:
+            raise ValueError(f"segments_top_categories must be >= 1, got {self.top_categories}")
+        if "contact_id" in names or any("email" == name for name in names):
+            raise ValueError("contact_id / email cannot be segment features")
+
+
+def presence_flag(column: str) -> str:
+    """Name of the categorical flag that records whether a column has a value."""
+    return f"has_{column.removeprefix('days_since_')}"
+
+
+@dataclass
+class SegmentFeatures:
+    """Fitted feature preparation: scalers for numerics and kept categories for categoricals."""
+
+    config: FeatureConfig
+    means: dict[str, float] = field(default_factory=dict)
+    stds: dict[str, float] = field(default_factory=dict)
+    categories: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def numeric_columns(self) -> list[str]:
+        return [*self.config.count_features, *self.config.day_features]
+
+    @property
+    def categorical_columns(self) -> list[str]:
+        return [*self.config.categorical_features, *map(presence_flag, self.config.presence_features)]
+
+    @property
+    def columns(self) -> list[str]:
+        return [*self.numeric_columns, *self.categorical_columns]
+
+    @property
+    def categorical_indices(self) -> list[int]:
+        return list(range(len(self.numeric_columns), len(self.columns)))
+
+    @classmethod
+    def fit(cls, contacts: pd.DataFrame, config: FeatureConfig) -> SegmentFeatures:
+        """Learn means, standard deviations and the top categories from the training contacts."""
+        _check_columns(contacts, config)
+        prepared = cls(config)
+        raw = prepared._raw_numeric(contacts)
+        for name in prepared.numeric_columns:
+            values = raw[name]
+            if values.notna().sum() == 0:
+                raise ValueError(
+                    f"segment feature {name!r} is missing for every contact; drop it from the vars"
+                )
+            std = float(values.std(ddof=0))
+            prepared.means[name] = float(values.mean())
+            prepared.stds[name] = std if std > 0 else 1.0
+        labels = prepared._raw_categorical(contacts)
+        for name in config.categorical_features:
+            counts = labels[name][labels[name] != MISSING].value_counts().rename_axis("value").reset_index()
+            top = counts.sort_values(["count", "value"], ascending=[False, True]).head(config.top_categories)
+            prepared.categories[name] = sorted(top["value"].tolist())
+        return prepared
+
+    def transform(self, contacts: pd.DataFrame) -> pd.DataFrame:
+        """Feature frame (numerics first, then categoricals as strings), indexed like `contacts`.
+
+        Columns absent from `contacts` are treated as missing values, as the scoring contract says.
+        """
+        raw = self._raw_numeric(contacts)
+        numeric = pd.DataFrame(
+            {name: (raw[name] - self.means[name]) / self.stds[name] for name in self.numeric_columns},
+            index=contacts.index,
+        )
+        labels = self._raw_categorical(contacts)
+        for name in self.config.categorical_features:
+            kept = labels[name].isin(self.categories[name]) | (labels[name] == MISSING)
+            labels[name] = labels[name].where(kept, OTHER)
+        return pd.concat([numeric, labels[self.categorical_columns]], axis=1)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "count_features": list(self.config.count_features),
+            "day_features": list(self.config.day_features),
+            "categorical_features": list(self.config.categorical_features),
+            "presence_features": list(self.config.presence_features),
+            "top_categories": self.config.top_categories,
+            "means": self.means,
+            "stds": self.stds,
+            "categories": self.categories,
+        }
+
+    @classmethod
+    def from_dict(cls, state: dict[str, Any]) -> SegmentFeatures:
+        config = FeatureConfig(
+            count_features=tuple(state["count_features"]),
+            day_features=tuple(state["day_features"]),
+            categorical_features=tuple(state["categorical_features"]),
+            presence_features=tuple(state["presence_features"]),
+            top_categories=int(state["top_categories"]),
+        )
+        return cls(
+            config,
+            dict(state["means"]),
+            dict(state["stds"]),
+            {k: list(v) for k, v in state["categories"].items()},
+        )
+
+    def _raw_numeric(self, contacts: pd.DataFrame) -> pd.DataFrame:
+        """Counts (missing -> 0, then log1p) and days (missing stays NaN) before scaling."""
+        out = {}
+        for name in self.config.count_features:
+            counts = _numeric_column(contacts, name).fillna(0.0)
+            if (counts < 0).any():
+                row = int(np.flatnonzero((counts < 0).to_numpy())[0])
+                raise ValueError(f"count feature {name!r} is negative at row {row}")
+            out[name] = np.log1p(counts)
+        for name in self.config.day_features:
+            out[name] = _numeric_column(contacts, name)
+        return pd.DataFrame(out, index=contacts.index)
+
+    def _raw_categorical(self, contacts: pd.DataFrame) -> pd.DataFrame:
+        """Categoricals as strings with `missing` for NULL, plus the presence flags of the day features."""
+        out = {}
+        for name in self.config.categorical_features:
+            out[name] = _label_column(contacts, name)
+        for name in self.config.presence_features:
+            present = (
+                contacts[name].notna() if name in contacts.columns else pd.Series(False, index=contacts.index)
+            )
+            out[presence_flag(name)] = pd.Series(np.where(present, "true", "false"), index=contacts.index)
+        return pd.DataFrame(out, index=contacts.index)
+
+
+def _check_columns(contacts: pd.DataFrame, config: FeatureConfig) -> None:
+    """Training needs every configured column: a typo in a var must not silently become 'all missing'."""
+    wanted = [
+        *config.count_features,
+        *config.day_features,
+        *config.categorical_features,
+        *config.presence_features,
+        "contact_id",
+    ]
+    absent = [name for name in wanted if name not in contacts.columns]
+    if absent:
+        raise ValueError(
+            f"int_contact_features_assembled has no column(s) {absent} named in the segments_* vars"
+        )
+
+
+def _numeric_column(contacts: pd.DataFrame, name: str) -> pd.Series:
+    if name not in contacts.columns:
+        return pd.Series(np.nan, index=contacts.index, dtype=float)
+    try:
+        return pd.to_numeric(contacts[name], errors="raise").astype(float)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"segment feature {name!r} holds non-numeric values: {exc}") from exc
+
+
+def _label_column(contacts: pd.DataFrame, name: str) -> pd.Series:
+    if name not in contacts.columns:
+        return pd.Series(MISSING, index=contacts.index, dtype=object)
+    column = contacts[name]
+    if pd.api.types.is_bool_dtype(column.dtype):
+        labels = column.map({True: "true", False: "false"})
+    else:
+        labels = column.astype(str).astype(object)
+    return labels.where(column.notna(), MISSING)

@@ -1,0 +1,20 @@
+{#- One row per (model, split, metric): the quality figures of every model the build trained.
+    Each model family contributes one `*_metrics` model with the same five columns. -#}
+
+with
+
+segment_metrics as (
+    select * from {{ ref('segment_metrics') }}
+),
+
+final as (
+    select
+        model_name,
+        model_version,
+        split,
+        metric,
+        value,
+    from segment_metrics
+)
+
+select * from final

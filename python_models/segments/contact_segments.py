@@ -1,0 +1,8 @@
+"""Trains the segment model once (features, k, k-prototypes), saves it and scores every contact."""
+
+from journeys.segments import build_contact_segments
+
+
+def model(dbt, session):
+    contacts = dbt.ref("int_contact_features_assembled").df()
+    return build_contact_segments(contacts, dbt.config.meta_get("segments"))

@@ -1,0 +1,9 @@
+"""Every pair of segments: prototype dissimilarity and the features that separate them most."""
+
+from journeys.segment_reports import segment_comparison
+
+
+def model(dbt, session):
+    contacts = dbt.ref("int_contact_features_assembled").df()
+    scored = dbt.ref("contact_segments").df()
+    return segment_comparison(contacts, scored, dbt.config.meta_get("segments"))

@@ -1,0 +1,9 @@
+"""Size, share, buyer rate and feature statistics of every segment."""
+
+from journeys.segment_reports import segment_profiles
+
+
+def model(dbt, session):
+    contacts = dbt.ref("int_contact_features_assembled").df()
+    scored = dbt.ref("contact_segments").df()
+    return segment_profiles(contacts, scored, dbt.config.meta_get("segments"))
