@@ -11,6 +11,25 @@ page_history_lines as (
     select * from {{ ref('stg_hubspot__page_history_lines') }}
 ),
 
+contacts as (
+    select contact_id from {{ ref('stg_hubspot__contacts') }}
+),
+
+page_history_lines_with_reason as (
+    select
+        page_history_lines.line_number,
+        page_history_lines.contact_id,
+        coalesce(
+            page_history_lines.quarantine_reason,
+            case when contacts.contact_id is null then 'unknown_contact_id' end
+        ) as quarantine_reason,
+        page_history_lines.raw_text,
+    from page_history_lines
+    left join contacts
+        on {{ try_cast_to('page_history_lines.contact_id', api.Column.translate_type('bigint')) }}
+            = contacts.contact_id
+),
+
 quarantined_lines as (
     select
         'hubspot_export.csv' as source_file,
@@ -29,7 +48,7 @@ quarantined_lines as (
         contact_id,
         quarantine_reason,
         raw_text,
-    from page_history_lines
+    from page_history_lines_with_reason
     where quarantine_reason is not null
 ),
 

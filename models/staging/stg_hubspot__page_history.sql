@@ -1,4 +1,5 @@
-{#- One row per usable contact of pageview_hist.csv: the four "Last Page Seen" slots, newest first,
+{#- One row per usable contact of pageview_hist.csv (its line parsed, its id valid, first of its
+    id, and the contact staged from the export): the four "Last Page Seen" slots, newest first,
     with parsed change dates. E-mail-like text inside URLs is redacted; the Email column is never
     read. -#}
 
@@ -10,6 +11,18 @@ with
 page_history_lines as (
     select * from {{ ref('stg_hubspot__page_history_lines') }}
     where quarantine_reason is null
+),
+
+contacts as (
+    select contact_id from {{ ref('stg_hubspot__contacts') }}
+),
+
+lines_of_staged_contacts as (
+    select page_history_lines.*
+    from page_history_lines
+    inner join contacts
+        on {{ try_cast_to('page_history_lines.contact_id', api.Column.translate_type('bigint')) }}
+            = contacts.contact_id
 ),
 
 final as (
@@ -31,7 +44,7 @@ final as (
             end{{ ',' if not loop.last }}
             {%- endfor %}
         ), '') as invalid_fields,
-    from page_history_lines
+    from lines_of_staged_contacts
 )
 
 select * from final

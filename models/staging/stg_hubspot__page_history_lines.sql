@@ -1,16 +1,11 @@
 {#- One row per physical data line of pageview_hist.csv, parsed once and kept as a table. The
-    Email column is never read. -#}
+    Email column is never read. Whether the contact exists in the export is decided downstream
+    (stg_hubspot__page_history, quarantined_rows), so the two files are parsed in parallel. -#}
 
 with
 
 parsed_lines as (
     {{ parse_raw_csv('pageview_hist.csv', hubspot_page_history_columns()) }}
-),
-
-staged_contacts as (
-    select {{ try_cast_to('contact_id', api.Column.translate_type('bigint')) }} as contact_key
-    from {{ ref('stg_hubspot__contact_lines') }}
-    where quarantine_reason is null
 ),
 
 lines_with_valid_ids as (
@@ -41,13 +36,10 @@ lines_with_reason as (
             when not lines_with_valid_ids.has_valid_id then 'invalid_contact_id'
             when lines_with_valid_ids.line_number > first_lines.first_line_number
                 then 'duplicate_contact_id'
-            when staged_contacts.contact_key is null then 'unknown_contact_id'
         end as quarantine_reason,
     from lines_with_valid_ids
     left join first_lines
         on lines_with_valid_ids.contact_key = first_lines.contact_key
-    left join staged_contacts
-        on lines_with_valid_ids.contact_key = staged_contacts.contact_key
 ),
 
 final as (
