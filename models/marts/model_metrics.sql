@@ -7,6 +7,10 @@ segment_metrics as (
     select * from {{ ref('segment_metrics') }}
 ),
 
+propensity_metrics as (
+    select * from {{ ref('propensity_metrics') }}
+),
+
 final as (
     select
         model_name,
@@ -15,6 +19,16 @@ final as (
         metric,
         value,
     from segment_metrics
+
+    union all
+
+    select
+        model_name,
+        model_version,
+        split,
+        metric,
+        value,
+    from propensity_metrics
 )
 
 select * from final
