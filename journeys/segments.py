@@ -8,6 +8,7 @@ code the service reaches through `load_segment_model`. Segment ids are ordered b
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import logging
@@ -68,6 +69,10 @@ class SegmentSettings:
         absent = [key for key in required if key not in values]
         if absent:
             raise ValueError(f"meta.segments lacks {absent} (see python_models/segments/_segments.yml)")
+        lists = ["k_range", "count_features", "day_features", "categorical_features", "presence_features"]
+        not_lists = [key for key in lists if not isinstance(values[key], list)]
+        if not_lists:
+            raise ValueError(f"vars segments_{not_lists[0]} must be a list, got {meta[not_lists[0]]!r}")
         k = values["k"]
         if not (k == "auto" or (isinstance(k, int) and k >= 2)):
             raise ValueError(f"var segments_k must be 'auto' or an integer >= 2, got {k!r}")
@@ -97,12 +102,16 @@ class SegmentSettings:
 
 
 def _parse(value: Any) -> Any:
-    """JSON-decode rendered strings (`7`, `["a"]`, `null`); plain words such as `auto` stay strings."""
+    """Decode rendered strings (`7`, `['a']`, `["a"]`, `None`, `null`); words such as `auto` stay strings."""
     if not isinstance(value, str):
         return value
     try:
         return json.loads(value)
     except json.JSONDecodeError:
+        pass
+    try:
+        return ast.literal_eval(value)
+    except (ValueError, SyntaxError):
         return value
 
 

@@ -1,0 +1,180 @@
+"""Segments on the built warehouse (planted truth) and the pieces of journeys.segments on their own."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import adjusted_rand_score
+
+from journeys.kprototypes import KPrototypes, dissimilarity, encode_categories, split_num_cat
+from journeys.segments import MODEL_FILE, SegmentSettings, elbow_k, load_segment_model, pairwise_dissimilarity
+
+# Achieved on the generator's default data with the default vars is ~0.53 (goal 0.8, not reached: the
+# planted segments are not the k-prototypes optimum, see the issue's closing note). The bound guards
+# against regressions and is far above chance (a random partition scores ~0).
+MIN_ARI = 0.40
+SEGMENT_TABLES = [
+    "contact_segments",
+    "segment_centroids",
+    "segment_profiles",
+    "segment_comparison",
+    "segment_k_selection",
+    "segment_metrics",
+]
+EMAIL = re.compile(r"[a-z0-9._%+-]+(?:@|%40)[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}", re.IGNORECASE)
+
+
+@pytest.fixture(scope="module")
+def built(warehouse):
+    contacts = warehouse.query("select * from int_contact_features_assembled order by contact_id")
+    segments = warehouse.query("select * from contact_segments order by contact_id")
+    return warehouse, contacts, segments
+
+
+def test_every_contact_has_one_segment(built):
+    _, contacts, segments = built
+    assert segments["contact_id"].tolist() == contacts["contact_id"].tolist()
+    assert segments["segment_id"].notna().all() and (segments["dissimilarity"] >= 0).all()
+    assert segments["model_version"].nunique() == 1
+
+
+def test_saved_model_reproduces_contact_segments_exactly(built):
+    warehouse, contacts, segments = built
+    model = load_segment_model(warehouse.artifacts_dir)
+    assert model.version == segments["model_version"].iloc[0]
+    rescored = model.score(contacts)
+    pd.testing.assert_frame_equal(
+        rescored, segments[["contact_id", "segment_id", "dissimilarity"]], check_dtype=False, check_exact=True
+    )
+
+
+def test_scoring_json_records_gives_the_same_segments(built):
+    """The service receives JSON: plain Python ints, floats, bools and None must score identically."""
+    warehouse, contacts, segments = built
+    model = load_segment_model(warehouse.artifacts_dir)
+    sample = contacts.sample(500, random_state=0).drop(
+        columns=["category_codes", "first_page_at", "last_page_at"]
+    )
+    records = pd.DataFrame(json.loads(sample.to_json(orient="records")))
+    expected = segments.set_index("contact_id").loc[sample["contact_id"]].reset_index()
+    rescored = model.score(records)
+    np.testing.assert_array_equal(rescored["segment_id"], expected["segment_id"])
+    np.testing.assert_allclose(rescored["dissimilarity"], expected["dissimilarity"], rtol=1e-12)
+
+
+def test_segments_recover_planted_truth(built):
+    warehouse, _, segments = built
+    truth = pd.read_csv(warehouse.raw_dir / "truth.csv", usecols=["contact_id", "segment"])
+    joined = segments.merge(truth, on="contact_id")
+    ari = adjusted_rand_score(joined["segment"], joined["segment_id"])
+    assert ari >= MIN_ARI
+    shuffled = np.random.default_rng(0).permutation(joined["segment_id"].to_numpy())
+    assert adjusted_rand_score(joined["segment"], shuffled) < 0.01
+    metrics = warehouse.query("select * from model_metrics where model_name = 'segments'")
+    recorded = metrics.loc[
+        (metrics["split"] == "truth") & (metrics["metric"] == "adjusted_rand_index"), "value"
+    ]
+    assert recorded.tolist() == pytest.approx([ari])
+
+
+def test_profiles_add_up(built):
+    warehouse, contacts, segments = built
+    profiles = warehouse.query("select * from segment_profiles")
+    sizes = profiles.groupby("segment_id")["segment_size"].agg(["min", "max"])
+    assert (sizes["min"] == sizes["max"]).all()
+    assert sizes["min"].sum() == len(contacts)
+    expected_sizes = segments["segment_id"].value_counts().sort_index()
+    assert sizes["min"].sort_index().tolist() == expected_sizes.tolist()
+    assert profiles.groupby("segment_id")["segment_share"].first().sum() == pytest.approx(1.0)
+    shares = profiles[profiles["statistic"] == "share"].groupby(["segment_id", "feature"])["value"].sum()
+    assert (shares <= 1 + 1e-9).all()
+    buyer = contacts.merge(segments, on="contact_id").groupby("segment_id")["is_buyer"].mean()
+    recorded = profiles.groupby("segment_id")["buyer_rate"].first()
+    np.testing.assert_allclose(recorded.sort_index(), buyer.sort_index())
+
+
+def test_comparison_covers_every_pair_and_matches_the_prototypes(built):
+    warehouse, _, _ = built
+    model = load_segment_model(warehouse.artifacts_dir)
+    comparison = warehouse.query("select * from segment_comparison where rank = 1")
+    k = model.n_segments
+    assert len(comparison) == k * (k - 1) // 2
+    kp = model.kprototypes
+    expected = dissimilarity(
+        kp.centroids_num_, kp.centroids_cat_, kp.centroids_num_, kp.centroids_cat_, kp.gamma
+    )
+    got = expected[comparison["segment_a"], comparison["segment_b"]]
+    np.testing.assert_allclose(comparison["prototype_dissimilarity"], got)
+
+
+def test_k_selection_records_the_choice(built):
+    warehouse, _, segments = built
+    selection = warehouse.query("select * from segment_k_selection")
+    chosen = selection.loc[selection["is_chosen"], "k"].tolist()
+    assert chosen == [segments["segment_id"].nunique()]
+    assert selection["cost"].notna().all()
+
+
+def test_artifact_is_json_and_no_table_holds_an_email(built):
+    warehouse, _, _ = built
+    files = sorted(p.name for p in (warehouse.artifacts_dir / MODEL_FILE.parent).iterdir())
+    assert files == [MODEL_FILE.name]
+    assert not EMAIL.search((warehouse.artifacts_dir / MODEL_FILE).read_text())
+    for table in SEGMENT_TABLES:
+        frame = warehouse.query(f"select * from {table}")
+        text = frame.select_dtypes(include=["object", "string"]).astype(str)
+        assert not any(text[c].str.contains(EMAIL).any() for c in text.columns), table
+
+
+def test_settings_parse_rendered_vars_and_reject_bad_ones():
+    meta = {
+        "k": "auto",
+        "k_range": "[3, 6]",
+        "k_sample": "1000",
+        "n_init": "2",
+        "max_iter": "50",
+        "gamma": "None",
+        "seed": "0",
+        "count_features": ["num_sessions"],
+        "day_features": "[]",
+        "categorical_features": "['has_company']",
+        "presence_features": [],
+        "top_categories": "10",
+        "artifacts_dir": "a",
+        "raw_dir": "r",
+    }
+    settings = SegmentSettings.from_meta(meta)
+    assert settings.k is None and settings.k_range == (3, 6) and settings.gamma is None
+    assert settings.features.categorical_features == ("has_company",)
+    with pytest.raises(ValueError, match="segments_k must be"):
+        SegmentSettings.from_meta({**meta, "k": "many"})
+    with pytest.raises(ValueError, match="lacks"):
+        SegmentSettings.from_meta({k: v for k, v in meta.items() if k != "seed"})
+
+
+def test_elbow_is_the_bend_of_the_cost_curve():
+    assert elbow_k([2, 3, 4, 5, 6], [100.0, 40.0, 30.0, 25.0, 22.0]) == 3
+    assert elbow_k([2, 3], [10.0, 5.0]) == 2
+
+
+def test_pairwise_dissimilarity_is_the_kprototypes_dissimilarity():
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame(
+        {
+            "x": rng.normal(size=40),
+            "y": rng.normal(size=40),
+            "c": rng.choice(["a", "b", "c"], 40),
+            "d": rng.choice(["u", "v"], 40),
+        }
+    )
+    pairwise = pairwise_dissimilarity(frame, [2, 3], gamma=0.7)
+    xnum, xcat_raw = split_num_cat(frame.to_numpy(dtype=object), [2, 3])
+    model = KPrototypes(n_clusters=2, n_init=1, random_state=0).fit(
+        frame.to_numpy(dtype=object), categorical=[2, 3]
+    )
+    codes = encode_categories(xcat_raw, model.categories_)
+    np.testing.assert_allclose(pairwise, dissimilarity(xnum, codes, xnum, codes, 0.7))
