@@ -17,7 +17,7 @@ COUNTRY_EFFECTS: dict[str, float] = {
     "us": 0.35, "gb": 0.3, "de": 0.3, "ca": 0.3, "ch": 0.3, "nl": 0.2, "sg": 0.3, "in": -0.1, "cn": -0.5,
 }
 MISSING_COUNTRY_EFFECT = -0.35
-SESSIONS_EFFECT = 0.30  # per unit of log1p(sessions)
+SESSIONS_EFFECT = 0.55  # per unit of log1p(sessions)
 PAGE_EFFECTS: dict[str, float] = {
     "specialization": 0.55, "course signup": 0.45, "course": 0.25, "forum": 0.3, "yearning": -0.05,
     "batch": -0.15, "blog": -0.1, "unsubscribe": -1.2, "career": -0.2, "press": -0.2,

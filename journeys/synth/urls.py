@@ -59,7 +59,7 @@ URL_TEMPLATES: dict[str, tuple[tuple[float, str], ...]] = {
     ),
     "register": (
         (4, "https://share.hsforms.com/{slug}"),
-        (2, "https://info.deeplearning.ai/{slug}-registration"),
+        (2, "https://info.deeplearning.ai/event-registration"),
     ),
     "contact": ((1, "https://www.deeplearning.ai/contact-us/"),),
     "course signup": (
@@ -138,8 +138,7 @@ def slug_pool(page_type: str, rng: np.random.Generator) -> np.ndarray:
     if page_type in fixed:
         return np.array(fixed[page_type], dtype=object)
     if page_type == "register":
-        forms = "1" + random_tokens(rng, 40, 22, _B64) + "-" + random_tokens(rng, 40, 4, _B64)
-        return np.concatenate([forms, np.array(_EVENT_SLUGS, dtype=object)])
+        return "1" + random_tokens(rng, 40, 22, _B64) + "-" + random_tokens(rng, 40, 4, _B64)
     if page_type == "unsubscribe":
         return random_tokens(rng, 200, 48, _B64)
     return np.array([""], dtype=object)
@@ -222,3 +221,36 @@ def render_urls(rng: np.random.Generator, page_type: np.ndarray) -> np.ndarray:
         + "&usg=ALkJrhg" + random_tokens(rng, k, 26, _B64)
     )
     return url.to_numpy(object)
+
+
+def _normalised(url: pd.Series) -> pd.Series:
+    """Lower-case URL without scheme, translate proxy, query, fragment or trailing slash."""
+    text = url.astype(object).str.strip().str.lower()
+    proxied = text.str.extract(r"^https?://translate\.googleusercontent\.com/translate_c\?.*?[?&]u=(.+?)(?:&usg=[^&]*)?$")[0]
+    text = proxied.fillna(text)
+    text = text.str.replace(r"^https?://", "", regex=True).str.replace(r"[?#].*$", "", regex=True)
+    return text.str.rstrip("/")
+
+
+def page_type_of(url: np.ndarray) -> np.ndarray:
+    """Page type index of each URL by URL_TEMPLATES (-1 when no template matches or the URL is empty).
+
+    The inverse of `render_urls`, used by evaluations and tests to read journeys back from the files; the
+    pipeline's own mapping is the analyst-edited category seed.
+    """
+    series = pd.Series(url, dtype=object)
+    text = _normalised(series.fillna(""))
+    out = np.full(len(series), -1, dtype=np.int64)
+    patterns: list[tuple[int, str, bool]] = []
+    for t, name in enumerate(catalog.PAGE_TYPES):
+        for _, template in URL_TEMPLATES[name]:
+            plain = _normalised(pd.Series([template.replace("{slug}", "SLUG")])).iloc[0]
+            patterns.append((t, plain, "{slug}" in template.split("?")[0]))
+    exact = {plain: t for t, plain, has_slug in patterns if not has_slug}
+    out[:] = text.map(exact).fillna(-1).astype(np.int64).to_numpy()
+    # Templates with a slug, most specific (longest literal text) first.
+    for t, plain, _ in sorted((p for p in patterns if p[2]), key=lambda p: -len(p[1])):
+        regex = "^" + "[^/]+".join(part.replace(".", r"\.") for part in plain.split("slug")) + "$"
+        hit = (out < 0) & text.str.match(regex).to_numpy(bool)
+        out[hit] = t
+    return out
