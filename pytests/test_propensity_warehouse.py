@@ -60,6 +60,12 @@ def test_the_network_learns_the_planted_signal(metrics):
     assert bilstm > 0.5 + 0.6 * (bayes - 0.5), (bilstm, bayes)
 
 
+def test_model_metrics_union_holds_the_propensity_rows(warehouse, metrics):
+    union = warehouse.query("select * from model_metrics where model_name in "
+                            "('bilstm', 'logistic_regression', 'majority', 'bayes_optimal')")
+    assert len(union) == len(metrics)
+
+
 def test_training_history_and_audit_belong_to_the_same_run(warehouse, scores):
     version = scores["model_version"].iloc[0]
     history = warehouse.query("select * from training_history order by epoch")

@@ -24,14 +24,17 @@ def build_purchase_propensity(
     features: pd.DataFrame,
     category_codes: pd.DataFrame,
     settings: dict[str, Any],
-    segments: pd.DataFrame | None = None,
+    segments: Any = None,
 ) -> pd.DataFrame:
-    """Train, evaluate, save and score once; returns one row per contact with page history."""
+    """Train, evaluate, save and score once; returns one row per contact with page history.
+
+    `segments` is the contact_segments relation (anything with `.df()`), read only for target `segment`.
+    """
     _log_to_dbt()
     config = PropensityConfig.from_vars({k: v for k, v in settings.items() if k not in PATH_SETTINGS})
     artifacts_dir, raw_dir = _paths(settings)
     run = train_and_score(features, category_codes, config, artifacts_dir,
-                          segments=segments if config.target == "segment" else None,
+                          segments=segments.df() if config.target == "segment" else None,
                           truth=read_truth(raw_dir))
     return run.scores[SCORE_COLUMNS]
 
