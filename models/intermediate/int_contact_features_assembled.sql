@@ -13,6 +13,9 @@
     ('last_email_click_at', 'days_since_last_email_click'),
     ('last_event_at', 'days_since_last_event'),
 ] -%}
+{%- set bulk_import_date -%}
+    cast('{{ var("bulk_import_date") }}' as date)
+{%- endset -%}
 {%- set reference_timestamp -%}
     cast('{{ var("reference_date") }}' as {{ api.Column.translate_type('timestamp') }})
 {%- endset -%}
@@ -48,12 +51,12 @@ final as (
         contacts.unsubscribed_all,
         contacts.associated_company_id is not null as has_company,
         coalesce(
-            cast(contacts.became_subscriber_at as date) = cast('{{ var("bulk_import_date") }}' as date),
+            cast(contacts.became_subscriber_at as date) = {{ bulk_import_date }},
             false
         ) as is_bulk_import,
         {%- for source_column, feature in day_features %}
-        cast({{ dbt.datediff('contacts.' ~ source_column, reference_timestamp, 'minute') }} as double)
-            / 1440 as {{ feature }},
+        {%- set minutes_before = dbt.datediff('contacts.' ~ source_column, reference_timestamp, 'minute') %}
+        cast({{ minutes_before }} as double) / 1440 as {{ feature }},
         {%- endfor %}
         sequences.contact_id is not null as has_page_history,
         coalesce(sequences.page_count, 0) as page_count,

@@ -1,6 +1,6 @@
-{#- One row per contact and page position, chronological: position 1 is the oldest page. The four
-    "Last Page Seen" slots are unpivoted (oldest slot `...` has no change date), empty slots are
-    skipped and the rest numbered from the oldest. -#}
+{#- One row per contact and page position, chronological: position 1 is the oldest page.
+    The four "Last Page Seen" slots are unpivoted (the oldest slot, `...`, has no change date),
+    empty slots are skipped and the rest numbered from the oldest. -#}
 
 with
 
@@ -50,7 +50,9 @@ positioned_page_views as (
 final as (
     select
         positioned_page_views.contact_id,
-        cast(positioned_page_views.position as {{ api.Column.translate_type('integer') }}) as position,
+        cast(
+            positioned_page_views.position as {{ api.Column.translate_type('integer') }}
+        ) as position,
         positioned_page_views.raw_url,
         urls_categorized.normalized_url,
         positioned_page_views.changed_at,

@@ -1,5 +1,6 @@
 {#- One row per usable contact of hubspot_export.csv: typed, trimmed, lower-cased where case
-    carries no meaning. A value that does not parse becomes NULL and is named in invalid_fields. -#}
+    carries no meaning. A value that does not parse becomes NULL and is named in
+    invalid_fields. -#}
 
 {%- set timestamp_columns = [
     ('became_lead_date', 'became_lead_at'),
@@ -22,7 +23,10 @@
 {%- set flag_columns = [
     'opted_out_events', 'opted_out_announcements', 'opted_out_batch', 'unsubscribed_all',
 ] -%}
+{%- set checked_columns = count_columns + flag_columns + ['avg_pageviews', 'associated_company_id'] -%}
 {%- set timestamp_type = api.Column.translate_type('timestamp') -%}
+{%- set integer_type = api.Column.translate_type('integer') -%}
+{%- set double_type = api.Column.translate_type('double') -%}
 
 with
 
@@ -46,15 +50,11 @@ typed_contacts as (
         {%- endfor %}
 
         {%- for column in count_columns %}
-        case
-            when {{ try_cast_to('contact_lines.' ~ column, api.Column.translate_type('integer')) }} >= 0
-                then {{ try_cast_to('contact_lines.' ~ column, api.Column.translate_type('integer')) }}
-        end as {{ column }},
+        {%- set as_integer = try_cast_to('contact_lines.' ~ column, integer_type) %}
+        case when {{ as_integer }} >= 0 then {{ as_integer }} end as {{ column }},
         {%- endfor %}
-        case
-            when {{ try_cast_to('contact_lines.avg_pageviews', api.Column.translate_type('double')) }} >= 0
-                then {{ try_cast_to('contact_lines.avg_pageviews', api.Column.translate_type('double')) }}
-        end as avg_pageviews,
+        {%- set avg_as_double = try_cast_to('contact_lines.avg_pageviews', double_type) %}
+        case when {{ avg_as_double }} >= 0 then {{ avg_as_double }} end as avg_pageviews,
 
         {%- for column in flag_columns %}
         case
@@ -73,11 +73,10 @@ typed_contacts as (
         {{ redact_emails('contact_lines.last_page_seen') }} as last_page_seen,
         known_countries.country_name as ip_country,
         known_codes.country_code as ip_country_code,
+        {%- set company_as_double = try_cast_to('contact_lines.associated_company_id', double_type) %}
         case
-            when {{ try_cast_to('contact_lines.associated_company_id', api.Column.translate_type('double')) }} > 0
-                then cast({{ try_cast_to(
-                    'contact_lines.associated_company_id', api.Column.translate_type('double')
-                ) }} as {{ api.Column.translate_type('bigint') }})
+            when {{ company_as_double }} > 0
+                then cast({{ company_as_double }} as {{ api.Column.translate_type('bigint') }})
         end as associated_company_id,
 
         {#- raw values kept for the invalid-value flags below -#}
@@ -86,7 +85,7 @@ typed_contacts as (
         {%- for raw, typed in timestamp_columns %}
         contact_lines.{{ raw }} as {{ raw }}_raw,
         {%- endfor %}
-        {%- for column in count_columns + flag_columns + ['avg_pageviews', 'associated_company_id'] %}
+        {%- for column in checked_columns %}
         contact_lines.{{ column }} as {{ column }}_raw,
         {%- endfor %}
     from contact_lines
@@ -124,12 +123,15 @@ final as (
             {%- for raw, typed in timestamp_columns %}
             case when {{ raw }}_raw is not null and {{ typed }} is null then '{{ typed }}' end,
             {%- endfor %}
-            {%- for column in count_columns + flag_columns + ['avg_pageviews', 'associated_company_id'] %}
-            case when {{ column }}_raw is not null and {{ column }} is null then '{{ column }}' end,
+            {%- for column in checked_columns %}
+            case
+                when {{ column }}_raw is not null and {{ column }} is null then '{{ column }}'
+            end,
             {%- endfor %}
             case when ip_country_raw is not null and ip_country is null then 'ip_country' end,
             case
-                when ip_country_code_raw is not null and ip_country_code is null then 'ip_country_code'
+                when ip_country_code_raw is not null and ip_country_code is null
+                    then 'ip_country_code'
             end
         ), '') as invalid_fields,
     from typed_contacts
