@@ -1,0 +1,338 @@
+"""Synthetic export: exact schema, value conventions, internal consistency, marginals, determinism, URLs.
+
+One clean export of N contacts is generated per module; spec counts are scaled by N / 336,955 and
+compared with the tolerances stated next to each check.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from journeys.synth import catalog, urls, write_export
+from journeys.synth.writer import EXPORT_COLUMNS, HISTORY_COLUMNS
+
+N = 30_000
+SEED = 11
+SCALE = N / catalog.SPEC_CONTACTS
+SPEC_HOSTS = {
+    "www.deeplearning.ai", "blog.deeplearning.ai", "deeplearning.ai", "info.deeplearning.ai",
+    "share.hsforms.com", "translate.googleusercontent.com",
+}
+EXPORT_STAMP = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:00$")
+HISTORY_STAMP = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$")
+EXPORT_DATE_COLUMNS = [c for c in EXPORT_COLUMNS if c.endswith(("Date", "date"))]
+SLOTS = ("Last Page Seen Current Value", "Last Page Seen Previous Value (1)", "Last Page Seen Previous Value (2)", "...")
+SLOT_DATES = ("Last Page Seen Change Date", "Last Page Seen Change Date (1)", "Last Page Seen Change Date (2)")
+
+
+@pytest.fixture(scope="module")
+def export_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("synth_clean")
+    write_export(out, n_contacts=N, seed=SEED, dirt=False)
+    return out
+
+
+def _read(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+@pytest.fixture(scope="module")
+def export(export_dir: Path) -> pd.DataFrame:
+    return _read(export_dir / "hubspot_export.csv")
+
+
+@pytest.fixture(scope="module")
+def history(export_dir: Path) -> pd.DataFrame:
+    return _read(export_dir / "pageview_hist.csv")
+
+
+@pytest.fixture(scope="module")
+def truth(export_dir: Path) -> pd.DataFrame:
+    return pd.read_csv(export_dir / "truth.csv")
+
+
+def _stamp(column: pd.Series, fmt: str) -> pd.Series:
+    return pd.to_datetime(column.replace("", None), format=fmt, errors="raise")
+
+
+def _num(column: pd.Series) -> pd.Series:
+    """A count column: empty means zero (HubSpot leaves zero email counts empty)."""
+    return pd.to_numeric(column.replace("", "0"), errors="raise").astype(int)
+
+
+def _near(actual: float, spec: float, tolerance: float) -> bool:
+    return abs(actual - spec * SCALE) <= tolerance * spec * SCALE
+
+
+# --- schema and value conventions -------------------------------------------------------------
+
+
+def test_headers_are_exactly_the_specs(export_dir: Path):
+    with (export_dir / "hubspot_export.csv").open(newline="") as handle:
+        assert next(csv.reader(handle)) == list(EXPORT_COLUMNS)
+    with (export_dir / "pageview_hist.csv").open(newline="") as handle:
+        assert next(csv.reader(handle)) == list(HISTORY_COLUMNS)
+    assert len(EXPORT_COLUMNS) == 34 and HISTORY_COLUMNS[-1] == "..."
+    with (export_dir / "truth.csv").open(newline="") as handle:
+        assert next(csv.reader(handle)) == ["contact_id", "segment", "buy_probability", "is_buyer"]
+
+
+def test_one_row_per_contact_and_every_line_has_all_fields(export_dir: Path, export, history, truth):
+    assert len(export) == N and export["Contact ID"].is_unique
+    assert history["Contact ID"].is_unique and set(history["Contact ID"]) <= set(export["Contact ID"])
+    assert truth["contact_id"].astype(str).tolist() == export["Contact ID"].tolist()
+    for name, width in (("hubspot_export.csv", 34), ("pageview_hist.csv", 9)):
+        with (export_dir / name).open(newline="") as handle:
+            assert {len(row) for row in csv.reader(handle)} == {width}
+
+
+def test_timestamps_follow_the_two_formats(export, history):
+    for column in EXPORT_DATE_COLUMNS:
+        filled = export[column][export[column] != ""]
+        assert filled.str.match(EXPORT_STAMP).all(), column
+        _stamp(filled, "%Y-%m-%d %H:%M:%S")
+    for column in SLOT_DATES:
+        filled = history[column][history[column] != ""]
+        assert len(filled) > 0 and filled.str.match(HISTORY_STAMP).all(), column
+        _stamp(filled, "%Y-%m-%d %H:%M")
+
+
+def test_flags_countries_company_and_courses_use_the_specs_conventions(export):
+    for column in [c for c in EXPORT_COLUMNS if c.startswith("Opted out")]:
+        assert set(export[column]) == {"Yes", ""}
+    assert set(export["Unsubscribed from all email"]) == {"True", ""}
+    known = dict(catalog.COUNTRIES)
+    country, code = export["IP Country"], export["IP Country Code"]
+    assert ((country == "") == (code == "")).all()
+    filled = country != ""
+    assert (country[filled] == country[filled].str.lower()).all()
+    assert (country[filled].map(known) == code[filled]).all()
+    assert code[filled].str.fullmatch(r"[a-z]{2}").all()
+    company = export["Associated Company ID"][export["Associated Company ID"] != ""]
+    assert company.str.fullmatch(r"\d\.\d{6}e\+09").all()
+    courses = export["Which of the following online courses have you taken from deeplearning.ai?"]
+    names = {name for name, _ in catalog.COURSES}
+    taken = courses[courses != ""].str.split("; ")
+    assert taken.map(lambda values: set(values) <= names and len(values) == len(set(values))).all()
+    assert (taken.str.len() == 2).any()
+    assert set(export["Number of event completions"]) == {"0"}
+    assert set(export["Became an Opportunity Date"]) == {""}
+
+
+def test_counts_are_non_negative_integers(export):
+    for column in ("Number of Sessions", "Number of Pageviews", "Average Pageviews", "Marketing emails delivered",
+                   "Marketing emails opened", "Marketing emails clicked"):
+        filled = export[column][export[column] != ""]
+        assert filled.str.fullmatch(r"\d+").all(), column
+
+
+def test_emails_look_real_and_reach_no_other_file(export_dir: Path, history):
+    emails = history["Email"]
+    assert emails.str.fullmatch(r"[a-z0-9._]+@([a-z]+\.)*example\.(com|org|net)").all()
+    for name in ("hubspot_export.csv", "truth.csv"):
+        text = (export_dir / name).read_text()
+        assert "@" not in text
+        assert not any(email in text for email in emails.sample(200, random_state=0))
+
+
+# --- consistency a real export has ------------------------------------------------------------
+
+
+def test_page_slots_fill_from_current_and_never_exceed_sessions(export, history):
+    filled = np.column_stack([(history[s] != "").to_numpy() for s in SLOTS])
+    # Slots fill from the current value backwards: no gap before an older page.
+    assert (np.diff(filled.astype(int), axis=1) <= 0).all()
+    sessions = history["Contact ID"].map(export.set_index("Contact ID")["Number of Sessions"]).astype(int)
+    assert (filled.sum(axis=1) <= sessions.to_numpy()).all()
+    dated = np.column_stack([(history[d] != "").to_numpy() for d in SLOT_DATES])
+    assert (dated == filled[:, :3]).all()
+
+
+def test_last_page_seen_is_the_current_value_and_first_page_seen_is_plausible(export, history):
+    merged = history.merge(export, on="Contact ID")
+    current = merged["Last Page Seen Current Value"] != ""
+    assert (merged.loc[current, "Last Page Seen"] == merged.loc[current, "Last Page Seen Current Value"]).all()
+    sessions = export["Number of Sessions"].astype(int)
+    assert ((export["Last Page Seen"] != "") == (sessions > 0)).all()
+    assert (export.loc[sessions == 0, "First Page Seen"] == "").all()
+    # With at most four sessions the first page seen is the oldest recorded page.
+    pages = np.column_stack([merged[s].to_numpy(object) for s in SLOTS])
+    count = (pages != "").sum(axis=1)
+    oldest = pages[np.arange(len(pages)), np.maximum(count - 1, 0)]
+    short = (count > 0) & (merged["Number of Sessions"].astype(int) <= 4) & (merged["First Page Seen"] != "")
+    assert short.sum() > 100
+    assert (merged.loc[short, "First Page Seen"] == oldest[short]).all()
+
+
+def test_change_dates_strictly_decrease_from_current(history):
+    stamps = [_stamp(history[d], "%Y-%m-%d %H:%M") for d in SLOT_DATES]
+    for newer, older in ((0, 1), (1, 2)):
+        both = stamps[newer].notna() & stamps[older].notna()
+        assert both.sum() > 100
+        assert (stamps[newer][both] > stamps[older][both]).all()
+
+
+def test_email_counts_and_dates_are_ordered(export):
+    delivered = _num(export["Marketing emails delivered"])
+    opened = _num(export["Marketing emails opened"])
+    clicked = _num(export["Marketing emails clicked"])
+    assert ((clicked <= opened) & (opened <= delivered)).all()
+    assert delivered.max() <= 119
+    for kind, count in (("send", delivered), ("open", opened), ("click", clicked)):
+        first = _stamp(export[f"First marketing email {kind} date"], "%Y-%m-%d %H:%M:%S")
+        last = _stamp(export[f"Last marketing email {kind} date"], "%Y-%m-%d %H:%M:%S")
+        assert ((count > 0) == first.notna()).all() and (first.notna() == last.notna()).all()
+        assert (first[first.notna()] <= last[first.notna()]).all()
+    send = _stamp(export["First marketing email send date"], "%Y-%m-%d %H:%M:%S")
+    first_open = _stamp(export["First marketing email open date"], "%Y-%m-%d %H:%M:%S")
+    both = send.notna() & first_open.notna()
+    assert (send[both] <= first_open[both]).all()
+    assert ((export["Last marketing email name"] != "") == (delivered > 0)).all()
+
+
+def test_dates_lie_in_the_export_window_and_the_bulk_import_is_there(export):
+    for column in EXPORT_DATE_COLUMNS:
+        stamps = _stamp(export[column], "%Y-%m-%d %H:%M:%S").dropna()
+        assert (stamps >= "2019-01-01").all() and (stamps < "2021-01-05").all(), column
+    conversion = _stamp(export["First Conversion Date"], "%Y-%m-%d %H:%M:%S").dropna()
+    assert conversion.min() >= pd.Timestamp("2019-08-07") and conversion.max() < pd.Timestamp("2021-01-05")
+    subscriber = _stamp(export["Became a Subscriber Date"], "%Y-%m-%d %H:%M:%S")
+    bulk = (subscriber.dt.normalize() == pd.Timestamp("2019-07-19")).sum()
+    assert _near(bulk, 177_259, 0.05)
+    assert _near(subscriber.notna().sum(), 230_453, 0.05)
+    lead = (export["Became a Lead Date"] != "").sum()
+    assert _near(lead, 89_826, 0.05)
+    assert _near((export["First Conversion Date"] != "").sum(), 89_822, 0.05)
+
+
+# --- marginals close to the spec --------------------------------------------------------------
+
+
+def test_history_rows_and_slot_fills_match_the_spec(history):
+    assert _near(len(history), 325_025, 0.02)
+    fills = [(history[s] != "").sum() for s in SLOTS]
+    # Tolerances: current 5%, the older slots 25% (consistency with sessions shapes them, see report).
+    assert _near(fills[0], 90_533, 0.05)
+    for fill, spec in zip(fills[1:], (37_642, 24_318, 16_463), strict=True):
+        assert _near(fill, spec, 0.25)
+    assert fills[0] > fills[1] > fills[2] > fills[3]
+
+
+def test_sessions_and_pageviews_distributions(export):
+    sessions = export["Number of Sessions"].astype(int)
+    pageviews = export["Number of Pageviews"].astype(int)
+    average = export["Average Pageviews"].astype(int)
+    assert abs((sessions == 0).mean() - 234_654 / 336_955) < 0.02
+    assert abs((pageviews == 0).mean() - 247_986 / 336_955) < 0.02
+    assert abs((average == 0).mean() - 249_658 / 336_955) < 0.02
+    assert _near((sessions == 1).sum(), 63_303, 0.25)
+    assert _near((pageviews == 1).sum(), 27_709, 0.25)
+    assert (sessions.value_counts().sort_index().index[:5] == [0, 1, 2, 3, 4]).all()
+    assert _near((export["Last Page Seen"] != "").sum(), 102_304, 0.06)
+    assert _near((export["First Page Seen"] != "").sum(), 100_695, 0.06)
+
+
+def test_countries_emails_events_and_profile_fields(export):
+    country = export["IP Country"][export["IP Country"] != ""]
+    assert _near(len(country), catalog.SPEC_COUNTRY_NON_NULL, 0.04)
+    top = country.value_counts()
+    assert top.index[0] == "united states" and top.index[1] == "india"
+    assert set(top.index[:4]) == {"united states", "india", "germany", "united kingdom"}
+    assert _near(top["united states"], 66_838, 0.10) and _near(top["india"], 29_260, 0.15)
+    names = export["Last marketing email name"][export["Last marketing email name"] != ""].value_counts()
+    assert names.index[0] == "2020.12.30 Newsletter" and _near(names.iloc[0], 185_105, 0.10)
+    assert _near(names.sum(), 321_386, 0.03)
+    events = export["Last Registered Event"][export["Last Registered Event"] != ""].value_counts()
+    assert events.index[0] == "GANs for Good" and _near(events.iloc[0], 22_760, 0.15)
+    assert _near(events.sum(), 65_136, 0.15)
+    assert _near((export["Job Title or Function"] != "").sum(), 33_122, 0.15)
+    assert _near((export["Associated Company ID"] != "").sum(), 60_123, 0.15)
+    assert export["Job Title or Function"].nunique() - 1 == 20
+    assert _near((export["Marketing emails delivered"] != "").sum(), 320_205, 0.03)
+    assert _near((export["Marketing emails opened"] != "").sum(), 298_070, 0.05)
+    assert _near((export["Marketing emails clicked"] != "").sum(), 140_700, 0.10)
+    clicked = export["Marketing emails clicked"]
+    assert _near((clicked == "1").sum(), 70_162, 0.10)
+    delivered = export["Marketing emails delivered"][export["Marketing emails delivered"] != ""].astype(int)
+    assert 82 <= delivered.mode().iloc[0] <= 88
+
+
+def test_buyers_and_courses(export):
+    courses = export["Which of the following online courses have you taken from deeplearning.ai?"]
+    assert _near((courses != "").sum(), catalog.SPEC_BUYERS, 0.12)
+    per_course = {name: courses.str.contains(name, regex=False).sum() for name, _ in catalog.COURSES}
+    ranked = sorted(per_course, key=per_course.get, reverse=True)
+    assert ranked[:2] == ["Deep Learning Specialization", "AI For Everyone"]
+    assert _near(per_course["Deep Learning Specialization"], 10_209, 0.15)
+    assert _near(per_course["AI For Everyone"], 2_955, 0.25)
+    small = sum(per_course[name] for name, _ in catalog.COURSES[2:])
+    assert small < 0.05 * (courses != "").sum()
+
+
+def test_current_page_shares_follow_the_spec_ordering(history):
+    current = urls.page_type_of(history["Last Page Seen Current Value"].replace("", None).dropna().to_numpy(object))
+    shares = pd.Series(np.bincount(current, minlength=len(catalog.PAGE_TYPES)) / len(current), catalog.PAGE_TYPES)
+    assert shares.idxmax() == "yearning" and 0.25 <= shares["yearning"] <= 0.40
+    assert set(shares.nlargest(6).index) >= {"yearning", "specialization", "course", "home"}
+    assert (current >= 0).all()
+
+
+# --- URLs -------------------------------------------------------------------------------------
+
+
+def test_urls_use_the_spec_hosts_and_variants(history):
+    pages = pd.concat([history[s] for s in SLOTS])
+    pages = pages[pages != ""]
+    hosts = pages.str.extract(r"^https?://([^/?#]+)")[0].str.lower()
+    assert set(hosts) == SPEC_HOSTS
+    share = {
+        "tracked": pages.str.contains(r"[?&](?:utm_|_hsmi|hsCtaTracking|hsLang)").mean(),
+        "translate": pages.str.contains("translate.googleusercontent.com/translate_c?", regex=False).mean(),
+        "mixed_case": pages.str.replace(r"[?#].*$", "", regex=True).str.contains("[A-Z]").mean(),
+        "no_trailing_slash": pages.str.fullmatch(r"https?://[^?#]+/[^/?#]+").mean(),
+    }
+    assert 0.2 < share["tracked"] < 0.4
+    assert 0.003 < share["translate"] < 0.02
+    assert 0.01 < share["mixed_case"] < 0.1
+    assert share["no_trailing_slash"] > 0.05
+    proxied = pages[pages.str.contains("translate_c?", regex=False)]
+    assert proxied.str.contains("&u=http", regex=False).all()
+
+
+def test_every_template_renders_back_to_its_page_type():
+    rng = np.random.default_rng(3)
+    page_type = np.repeat(np.arange(len(catalog.PAGE_TYPES)), 400)
+    rendered = urls.render_urls(rng, page_type)
+    assert (urls.page_type_of(rendered) == page_type).all()
+    assert (urls.page_type_of(np.array(["https://example.org/x", None], dtype=object)) == -1).all()
+
+
+# --- determinism ------------------------------------------------------------------------------
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.glob("*.csv"))}
+
+
+def test_same_seed_same_bytes_different_seed_different_files(tmp_path: Path):
+    first = write_export(tmp_path / "a", n_contacts=4_000, seed=5, dirt=True)
+    second = write_export(tmp_path / "b", n_contacts=4_000, seed=5, dirt=True)
+    other = write_export(tmp_path / "c", n_contacts=4_000, seed=6, dirt=True)
+    assert first == second
+    assert _digest(tmp_path / "a") == _digest(tmp_path / "b")
+    assert len(_digest(tmp_path / "a")) == 3
+    differing = {k for k, v in _digest(tmp_path / "a").items() if _digest(tmp_path / "c")[k] != v}
+    assert differing == {"hubspot_export.csv", "pageview_hist.csv", "truth.csv"}
+    assert other["contacts"] == first["contacts"]
+
+
+def test_rejects_an_empty_population(tmp_path: Path):
+    with pytest.raises(ValueError, match="n_contacts"):
+        write_export(tmp_path, n_contacts=0)
