@@ -1,11 +1,22 @@
 {#- Personal data check: no relation outside staging may have an e-mail-like column name or hold
     a value that looks like an e-mail address (text and text-list columns, every row). Returns
-    one row per offending column. The depends_on lines make dbt build run it after the models. -#}
+    one row per offending column. The depends_on lines (every output table named in
+    docs/architecture.md) make dbt build run it after the whole pipeline. -#}
 -- depends_on: {{ ref('quarantined_rows') }}
 -- depends_on: {{ ref('contact_journeys') }}
 -- depends_on: {{ ref('unmapped_urls') }}
 -- depends_on: {{ ref('url_category_coverage') }}
 -- depends_on: {{ ref('int_contact_features_assembled') }}
+-- depends_on: {{ ref('contact_segments') }}
+-- depends_on: {{ ref('segment_centroids') }}
+-- depends_on: {{ ref('segment_profiles') }}
+-- depends_on: {{ ref('segment_comparison') }}
+-- depends_on: {{ ref('segment_k_selection') }}
+-- depends_on: {{ ref('segment_metrics') }}
+-- depends_on: {{ ref('purchase_propensity') }}
+-- depends_on: {{ ref('training_history') }}
+-- depends_on: {{ ref('propensity_metrics') }}
+-- depends_on: {{ ref('model_metrics') }}
 
 {%- set email_value_regex = "[a-z0-9._%+-]+(@|%40)[a-z0-9-]+(\\.[a-z0-9-]+)*\\.[a-z]{2,}" %}
 {%- set email_name_regex = "^(e_?mail|email_address|.*_e_?mail|.*_email_address)$" %}
