@@ -23,16 +23,15 @@ OTHER = "other"
 MISSING = "missing"
 
 # Defaults mirror the segments_* vars in dbt_project.yml.
-DEFAULT_COUNT_FEATURES = ("num_sessions", "emails_delivered", "emails_opened", "emails_clicked")
-DEFAULT_DAY_FEATURES = ("days_since_lead", "days_since_subscriber")
-DEFAULT_CATEGORICAL_FEATURES = ("has_company", "is_bulk_import", "ip_country_code")
+DEFAULT_COUNT_FEATURES = ("num_sessions", "emails_opened")
+DEFAULT_DAY_FEATURES = ("days_since_subscriber",)
+DEFAULT_CATEGORICAL_FEATURES = ("has_company", "is_bulk_import")
 DEFAULT_PRESENCE_FEATURES = (
     "days_since_lead",
     "days_since_subscriber",
     "days_since_first_email_send",
-    "days_since_last_email_click",
+    "days_since_last_event",
     "job_title",
-    "last_event",
 )
 DEFAULT_TOP_CATEGORIES = 20
 
