@@ -34,6 +34,7 @@ synth: $(STAMP)
 build: synth
 	@mkdir -p $(dir $(JOURNEYS_DUCKDB))
 	$(BIN)/dbt build
+	$(BIN)/journeys report
 
 test: $(STAMP)
 	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
