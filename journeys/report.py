@@ -285,9 +285,8 @@ def propensity_section(wh: Warehouse) -> Section:
 
 
 def _metrics(wh: Warehouse) -> pd.DataFrame:
-    """model_metrics (every model family) when built, else propensity_metrics."""
-    table = "model_metrics" if wh.has("model_metrics") else "propensity_metrics"
-    return wh.df(f"select model_name, model_version, split, metric, value from {table}", table)
+    """model_metrics: one row per (model, split, metric) of every model family."""
+    return wh.df("select model_name, model_version, split, metric, value from model_metrics", "model_metrics")
 
 
 def test_scores(wh: Warehouse) -> pd.DataFrame:
