@@ -145,7 +145,9 @@
             with
 
             header as (
-                select {{ customer_journeys.split_csv_fields('line_text') }} as fields
+                select list_transform(
+                    {{ customer_journeys.split_csv_fields('line_text') }}, lambda name: trim(name)
+                ) as fields
                 from ({{ customer_journeys.read_raw_header_line(file_name) }})
             ),
 
@@ -200,14 +202,20 @@
         from raw_lines
     ),
 
-    header as (
+    header_names as (
         select
-            len(fields) as field_count,
-            {%- for column in columns %}
-            list_position(fields, '{{ column[0] | replace("'", "''") }}') as position_{{ column[1] }},
-            {%- endfor %}
+            list_transform(fields, lambda name: trim(name)) as names,
         from split_lines
         where line_number = 1
+    ),
+
+    header as (
+        select
+            len(names) as field_count,
+            {%- for column in columns %}
+            list_position(names, '{{ column[0] | replace("'", "''") }}') as position_{{ column[1] }},
+            {%- endfor %}
+        from header_names
     ),
 
     final as (
