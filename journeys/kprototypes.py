@@ -1,8 +1,11 @@
 """Vectorised k-prototypes with kmodes' interface and objective.
 
 The objective is Huang's: squared Euclidean distance on the numeric columns plus `gamma` times the number
-of categorical mismatches. kmodes moves one point at a time in Python; here every step works on whole
-arrays (batch assignment, then batch means and modes), which is what makes it usable on real volumes.
+of categorical mismatches. kmodes moves one point at a time in Python, updating the two prototypes after
+each move. Here a pass assigns a block of rows at once (NumPy), then updates running per-cluster sums and
+category counts with bincounts, so prototypes still follow the moves within a pass (kmodes-like
+convergence in few passes) at NumPy speed. Initialisation (Cao, Huang, random; numeric parts drawn around
+the mean) makes the same choices as kmodes for the same seed.
 
 Defined behaviour where kmodes has none:
 - a missing numeric value (NaN) is left out of the distance and out of the centroid mean, so a contact
