@@ -30,24 +30,49 @@ from journeys.synth.urls import page_type_of
 REFERENCE_DATE = pd.Timestamp("2021-01-05")
 BULK_IMPORT_DAY = pd.Timestamp("2019-07-19")
 COUNT_FEATURES: tuple[str, ...] = (
-    "num_sessions", "num_pageviews", "avg_pageviews", "emails_delivered", "emails_opened", "emails_clicked",
+    "num_sessions",
+    "num_pageviews",
+    "avg_pageviews",
+    "emails_delivered",
+    "emails_opened",
+    "emails_clicked",
 )
 DAYS_FEATURES: tuple[str, ...] = (
-    "days_since_lead", "days_since_subscriber", "days_since_first_conversion", "days_since_first_email_send",
-    "days_since_first_email_open", "days_since_first_email_click", "days_since_last_email_send",
-    "days_since_last_email_open", "days_since_last_email_click", "days_since_last_event",
+    "days_since_lead",
+    "days_since_subscriber",
+    "days_since_first_conversion",
+    "days_since_first_email_send",
+    "days_since_first_email_open",
+    "days_since_first_email_click",
+    "days_since_last_email_send",
+    "days_since_last_email_open",
+    "days_since_last_email_click",
+    "days_since_last_event",
 )
 CATEGORICAL_FEATURES: tuple[str, ...] = (
-    "ip_country", "last_email_name", "last_event", "job_title", "education", "opted_out_events",
-    "opted_out_announcements", "opted_out_batch", "unsubscribed_all", "has_company", "is_bulk_import",
+    "ip_country",
+    "last_email_name",
+    "last_event",
+    "job_title",
+    "education",
+    "opted_out_events",
+    "opted_out_announcements",
+    "opted_out_batch",
+    "unsubscribed_all",
+    "has_company",
+    "is_bulk_import",
 )
 _EXPORT_COUNTS = {
-    "Number of Sessions": "num_sessions", "Number of Pageviews": "num_pageviews",
-    "Average Pageviews": "avg_pageviews", "Marketing emails delivered": "emails_delivered",
-    "Marketing emails opened": "emails_opened", "Marketing emails clicked": "emails_clicked",
+    "Number of Sessions": "num_sessions",
+    "Number of Pageviews": "num_pageviews",
+    "Average Pageviews": "avg_pageviews",
+    "Marketing emails delivered": "emails_delivered",
+    "Marketing emails opened": "emails_opened",
+    "Marketing emails clicked": "emails_clicked",
 }
 _EXPORT_DATES = {
-    "Became a Lead Date": "days_since_lead", "Became a Subscriber Date": "days_since_subscriber",
+    "Became a Lead Date": "days_since_lead",
+    "Became a Subscriber Date": "days_since_subscriber",
     "First Conversion Date": "days_since_first_conversion",
     "First marketing email send date": "days_since_first_email_send",
     "First marketing email open date": "days_since_first_email_open",
@@ -58,18 +83,25 @@ _EXPORT_DATES = {
     "Last Registered Event Date": "days_since_last_event",
 }
 _EXPORT_TEXT = {
-    "IP Country": "ip_country", "IP Country Code": "ip_country_code",
-    "Last marketing email name": "last_email_name", "Last Registered Event": "last_event",
-    "Job Title or Function": "job_title", "Highest level of completed education": "education",
+    "IP Country": "ip_country",
+    "IP Country Code": "ip_country_code",
+    "Last marketing email name": "last_email_name",
+    "Last Registered Event": "last_event",
+    "Job Title or Function": "job_title",
+    "Highest level of completed education": "education",
 }
 _EXPORT_FLAGS = {
     "Opted out of email: Events and Community": "opted_out_events",
     "Opted out of email: Program Announcements": "opted_out_announcements",
-    "Opted out of email: The Batch": "opted_out_batch", "Unsubscribed from all email": "unsubscribed_all",
+    "Opted out of email: The Batch": "opted_out_batch",
+    "Unsubscribed from all email": "unsubscribed_all",
 }
 PAGE_COLUMNS: tuple[str, ...] = ("page_type_1", "page_type_2", "page_type_3", "page_type_4")
 _HISTORY_NEWEST_FIRST = (
-    "Last Page Seen Current Value", "Last Page Seen Previous Value (1)", "Last Page Seen Previous Value (2)", "...",
+    "Last Page Seen Current Value",
+    "Last Page Seen Previous Value (1)",
+    "Last Page Seen Previous Value (2)",
+    "...",
 )
 
 
@@ -101,7 +133,9 @@ def features_from_export(raw_dir: Path | str, reference_date: pd.Timestamp = REF
     for source, name in _EXPORT_FLAGS.items():
         out[name] = export[source].notna()
     out["has_company"] = export["Associated Company ID"].notna()
-    subscriber = pd.to_datetime(export["Became a Subscriber Date"], format="%Y-%m-%d %H:%M:%S", errors="coerce")
+    subscriber = pd.to_datetime(
+        export["Became a Subscriber Date"], format="%Y-%m-%d %H:%M:%S", errors="coerce"
+    )
     out["is_bulk_import"] = subscriber.dt.normalize() == BULK_IMPORT_DAY
     courses = export["Which of the following online courses have you taken from deeplearning.ai?"]
     out["is_buyer"] = courses.notna()
@@ -149,13 +183,17 @@ def _kprototypes_matrices(features: pd.DataFrame) -> tuple[np.ndarray, np.ndarra
     # Standardised on observed values; a missing date sits at the mean, its absence is a categorical.
     mean, std = np.nanmean(values, axis=0), np.nanstd(values, axis=0)
     values = np.nan_to_num((values - mean) / np.where(std > 0, std, 1.0))
-    categorical = [features[name].astype(object).fillna("<missing>").astype(str) for name in CATEGORICAL_FEATURES]
+    categorical = [
+        features[name].astype(object).fillna("<missing>").astype(str) for name in CATEGORICAL_FEATURES
+    ]
     categorical += [features[name].isna().astype(str) for name in DAYS_FEATURES]
     codes = np.column_stack([pd.factorize(column)[0] for column in categorical])
     return values, codes
 
 
-def _assign(values: np.ndarray, codes: np.ndarray, centres: np.ndarray, modes: np.ndarray, gamma: float) -> np.ndarray:
+def _assign(
+    values: np.ndarray, codes: np.ndarray, centres: np.ndarray, modes: np.ndarray, gamma: float
+) -> np.ndarray:
     numeric_cost = (values**2).sum(1)[:, None] - 2 * values @ centres.T + (centres**2).sum(1)[None, :]
     mismatch = np.zeros_like(numeric_cost)
     for j in range(codes.shape[1]):
@@ -163,7 +201,9 @@ def _assign(values: np.ndarray, codes: np.ndarray, centres: np.ndarray, modes: n
     return np.argmin(numeric_cost + gamma * mismatch, axis=1)
 
 
-def _prototypes(values: np.ndarray, codes: np.ndarray, labels: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+def _prototypes(
+    values: np.ndarray, codes: np.ndarray, labels: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray]:
     centres = np.zeros((k, values.shape[1]))
     modes = np.zeros((k, codes.shape[1]), dtype=np.int64)
     for c in range(k):
@@ -234,14 +274,21 @@ def observable_baseline(features: pd.DataFrame, truth: pd.DataFrame, seed: int =
     x[:, categorical] = np.where(x[:, categorical] < 0, np.nan, x[:, categorical])
     train, test = train_test_split(np.arange(len(y)), test_size=0.3, random_state=seed, stratify=y)
     model = HistGradientBoostingClassifier(
-        categorical_features=categorical, max_iter=300, learning_rate=0.05, early_stopping=True,
+        categorical_features=categorical,
+        max_iter=300,
+        learning_rate=0.05,
+        early_stopping=True,
         random_state=seed,
     )
     model.fit(x[train], y[train])
     model_auc = roc_auc_score(y[test], model.predict_proba(x[test])[:, 1])
     test_ids = merged["contact_id"].to_numpy()[test]
     reference = bayes_auc(truth, test_ids)
-    return {"model_test_auc": float(model_auc), "truth_test_auc": reference, "gap": reference - float(model_auc)}
+    return {
+        "model_test_auc": float(model_auc),
+        "truth_test_auc": reference,
+        "gap": reference - float(model_auc),
+    }
 
 
 def planted_signal(

@@ -55,7 +55,9 @@ def test_bayes_auc_on_a_subset_and_its_error(planted):
     _, truth, _, _ = planted
     subset = truth["contact_id"].to_numpy()[::3]
     rows = truth.iloc[::3]
-    assert evaluation.bayes_auc(truth, subset) == pytest.approx(roc_auc_score(rows["is_buyer"], rows["buy_probability"]))
+    assert evaluation.bayes_auc(truth, subset) == pytest.approx(
+        roc_auc_score(rows["is_buyer"], rows["buy_probability"])
+    )
     non_buyers = truth.loc[~truth["is_buyer"], "contact_id"].to_numpy()
     with pytest.raises(ValueError, match="one class"):
         evaluation.bayes_auc(truth, non_buyers)
@@ -69,12 +71,16 @@ def test_specialization_before_course_signup_weighs_more_than_the_reverse():
     sessions = np.full(n_segments, 2)
     forward = np.tile([spec, signup, -1, -1], (n_segments, 1))
     reverse = np.tile([signup, spec, -1, -1], (n_segments, 1))
-    assert (buy_logit(segment, country, sessions, forward) > buy_logit(segment, country, sessions, reverse) + 1).all()
+    assert (
+        buy_logit(segment, country, sessions, forward) > buy_logit(segment, country, sessions, reverse) + 1
+    ).all()
     # Inside a longer journey the swap matters too.
     home = catalog.PAGE["home"]
     longer = np.tile([home, spec, signup, home], (n_segments, 1))
     swapped = np.tile([home, signup, spec, home], (n_segments, 1))
-    assert (buy_logit(segment, country, sessions, longer) > buy_logit(segment, country, sessions, swapped)).all()
+    assert (
+        buy_logit(segment, country, sessions, longer) > buy_logit(segment, country, sessions, swapped)
+    ).all()
 
 
 def test_buying_depends_on_segment_country_and_sessions():

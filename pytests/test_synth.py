@@ -22,14 +22,27 @@ N = 30_000
 SEED = 11
 SCALE = N / catalog.SPEC_CONTACTS
 SPEC_HOSTS = {
-    "www.deeplearning.ai", "blog.deeplearning.ai", "deeplearning.ai", "info.deeplearning.ai",
-    "share.hsforms.com", "translate.googleusercontent.com",
+    "www.deeplearning.ai",
+    "blog.deeplearning.ai",
+    "deeplearning.ai",
+    "info.deeplearning.ai",
+    "share.hsforms.com",
+    "translate.googleusercontent.com",
 }
 EXPORT_STAMP = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:00$")
 HISTORY_STAMP = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$")
 EXPORT_DATE_COLUMNS = [c for c in EXPORT_COLUMNS if c.endswith(("Date", "date"))]
-SLOTS = ("Last Page Seen Current Value", "Last Page Seen Previous Value (1)", "Last Page Seen Previous Value (2)", "...")
-SLOT_DATES = ("Last Page Seen Change Date", "Last Page Seen Change Date (1)", "Last Page Seen Change Date (2)")
+SLOTS = (
+    "Last Page Seen Current Value",
+    "Last Page Seen Previous Value (1)",
+    "Last Page Seen Previous Value (2)",
+    "...",
+)
+SLOT_DATES = (
+    "Last Page Seen Change Date",
+    "Last Page Seen Change Date (1)",
+    "Last Page Seen Change Date (2)",
+)
 
 
 @pytest.fixture(scope="module")
@@ -127,8 +140,14 @@ def test_flags_countries_company_and_courses_use_the_specs_conventions(export):
 
 
 def test_counts_are_non_negative_integers(export):
-    for column in ("Number of Sessions", "Number of Pageviews", "Average Pageviews", "Marketing emails delivered",
-                   "Marketing emails opened", "Marketing emails clicked"):
+    for column in (
+        "Number of Sessions",
+        "Number of Pageviews",
+        "Average Pageviews",
+        "Marketing emails delivered",
+        "Marketing emails opened",
+        "Marketing emails clicked",
+    ):
         filled = export[column][export[column] != ""]
         assert filled.str.fullmatch(r"\d+").all(), column
 
@@ -158,7 +177,9 @@ def test_page_slots_fill_from_current_and_never_exceed_sessions(export, history)
 def test_last_page_seen_is_the_current_value_and_first_page_seen_is_plausible(export, history):
     merged = history.merge(export, on="Contact ID")
     current = merged["Last Page Seen Current Value"] != ""
-    assert (merged.loc[current, "Last Page Seen"] == merged.loc[current, "Last Page Seen Current Value"]).all()
+    assert (
+        merged.loc[current, "Last Page Seen"] == merged.loc[current, "Last Page Seen Current Value"]
+    ).all()
     sessions = export["Number of Sessions"].astype(int)
     assert ((export["Last Page Seen"] != "") == (sessions > 0)).all()
     assert (export.loc[sessions == 0, "First Page Seen"] == "").all()
@@ -277,8 +298,12 @@ def test_buyers_and_courses(export):
 
 
 def test_current_page_shares_follow_the_spec_ordering(history):
-    current = urls.page_type_of(history["Last Page Seen Current Value"].replace("", None).dropna().to_numpy(object))
-    shares = pd.Series(np.bincount(current, minlength=len(catalog.PAGE_TYPES)) / len(current), catalog.PAGE_TYPES)
+    current = urls.page_type_of(
+        history["Last Page Seen Current Value"].replace("", None).dropna().to_numpy(object)
+    )
+    shares = pd.Series(
+        np.bincount(current, minlength=len(catalog.PAGE_TYPES)) / len(current), catalog.PAGE_TYPES
+    )
     assert shares.idxmax() == "yearning" and 0.25 <= shares["yearning"] <= 0.40
     assert set(shares.nlargest(6).index) >= {"yearning", "specialization", "course", "home"}
     assert (current >= 0).all()

@@ -20,10 +20,19 @@ N = 50_000
 SEED = 4
 RATES = DirtRates()
 SPEC_HOSTS = {
-    "www.deeplearning.ai", "blog.deeplearning.ai", "deeplearning.ai", "info.deeplearning.ai",
-    "share.hsforms.com", "translate.googleusercontent.com",
+    "www.deeplearning.ai",
+    "blog.deeplearning.ai",
+    "deeplearning.ai",
+    "info.deeplearning.ai",
+    "share.hsforms.com",
+    "translate.googleusercontent.com",
 }
-SLOTS = ("Last Page Seen Current Value", "Last Page Seen Previous Value (1)", "Last Page Seen Previous Value (2)", "...")
+SLOTS = (
+    "Last Page Seen Current Value",
+    "Last Page Seen Previous Value (1)",
+    "Last Page Seen Previous Value (2)",
+    "...",
+)
 EXPORT_STAMP = r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:00"
 
 
@@ -59,7 +68,10 @@ def _measure(export: pd.DataFrame, history: pd.DataFrame) -> dict[str, tuple[int
     out: dict[str, tuple[int, int]] = {}
     stamps = pd.concat([export[c] for c in dirt_kinds.TIMESTAMP_COLUMNS])
     stamps = stamps[stamps != ""]
-    valid = stamps.str.fullmatch(EXPORT_STAMP) & pd.to_datetime(stamps, format="%Y-%m-%d %H:%M:%S", errors="coerce").notna()
+    valid = (
+        stamps.str.fullmatch(EXPORT_STAMP)
+        & pd.to_datetime(stamps, format="%Y-%m-%d %H:%M:%S", errors="coerce").notna()
+    )
     out["malformed_timestamp"] = (int((~valid).sum()), len(stamps))
     counts = pd.concat([export[c] for c in dirt_kinds.COUNT_COLUMNS])
     counts = counts[counts != ""]

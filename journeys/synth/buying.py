@@ -14,13 +14,29 @@ from journeys.synth import catalog
 from journeys.synth.segments import SEGMENTS
 
 COUNTRY_EFFECTS: dict[str, float] = {
-    "us": 0.35, "gb": 0.3, "de": 0.3, "ca": 0.3, "ch": 0.3, "nl": 0.2, "sg": 0.3, "in": -0.1, "cn": -0.5,
+    "us": 0.35,
+    "gb": 0.3,
+    "de": 0.3,
+    "ca": 0.3,
+    "ch": 0.3,
+    "nl": 0.2,
+    "sg": 0.3,
+    "in": -0.1,
+    "cn": -0.5,
 }
 MISSING_COUNTRY_EFFECT = -0.35
 SESSIONS_EFFECT = 0.55  # per unit of log1p(sessions)
 PAGE_EFFECTS: dict[str, float] = {
-    "specialization": 0.55, "course signup": 0.45, "course": 0.25, "forum": 0.3, "yearning": -0.05,
-    "batch": -0.15, "blog": -0.1, "unsubscribe": -1.2, "career": -0.2, "press": -0.2,
+    "specialization": 0.55,
+    "course signup": 0.45,
+    "course": 0.25,
+    "forum": 0.3,
+    "yearning": -0.05,
+    "batch": -0.15,
+    "blog": -0.1,
+    "unsubscribe": -1.2,
+    "career": -0.2,
+    "press": -0.2,
 }
 PAIR_EFFECTS: dict[tuple[str, str], float] = {
     ("specialization", "course signup"): 1.8,
@@ -61,7 +77,9 @@ def buy_logit(
     page_term = np.where(filled, _page_table()[np.maximum(pages, 0)], 0.0).sum(axis=1)
     pair = _pair_table()
     both = filled[:, :-1] & filled[:, 1:]
-    pair_term = np.where(both, pair[np.maximum(pages[:, :-1], 0), np.maximum(pages[:, 1:], 0)], 0.0).sum(axis=1)
+    pair_term = np.where(both, pair[np.maximum(pages[:, :-1], 0), np.maximum(pages[:, 1:], 0)], 0.0).sum(
+        axis=1
+    )
     return intercept + country_term + SESSIONS_EFFECT * np.log1p(sessions) + page_term + pair_term
 
 

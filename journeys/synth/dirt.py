@@ -47,38 +47,71 @@ class DirtRates:
 
 
 TIMESTAMP_COLUMNS: tuple[str, ...] = (
-    "Became a Lead Date", "Became a Subscriber Date", "First Conversion Date",
-    "First marketing email click date", "First marketing email open date", "First marketing email send date",
-    "Last Activity Date", "Last marketing email click date", "Last marketing email open date",
-    "Last marketing email send date", "Last Registered Event Date",
+    "Became a Lead Date",
+    "Became a Subscriber Date",
+    "First Conversion Date",
+    "First marketing email click date",
+    "First marketing email open date",
+    "First marketing email send date",
+    "Last Activity Date",
+    "Last marketing email click date",
+    "Last marketing email open date",
+    "Last marketing email send date",
+    "Last Registered Event Date",
 )
 HISTORY_DATE_COLUMNS: tuple[str, ...] = (
-    "Last Page Seen Change Date", "Last Page Seen Change Date (1)", "Last Page Seen Change Date (2)",
+    "Last Page Seen Change Date",
+    "Last Page Seen Change Date (1)",
+    "Last Page Seen Change Date (2)",
 )
 COUNT_COLUMNS: tuple[str, ...] = (
-    "Average Pageviews", "Number of Pageviews", "Number of Sessions", "Marketing emails opened",
-    "Marketing emails delivered", "Marketing emails clicked",
+    "Average Pageviews",
+    "Number of Pageviews",
+    "Number of Sessions",
+    "Marketing emails opened",
+    "Marketing emails delivered",
+    "Marketing emails clicked",
 )
 EMPTY_CELL_COLUMNS: tuple[str, ...] = (
-    "Number of Sessions", "Number of Pageviews", "Average Pageviews", "Marketing emails delivered",
-    "Became a Subscriber Date", "Became a Lead Date", "First marketing email send date",
-    "Last marketing email name", "IP Country", "Last Page Seen",
+    "Number of Sessions",
+    "Number of Pageviews",
+    "Average Pageviews",
+    "Marketing emails delivered",
+    "Became a Subscriber Date",
+    "Became a Lead Date",
+    "First marketing email send date",
+    "Last marketing email name",
+    "IP Country",
+    "Last Page Seen",
 )
 TEXT_COLUMNS: tuple[str, ...] = (
-    "Last marketing email name", "Last Registered Event", "Job Title or Function",
+    "Last marketing email name",
+    "Last Registered Event",
+    "Job Title or Function",
     "Highest level of completed education",
 )
 MALFORMED_TIMESTAMPS: tuple[str, ...] = (
-    "2020-13-45 25:61:00", "31/12/2020 10:59", "2020-02-30 10:00:00", "#VALUE!", "0000-00-00 00:00:00",
+    "2020-13-45 25:61:00",
+    "31/12/2020 10:59",
+    "2020-02-30 10:00:00",
+    "#VALUE!",
+    "0000-00-00 00:00:00",
 )
 UNKNOWN_COUNTRIES: tuple[tuple[str, str], ...] = (
-    ("unknown", "--"), ("europe", "eu"), ("asia/pacific region", "ap"), ("anonymous proxy", "a1"),
+    ("unknown", "--"),
+    ("europe", "eu"),
+    ("asia/pacific region", "ap"),
+    ("anonymous proxy", "a1"),
     ("satellite provider", "a2"),
 )
 FOREIGN_URLS: tuple[str, ...] = (
-    "https://www.coursera.org/specializations/deep-learning", "https://www.google.com/search?q=deeplearning",
-    "https://www.youtube.com/watch?v=", "https://github.com/", "https://www.linkedin.com/feed/",
-    "https://medium.com/@", "https://t.co/",
+    "https://www.coursera.org/specializations/deep-learning",
+    "https://www.google.com/search?q=deeplearning",
+    "https://www.youtube.com/watch?v=",
+    "https://github.com/",
+    "https://www.linkedin.com/feed/",
+    "https://medium.com/@",
+    "https://t.co/",
 )
 _NON_ASCII = np.array(["é", "ü", "ñ", "ç", "ø", "–", "✉", "データ", "Студент", "é🎉"], dtype=object)
 
@@ -88,23 +121,30 @@ def _mask(rng: np.random.Generator, filled: np.ndarray, rate: float) -> np.ndarr
     return filled & (rng.random(filled.shape) < rate)
 
 
-def dirty_urls(rng: np.random.Generator, url: np.ndarray, rates: DirtRates) -> tuple[np.ndarray, dict[str, int]]:
+def dirty_urls(
+    rng: np.random.Generator, url: np.ndarray, rates: DirtRates
+) -> tuple[np.ndarray, dict[str, int]]:
     """Apply URL dirt to an object array of URLs (None = empty slot); returns a new array and counts."""
     url = url.copy()
     filled = url != None
     counts: dict[str, int] = {}
     foreign = _mask(rng, filled, rates.foreign_url)
     k = int(foreign.sum())
-    url[foreign] = np.array(FOREIGN_URLS, dtype=object)[rng.integers(0, len(FOREIGN_URLS), k)] + random_tokens(
-        rng, k, 11, "abcdefghijklmnopqrstuvwxyz0123456789"
-    )
+    url[foreign] = np.array(FOREIGN_URLS, dtype=object)[
+        rng.integers(0, len(FOREIGN_URLS), k)
+    ] + random_tokens(rng, k, 11, "abcdefghijklmnopqrstuvwxyz0123456789")
     counts["foreign_url"] = k
     rest = filled & ~foreign
     long = _mask(rng, rest, rates.long_url)
     k = int(long.sum())
-    joiner = np.where(pd.Series(url[long], dtype=object).str.contains("?", regex=False).to_numpy(bool), "&", "?")
-    url[long] = url[long] + joiner.astype(object) + "_hsenc=p2ANqtz-" + random_tokens(
-        rng, k, 2100, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    joiner = np.where(
+        pd.Series(url[long], dtype=object).str.contains("?", regex=False).to_numpy(bool), "&", "?"
+    )
+    url[long] = (
+        url[long]
+        + joiner.astype(object)
+        + "_hsenc=p2ANqtz-"
+        + random_tokens(rng, k, 2100, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
     )
     counts["long_url"] = k
     odd = _mask(rng, rest & ~long, rates.non_ascii)
@@ -133,8 +173,11 @@ def dirty_export(
         kind = rng.integers(0, 3, k)
         original = values[hit].astype(str)
         negative = np.where(original == "0", "-1", np.char.add("-", original)).astype(object)
-        values[hit] = np.select([kind == 0, kind == 1], [negative, np.full(k, "n/a", dtype=object)],
-                                np.char.add(original, "x").astype(object))
+        values[hit] = np.select(
+            [kind == 0, kind == 1],
+            [negative, np.full(k, "n/a", dtype=object)],
+            np.char.add(original, "x").astype(object),
+        )
         export[column] = values
         bad += k
     counts["bad_count"] = bad
@@ -175,7 +218,9 @@ def dirty_export(
     counts["duplicate_contact_id"] = len(duplicated)
     if len(duplicated):
         # Each copy lands at a random position after its original.
-        position = np.r_[np.arange(n, dtype=float), duplicated + 0.5 + rng.random(len(duplicated)) * (n - duplicated)]
+        position = np.r_[
+            np.arange(n, dtype=float), duplicated + 0.5 + rng.random(len(duplicated)) * (n - duplicated)
+        ]
         rows = np.r_[np.arange(n), duplicated][np.argsort(position, kind="stable")]
         export = export.iloc[rows].reset_index(drop=True)
     return export, counts

@@ -86,9 +86,7 @@ def draw_entry_pages(rng: np.random.Generator, segment: np.ndarray) -> np.ndarra
     return _draw_rows(rng, np.cumsum(initial, axis=1)[segment])
 
 
-def draw_page_times(
-    rng: np.random.Generator, n_pages: np.ndarray, join: np.ndarray
-) -> np.ndarray:
+def draw_page_times(rng: np.random.Generator, n_pages: np.ndarray, join: np.ndarray) -> np.ndarray:
     """Chronological change minutes (n, MAX_PAGES), NaN past `n_pages`; strictly increasing per contact.
 
     The latest session follows the contact's join date (or any time for contacts without one); earlier

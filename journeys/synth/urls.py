@@ -88,31 +88,76 @@ URL_TEMPLATES: dict[str, tuple[tuple[float, str], ...]] = {
 }
 
 _BLOG_SLUGS = (
-    "andrew-ng-on-ai-transformation", "how-to-read-research-papers", "a-path-to-ml-engineering",
-    "heroes-of-deep-learning-yann-lecun", "the-ai-playbook", "working-ai-at-the-frontier",
-    "how-to-build-a-career-in-ai", "why-ai-projects-fail", "data-centric-ai", "gans-explained",
-    "transformers-for-nlp", "ai-in-healthcare-today", "learning-rate-schedules", "batch-normalization-why",
-    "working-ai-data-scientist-at-a-startup", "optimizing-hyperparameters", "ml-model-deployment",
-    "ai-and-the-pandemic", "attention-is-all-you-need-recap", "bias-in-machine-learning",
+    "andrew-ng-on-ai-transformation",
+    "how-to-read-research-papers",
+    "a-path-to-ml-engineering",
+    "heroes-of-deep-learning-yann-lecun",
+    "the-ai-playbook",
+    "working-ai-at-the-frontier",
+    "how-to-build-a-career-in-ai",
+    "why-ai-projects-fail",
+    "data-centric-ai",
+    "gans-explained",
+    "transformers-for-nlp",
+    "ai-in-healthcare-today",
+    "learning-rate-schedules",
+    "batch-normalization-why",
+    "working-ai-data-scientist-at-a-startup",
+    "optimizing-hyperparameters",
+    "ml-model-deployment",
+    "ai-and-the-pandemic",
+    "attention-is-all-you-need-recap",
+    "bias-in-machine-learning",
 )
 _EVENT_SLUGS = (
-    "gans-for-good", "heroes-of-nlp", "pie-and-ai-seattle", "pie-and-ai-london", "pie-and-ai-bangalore",
-    "pie-and-ai-lagos", "pie-and-ai-tokyo", "ai-for-medicine-launch", "breaking-into-ai",
-    "ai-ethics-in-practice", "women-in-ai-roundtable", "ml-in-production-meetup",
+    "gans-for-good",
+    "heroes-of-nlp",
+    "pie-and-ai-seattle",
+    "pie-and-ai-london",
+    "pie-and-ai-bangalore",
+    "pie-and-ai-lagos",
+    "pie-and-ai-tokyo",
+    "ai-for-medicine-launch",
+    "breaking-into-ai",
+    "ai-ethics-in-practice",
+    "women-in-ai-roundtable",
+    "ml-in-production-meetup",
 )
 _BATCH_SLUGS = tuple(
-    f"{issue}" for issue in (
-        "issue-1", "issue-12", "issue-25", "issue-38", "issue-52", "issue-60", "issue-71",
-        "new-year-special", "holiday-special", "ai-in-2020", "covid-edition", "gpt-3-edition",
+    f"{issue}"
+    for issue in (
+        "issue-1",
+        "issue-12",
+        "issue-25",
+        "issue-38",
+        "issue-52",
+        "issue-60",
+        "issue-71",
+        "new-year-special",
+        "holiday-special",
+        "ai-in-2020",
+        "covid-edition",
+        "gpt-3-edition",
     )
 )
 _CAREER_SLUGS = (
-    "machine-learning-engineer", "curriculum-developer", "community-manager", "software-engineer",
-    "content-marketing-lead", "teaching-assistant",
+    "machine-learning-engineer",
+    "curriculum-developer",
+    "community-manager",
+    "software-engineer",
+    "content-marketing-lead",
+    "teaching-assistant",
 )
 _FORUM_SLUGS = (
-    "deep-learning-specialization", "ai-for-everyone", "nlp", "gans", "ai-for-medicine", "general",
-    "tensorflow", "career-advice", "study-groups",
+    "deep-learning-specialization",
+    "ai-for-everyone",
+    "nlp",
+    "gans",
+    "ai-for-medicine",
+    "general",
+    "tensorflow",
+    "career-advice",
+    "study-groups",
 )
 _SIGNUP_SLUGS = ("dls", "nlp", "gans", "tfdd", "ai4e")
 
@@ -132,8 +177,12 @@ _DIGITS = "0123456789"
 def slug_pool(page_type: str, rng: np.random.Generator) -> np.ndarray:
     """Slugs a template of `page_type` may use; generated ids (forms, unsubscribe tokens) come from `rng`."""
     fixed = {
-        "events": _EVENT_SLUGS, "blog": _BLOG_SLUGS, "batch": _BATCH_SLUGS, "career": _CAREER_SLUGS,
-        "forum": _FORUM_SLUGS, "course signup": _SIGNUP_SLUGS,
+        "events": _EVENT_SLUGS,
+        "blog": _BLOG_SLUGS,
+        "batch": _BATCH_SLUGS,
+        "career": _CAREER_SLUGS,
+        "forum": _FORUM_SLUGS,
+        "course signup": _SIGNUP_SLUGS,
     }
     if page_type in fixed:
         return np.array(fixed[page_type], dtype=object)
@@ -166,8 +215,16 @@ def _render_base(rng: np.random.Generator, page_type: np.ndarray) -> np.ndarray:
 
 
 _CAMPAIGNS = np.array(
-    ["The%20Batch", "dls-launch", "ai4e-enroll", "nlp-launch", "events-digest", "gans-launch",
-     "newsletter", "tf-certificate"],
+    [
+        "The%20Batch",
+        "dls-launch",
+        "ai4e-enroll",
+        "nlp-launch",
+        "events-digest",
+        "gans-launch",
+        "newsletter",
+        "tf-certificate",
+    ],
     dtype=object,
 )
 _SOURCES = np.array(["hs_email", "twitter", "facebook", "linkedin", "google", "coursera"], dtype=object)
@@ -183,17 +240,33 @@ def _tracking(rng: np.random.Generator, n: int) -> np.ndarray:
     """A tracking query string (without the leading ? or &) per URL, in one of HubSpot's styles."""
     style = rng.choice(4, n, p=[0.45, 0.25, 0.15, 0.15])
     email = (
-        "utm_campaign=" + _pick(rng, _CAMPAIGNS, n) + "&utm_source=hs_email&utm_medium=email&utm_content="
-        + random_tokens(rng, n, 8, _DIGITS) + "&_hsmi=" + random_tokens(rng, n, 8, _DIGITS)
-        + "&_hsenc=p2ANqtz-" + random_tokens(rng, n, 86, _B64)
+        "utm_campaign="
+        + _pick(rng, _CAMPAIGNS, n)
+        + "&utm_source=hs_email&utm_medium=email&utm_content="
+        + random_tokens(rng, n, 8, _DIGITS)
+        + "&_hsmi="
+        + random_tokens(rng, n, 8, _DIGITS)
+        + "&_hsenc=p2ANqtz-"
+        + random_tokens(rng, n, 86, _B64)
     )
     social = (
-        "utm_source=" + _pick(rng, _SOURCES, n) + "&utm_medium=" + _pick(rng, _MEDIUMS, n)
-        + "&utm_campaign=" + _pick(rng, _CAMPAIGNS, n)
+        "utm_source="
+        + _pick(rng, _SOURCES, n)
+        + "&utm_medium="
+        + _pick(rng, _MEDIUMS, n)
+        + "&utm_campaign="
+        + _pick(rng, _CAMPAIGNS, n)
     )
-    cta = "hsCtaTracking=" + random_tokens(rng, n, 8, _HEX) + "-" + random_tokens(rng, n, 4, _HEX) + "%7C" + random_tokens(
-        rng, n, 8, _HEX
-    ) + "-" + random_tokens(rng, n, 4, _HEX)
+    cta = (
+        "hsCtaTracking="
+        + random_tokens(rng, n, 8, _HEX)
+        + "-"
+        + random_tokens(rng, n, 4, _HEX)
+        + "%7C"
+        + random_tokens(rng, n, 8, _HEX)
+        + "-"
+        + random_tokens(rng, n, 4, _HEX)
+    )
     lang = np.full(n, "hsLang=en", dtype=object)
     return np.select([style == 0, style == 1, style == 2], [email, social, cta], lang)
 
@@ -216,9 +289,12 @@ def render_urls(rng: np.random.Generator, page_type: np.ndarray) -> np.ndarray:
     proxied = u[:, 4] < 0.01
     k = int(proxied.sum())
     url[proxied] = (
-        "https://translate.googleusercontent.com/translate_c?depth=1&hl=" + _pick(rng, _LANGS, k)
-        + "&prev=search&rurl=translate.google.com&sl=en&sp=nmt4&u=" + url[proxied].to_numpy(object)
-        + "&usg=ALkJrhg" + random_tokens(rng, k, 26, _B64)
+        "https://translate.googleusercontent.com/translate_c?depth=1&hl="
+        + _pick(rng, _LANGS, k)
+        + "&prev=search&rurl=translate.google.com&sl=en&sp=nmt4&u="
+        + url[proxied].to_numpy(object)
+        + "&usg=ALkJrhg"
+        + random_tokens(rng, k, 26, _B64)
     )
     return url.to_numpy(object)
 
@@ -226,7 +302,9 @@ def render_urls(rng: np.random.Generator, page_type: np.ndarray) -> np.ndarray:
 def _normalised(url: pd.Series) -> pd.Series:
     """Lower-case URL without scheme, translate proxy, query, fragment or trailing slash."""
     text = url.astype(object).str.strip().str.lower()
-    proxied = text.str.extract(r"^https?://translate\.googleusercontent\.com/translate_c\?.*?[?&]u=(.+?)(?:&usg=[^&]*)?$")[0]
+    proxied = text.str.extract(
+        r"^https?://translate\.googleusercontent\.com/translate_c\?.*?[?&]u=(.+?)(?:&usg=[^&]*)?$"
+    )[0]
     text = proxied.fillna(text)
     text = text.str.replace(r"^https?://", "", regex=True).str.replace(r"[?#].*$", "", regex=True)
     return text.str.rstrip("/")

@@ -21,23 +21,51 @@ from journeys.synth.segments import SEGMENT_NAMES
 
 EXPORT_FILE, HISTORY_FILE, TRUTH_FILE = "hubspot_export.csv", "pageview_hist.csv", "truth.csv"
 EXPORT_COLUMNS: tuple[str, ...] = (
-    "Contact ID", "Became a Lead Date", "Became a Subscriber Date", "Became an Opportunity Date",
-    "First Conversion Date", "First marketing email click date", "First marketing email open date",
-    "First marketing email send date", "Last Activity Date", "Last marketing email click date",
-    "Last marketing email name", "Last marketing email open date", "Last marketing email send date",
-    "Average Pageviews", "First Page Seen", "Last Page Seen", "Number of Pageviews", "Number of Sessions",
-    "Marketing emails opened", "Marketing emails delivered", "Marketing emails clicked",
-    "Opted out of email: Events and Community", "Opted out of email: Program Announcements",
-    "Opted out of email: The Batch", "Unsubscribed from all email",
+    "Contact ID",
+    "Became a Lead Date",
+    "Became a Subscriber Date",
+    "Became an Opportunity Date",
+    "First Conversion Date",
+    "First marketing email click date",
+    "First marketing email open date",
+    "First marketing email send date",
+    "Last Activity Date",
+    "Last marketing email click date",
+    "Last marketing email name",
+    "Last marketing email open date",
+    "Last marketing email send date",
+    "Average Pageviews",
+    "First Page Seen",
+    "Last Page Seen",
+    "Number of Pageviews",
+    "Number of Sessions",
+    "Marketing emails opened",
+    "Marketing emails delivered",
+    "Marketing emails clicked",
+    "Opted out of email: Events and Community",
+    "Opted out of email: Program Announcements",
+    "Opted out of email: The Batch",
+    "Unsubscribed from all email",
     "Which of the following online courses have you taken from deeplearning.ai?",
-    "Last Registered Event", "Last Registered Event Date", "Number of event completions",
-    "Highest level of completed education", "Job Title or Function", "IP Country", "IP Country Code",
+    "Last Registered Event",
+    "Last Registered Event Date",
+    "Number of event completions",
+    "Highest level of completed education",
+    "Job Title or Function",
+    "IP Country",
+    "IP Country Code",
     "Associated Company ID",
 )
 HISTORY_COLUMNS: tuple[str, ...] = (
-    "Contact ID", "Email", "Last Page Seen Current Value", "Last Page Seen Change Date",
-    "Last Page Seen Previous Value (1)", "Last Page Seen Change Date (1)",
-    "Last Page Seen Previous Value (2)", "Last Page Seen Change Date (2)", "...",
+    "Contact ID",
+    "Email",
+    "Last Page Seen Current Value",
+    "Last Page Seen Change Date",
+    "Last Page Seen Previous Value (1)",
+    "Last Page Seen Change Date (1)",
+    "Last Page Seen Previous Value (2)",
+    "Last Page Seen Change Date (2)",
+    "...",
 )
 TRUTH_COLUMNS: tuple[str, ...] = ("contact_id", "segment", "buy_probability", "is_buyer")
 
@@ -61,7 +89,9 @@ def _flag(mask: np.ndarray, word: str) -> np.ndarray:
     return np.where(mask, word, None).astype(object)
 
 
-def journey_ends(pop: Population, page_urls: np.ndarray, entry_urls: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def journey_ends(
+    pop: Population, page_urls: np.ndarray, entry_urls: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """First Page Seen and Last Page Seen of every contact from its (possibly dirtied) journey URLs."""
     n = len(pop.contact_id)
     length = np.minimum(pop.sessions, journeys.MAX_PAGES)
@@ -136,9 +166,12 @@ def history_table(pop: Population, page_urls: np.ndarray) -> pd.DataFrame:
     columns = {
         "Contact ID": pop.contact_id[rows].astype(str).astype(object),
         "Email": pop.email_address[rows],
-        "Last Page Seen Current Value": slots_url[0], "Last Page Seen Change Date": slots_time[0],
-        "Last Page Seen Previous Value (1)": slots_url[1], "Last Page Seen Change Date (1)": slots_time[1],
-        "Last Page Seen Previous Value (2)": slots_url[2], "Last Page Seen Change Date (2)": slots_time[2],
+        "Last Page Seen Current Value": slots_url[0],
+        "Last Page Seen Change Date": slots_time[0],
+        "Last Page Seen Previous Value (1)": slots_url[1],
+        "Last Page Seen Change Date (1)": slots_time[1],
+        "Last Page Seen Previous Value (2)": slots_url[2],
+        "Last Page Seen Change Date (2)": slots_time[2],
         "...": slots_url[3],
     }
     return pd.DataFrame({name: columns[name] for name in HISTORY_COLUMNS}, dtype=object)
@@ -146,12 +179,14 @@ def history_table(pop: Population, page_urls: np.ndarray) -> pd.DataFrame:
 
 def truth_table(pop: Population) -> pd.DataFrame:
     """Planted truth per real contact: segment name, buy probability, buyer flag."""
-    return pd.DataFrame({
-        "contact_id": pop.contact_id,
-        "segment": np.array(SEGMENT_NAMES, dtype=object)[pop.segment],
-        "buy_probability": np.round(pop.buy_probability, 6),
-        "is_buyer": pop.is_buyer,
-    })
+    return pd.DataFrame(
+        {
+            "contact_id": pop.contact_id,
+            "segment": np.array(SEGMENT_NAMES, dtype=object)[pop.segment],
+            "buy_probability": np.round(pop.buy_probability, 6),
+            "is_buyer": pop.is_buyer,
+        }
+    )
 
 
 def _write_csv(table: pd.DataFrame, path: Path, broken: np.ndarray, rng: np.random.Generator) -> None:
@@ -213,9 +248,10 @@ def write_export(
         },
         "buyers": int(pop.is_buyer.sum()),
         "buyer_rate": float(pop.is_buyer.mean()),
-        "buyer_rate_with_history": float(pop.is_buyer[has_history].mean()) if has_history.any() else float("nan"),
+        "buyer_rate_with_history": float(pop.is_buyer[has_history].mean())
+        if has_history.any()
+        else float("nan"),
         "contacts_with_history": int(has_history.sum()),
         "segments": {name: int((pop.segment == s).sum()) for s, name in enumerate(SEGMENT_NAMES)},
         "dirt": dirt_counts,
     }
-
