@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from schemathesis.generation import GenerationMode
 
+from journeys.propensity.artifacts import SCORE_DECIMALS
 from journeys.service import create_app, load_models, warehouse_contacts
 
 SAMPLE_SEED = 3
@@ -83,8 +84,13 @@ def test_propensity_matches_purchase_propensity(warehouse, client: TestClient) -
     assert (
         served.loc[~scored, "propensity"].isna().all() and served.loc[~scored, "predicted_flag"].isna().all()
     )
+    # Stored scores are rounded to SCORE_DECIMALS; TensorFlow's float32 result depends slightly on the
+    # batch it is computed in, so a score next to a rounding boundary may land one unit apart.
     np.testing.assert_allclose(
-        served.loc[scored, "propensity"].astype(float), stored.loc[scored, "propensity"], rtol=0, atol=1e-6
+        served.loc[scored, "propensity"].astype(float),
+        stored.loc[scored, "propensity"],
+        rtol=0,
+        atol=1.01 * 10.0**-SCORE_DECIMALS,
     )
     assert (
         served.loc[scored, "predicted_flag"].astype(bool) == stored.loc[scored, "predicted_flag"].astype(bool)
