@@ -215,5 +215,7 @@ def _label_column(contacts: pd.DataFrame, name: str) -> pd.Series:
         labels = column.map({True: "true", False: "false"})
     else:
         # Booleans that arrive as Python objects (JSON requests) must label like a BOOLEAN column.
-        labels = column.map(lambda v: ("true" if v else "false") if isinstance(v, (bool, np.bool_)) else str(v))
+        labels = column.map(
+            lambda v: ("true" if v else "false") if isinstance(v, (bool, np.bool_)) else str(v)
+        )
     return labels.where(column.notna(), MISSING)
