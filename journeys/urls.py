@@ -128,14 +128,15 @@ class UrlCategorizer:
 
     def categorize(self, normalized: pd.Series) -> pd.Series:
         """Category of each normalised URL: the first rule by (priority, rule_id) that matches, else `other`
-        (also for a NULL URL, as the SQL's left join + coalesce gives)."""
-        normalized = normalized.astype("string")
-        category = pd.Series(pd.NA, index=normalized.index, dtype="string")
+        (also for a NULL URL, as the SQL's left join + coalesce gives). Each rule only sees the URLs no
+        earlier rule matched."""
+        values = normalized.astype("string")
+        category = np.full(len(values), UNMATCHED_CATEGORY, dtype=object)
+        undecided = np.flatnonzero(values.notna().to_numpy())
         for rule in self.rules.itertuples(index=False):
-            undecided = category.isna() & normalized.notna()
-            if not undecided.any():
+            if undecided.size == 0:
                 break
-            candidates = normalized[undecided]
+            candidates = values.iloc[undecided]
             if rule.match_type == "exact":
                 hit = candidates == rule.pattern
             elif rule.match_type == "prefix":
@@ -146,13 +147,16 @@ class UrlCategorizer:
                 with warnings.catch_warnings():  # groups in a seed pattern are for alternation only
                     warnings.filterwarnings("ignore", "This pattern is interpreted", UserWarning)
                     hit = candidates.str.contains(rule.pattern, regex=True)
-            category[hit[hit.fillna(False)].index] = rule.category
-        return category.fillna(UNMATCHED_CATEGORY)
+            matched = hit.to_numpy(dtype=bool, na_value=False)
+            category[undecided[matched]] = rule.category
+            undecided = undecided[~matched]
+        return pd.Series(category, index=normalized.index, dtype="string")
 
     def category_codes(self, raw_urls: list[str]) -> np.ndarray:
-        """Raw URLs -> integer category codes (the model's input alphabet)."""
-        categories = self.categorize(normalize_urls(pd.Series(raw_urls, dtype="string")))
-        return categories.map(self.codes).to_numpy(dtype=np.int64)
+        """Raw URLs -> integer category codes (the model's input alphabet); each distinct URL is worked once."""
+        unique, inverse = np.unique(np.asarray(raw_urls, dtype=object).astype(str), return_inverse=True)
+        categories = self.categorize(normalize_urls(pd.Series(unique, dtype="string")))
+        return categories.map(self.codes).to_numpy(dtype=np.int64)[inverse]
 
 
 def _require_columns(frame: pd.DataFrame, path: Path, columns: tuple[str, ...]) -> None:
