@@ -1,7 +1,7 @@
 """Customer segments: train k-prototypes on the contact features once, save it, score contacts with it.
 
 `build_contact_segments` is what the dbt model `contact_segments` calls: it prepares the features, chooses
-k (var `segments_k`, `auto` = best silhouette over a range on a sample), fits, saves the model under
+k (var `segments_k`; `auto`: cost elbow and silhouette over a range, on a sample), fits, saves it under
 `$JOURNEYS_ARTIFACTS/segments/` as JSON and scores every contact through `SegmentModel.score`, the same
 code the service reaches through `load_segment_model`. Segment ids are ordered by size (0 = largest).
 """
@@ -207,8 +207,18 @@ def elbow_k(ks: list[int], costs: list[float]) -> int:
     return ks[int(np.argmax((1 - x) - y))]
 
 
+def choose_k(rows: list[dict[str, Any]], elbow: int) -> int:
+    """The elbow locates where more segments stop paying; the silhouette decides between it and its neighbours.
+
+    Silhouette alone keeps creeping up with k on contact data (many small, tight groups), and the elbow
+    alone is off by one when the curve bends over two steps.
+    """
+    candidates = [row for row in rows if abs(row["k"] - elbow) <= 1]
+    return max(candidates, key=lambda r: (np.nan_to_num(r["silhouette"], nan=-np.inf), -r["k"]))["k"]
+
+
 def select_k(X: pd.DataFrame, categorical: list[int], settings: SegmentSettings) -> list[dict[str, Any]]:
-    """Cost and silhouette of every k in the range on a seeded sample; `auto` takes the best silhouette."""
+    """Cost and silhouette of every k in the range on a seeded sample, the elbow, and the chosen k."""
     rng = np.random.default_rng(settings.seed)
     sample = X.iloc[np.sort(rng.choice(len(X), min(settings.k_sample, len(X)), replace=False))]
     scored = np.sort(rng.choice(len(sample), min(SILHOUETTE_ROWS, len(sample)), replace=False))
@@ -238,17 +248,16 @@ def select_k(X: pd.DataFrame, categorical: list[int], settings: SegmentSettings)
             "segments: k=%d cost %.1f silhouette %.4f on %d contacts", k, model.cost_, silhouette, len(sample)
         )
     elbow = elbow_k([r["k"] for r in rows], [r["cost"] for r in rows])
-    if settings.k is None:
-        chosen = max(rows, key=lambda r: (np.nan_to_num(r["silhouette"], nan=-np.inf), -r["k"]))["k"]
-    else:
-        chosen = settings.k
+    chosen = settings.k if settings.k is not None else choose_k(rows, elbow)
     for row in rows:
         row.update(
             sample_size=len(sample),
             silhouette_sample_size=len(scored),
             is_elbow=row["k"] == elbow,
             is_chosen=row["k"] == chosen,
-            selection="auto: best silhouette" if settings.k is None else "fixed by var segments_k",
+            selection="auto: best silhouette at the elbow or a neighbour"
+            if settings.k is None
+            else "fixed by var segments_k",
         )
     return rows
 

@@ -11,7 +11,14 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from journeys.kprototypes import KPrototypes, dissimilarity, encode_categories, split_num_cat
-from journeys.segments import MODEL_FILE, SegmentSettings, elbow_k, load_segment_model, pairwise_dissimilarity
+from journeys.segments import (
+    MODEL_FILE,
+    SegmentSettings,
+    choose_k,
+    elbow_k,
+    load_segment_model,
+    pairwise_dissimilarity,
+)
 
 # The goal. With the default vars the fixture's export (30k contacts, seed 7, dirt) scores 0.92;
 # a random partition scores ~0 (checked below).
@@ -159,6 +166,16 @@ def test_settings_parse_rendered_vars_and_reject_bad_ones():
 def test_elbow_is_the_bend_of_the_cost_curve():
     assert elbow_k([2, 3, 4, 5, 6], [100.0, 40.0, 30.0, 25.0, 22.0]) == 3
     assert elbow_k([2, 3], [10.0, 5.0]) == 2
+
+
+def test_auto_k_takes_the_best_silhouette_next_to_the_elbow():
+    rows = [
+        {"k": k, "silhouette": s}
+        for k, s in zip(range(3, 11), [0.63, 0.63, 0.59, 0.66, 0.69, 0.68, 0.65, 0.71])
+    ]
+    assert choose_k(rows, elbow=7) == 7
+    assert choose_k(rows, elbow=6) == 7
+    assert choose_k(rows, elbow=4) == 3
 
 
 def test_pairwise_dissimilarity_is_the_kprototypes_dissimilarity():
