@@ -33,8 +33,8 @@ URL_TEMPLATES: dict[str, tuple[tuple[float, str], ...]] = {
     ),
     "batch": (
         (4, "https://www.deeplearning.ai/thebatch/"),
-        (3, "https://blog.deeplearning.ai/blog/the-batch-{slug}"),
-        (2, "https://info.deeplearning.ai/the-batch-{slug}"),
+        (3, "https://www.deeplearning.ai/thebatch/{slug}/"),
+        (1, "https://blog.deeplearning.ai/blog/the-batch-{slug}"),
     ),
     "yearning": (
         (6, "https://www.deeplearning.ai/machine-learning-yearning/"),
