@@ -11,7 +11,7 @@ import pytest
 from journeys.propensity import LeakageError, PropensityConfig, load_propensity_model
 from journeys.propensity.pipeline import train_and_score
 
-MODELS = {"bilstm", "logistic_regression", "majority"}
+MODELS = {"bilstm", "logistic_regression", "logistic_regression_bigrams", "majority"}
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +62,7 @@ def test_the_network_learns_the_planted_signal(metrics):
 
 def test_model_metrics_union_holds_the_propensity_rows(warehouse, metrics):
     union = warehouse.query("select * from model_metrics where model_name in "
-                            "('bilstm', 'logistic_regression', 'majority', 'bayes_optimal')")
+                            "('bilstm', 'logistic_regression', 'logistic_regression_bigrams', 'majority', 'bayes_optimal')")
     assert len(union) == len(metrics)
 
 

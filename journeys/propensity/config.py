@@ -56,8 +56,8 @@ class PropensityConfig:
     categorical_embedding_dim: int = 4
     dense_units: int = 32
     epochs: int = 30
-    batch_size: int = 256
-    learning_rate: float = 1e-3
+    batch_size: int = 512
+    learning_rate: float = 2e-3
     patience: int = 3
     max_sequence_length: int = 4
     class_weighting: str = "none"
@@ -70,7 +70,6 @@ class PropensityConfig:
     numeric_features: tuple[str, ...] = NUMERIC_FEATURES
     boolean_features: tuple[str, ...] = BOOLEAN_FEATURES
     categorical_features: tuple[str, ...] = CATEGORICAL_FEATURES
-    logistic_bigrams: bool = True
 
     def __post_init__(self) -> None:
         problems = []
@@ -134,6 +133,4 @@ def _coerce(name: str, value: Any) -> Any:
         return int(value)
     if name in ("learning_rate", "test_fraction", "validation_fraction", "leakage_threshold"):
         return float(value)
-    if name == "logistic_bigrams":
-        return value if isinstance(value, bool) else str(value).lower() in ("true", "1", "yes")
     return str(value)

@@ -83,11 +83,12 @@ def train_and_score(
     majority = MajorityBaseline().fit(labels[split.train], n_classes)
     probabilities["majority"] = (majority.predict_proba(len(split.test)), None)
 
-    design = bag_of_categories(inputs, encoder, config.logistic_bigrams)
-    logistic = fit_logistic(design[split.train], labels[split.train], config.class_weighting, config.seed)
-    threshold = best_f1_threshold(labels[split.validation],
-                                  logistic.predict_proba(design[split.validation])[:, 1]) if binary else None
-    probabilities["logistic_regression"] = (logistic.predict_proba(design[split.test]), threshold)
+    for name, bigrams in (("logistic_regression", False), ("logistic_regression_bigrams", True)):
+        design = bag_of_categories(inputs, encoder, bigrams)
+        logistic = fit_logistic(design[split.train], labels[split.train], config.class_weighting, config.seed)
+        threshold = best_f1_threshold(labels[split.validation],
+                                      logistic.predict_proba(design[split.validation])[:, 1]) if binary else None
+        probabilities[name] = (logistic.predict_proba(design[split.test]), threshold)
     LOG.info("propensity: baselines fitted in %.1f s", time.perf_counter() - started)
 
     network = build_network(encoder, n_classes, config)
