@@ -201,10 +201,16 @@ def _check_columns(contacts: pd.DataFrame, config: FeatureConfig) -> None:
 def _numeric_column(contacts: pd.DataFrame, name: str) -> pd.Series:
     if name not in contacts.columns:
         return pd.Series(np.nan, index=contacts.index, dtype=float)
-    try:
-        return pd.to_numeric(contacts[name], errors="raise").astype(float)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"segment feature {name!r} holds non-numeric values: {exc}") from exc
+    column = contacts[name]
+    values = pd.to_numeric(column, errors="coerce").astype(float)
+    bad = np.flatnonzero((values.isna() & column.notna()).to_numpy())
+    if bad.size:
+        row = int(bad[0])
+        contact = contacts["contact_id"].iloc[row] if "contact_id" in contacts.columns else "?"
+        raise ValueError(
+            f"segment feature {name!r} is not numeric at row {row} (contact_id {contact}): {column.iloc[row]!r}"
+        )
+    return values
 
 
 def _label_column(contacts: pd.DataFrame, name: str) -> pd.Series:

@@ -97,6 +97,11 @@ def test_configuration_errors_name_the_feature(contacts):
     negative = contacts.assign(num_sessions=[0, -1, 3, 0, 10, 0])
     with pytest.raises(ValueError, match="'num_sessions' is negative at row 1"):
         SegmentFeatures.fit(negative, CONFIG)
+    text_days = contacts.assign(days_since_lead=[1.0, None, "soon", 2.0, 3.0, 4.0])
+    with pytest.raises(
+        ValueError, match="'days_since_lead' is not numeric at row 2 \\(contact_id 3\\): 'soon'"
+    ):
+        SegmentFeatures.fit(text_days, CONFIG)
     empty_days = contacts.assign(days_since_lead=np.nan)
     with pytest.raises(ValueError, match="'days_since_lead' is missing for every contact"):
         SegmentFeatures.fit(empty_days, CONFIG)
