@@ -119,17 +119,11 @@ def train_and_score(
         columns=METRIC_COLUMNS)
     history_frame = pd.DataFrame(history).assign(model_version=version)
     audit = audit.assign(model_version=version)
-    test_ids = labelled.features["contact_id"].to_numpy()[split.test]
-    predictions = pd.DataFrame({
-        "model_name": np.repeat(list(probabilities), len(test_ids)),
-        "contact_id": np.tile(test_ids, len(probabilities)),
-        "score": np.concatenate([probs[:, 1] for probs, _ in probabilities.values()]),
-        "label": np.tile(labels[split.test] == 1, len(probabilities)),
-    }) if binary else pd.DataFrame({"model_name": np.array([], dtype=str), "contact_id": np.array([], np.int64),
-                                    "score": np.array([], np.float64), "label": np.array([], bool)})
+    contact_ids = labelled.features["contact_id"].to_numpy()
+    predictions = _test_predictions(probabilities, contact_ids[split.test], labels[split.test] == 1, binary)
 
     with_history = features[features["has_page_history"].fillna(False).astype(bool)]
-    split_names = pd.Series("test", index=labelled.features["contact_id"].to_numpy())
+    split_names = pd.Series("test", index=contact_ids)
     split_names.iloc[split.train], split_names.iloc[split.validation] = "train", "validation"
     scores = add_deciles(model.score(with_history)).assign(
         split=lambda f: f["contact_id"].map(split_names).fillna("unlabelled"),
@@ -185,6 +179,22 @@ def read_truth(raw_dir: Path | str) -> pd.DataFrame | None:
 def _rows(named: dict[str, np.ndarray], index: np.ndarray) -> dict[str, np.ndarray]:
     """The same contacts from every named input array."""
     return {name: values[index] for name, values in named.items()}
+
+
+def _test_predictions(
+    probabilities: dict[str, tuple[np.ndarray, float | None]], contact_ids: np.ndarray, positive: np.ndarray,
+    binary: bool,
+) -> pd.DataFrame:
+    """Long table (model_name, contact_id, score, label) of every model's test scores; empty if multi-class."""
+    if not binary:
+        return pd.DataFrame({"model_name": np.array([], dtype=str), "contact_id": np.array([], np.int64),
+                             "score": np.array([], np.float64), "label": np.array([], bool)})
+    return pd.DataFrame({
+        "model_name": np.repeat(list(probabilities), len(contact_ids)),
+        "contact_id": np.tile(contact_ids, len(probabilities)),
+        "score": np.concatenate([probs[:, 1] for probs, _ in probabilities.values()]),
+        "label": np.tile(positive, len(probabilities)),
+    })
 
 
 def _probabilities_from_scores(model: PropensityModel, frame: pd.DataFrame, scores: pd.DataFrame) -> np.ndarray:
