@@ -17,6 +17,7 @@ PALETTE = (
 )  # fmt: skip
 WIDTH, HEIGHT = 560, 340
 MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 64, 16, 14, 46
+MAX_VERTICES = 800  # per line: more than the plot's width in pixels
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,9 @@ def line_chart(
     legend = []
     for i, s in enumerate(series):
         color = _color(s, i)
-        keep = np.isfinite(s.x) & np.isfinite(s.y)
+        keep = np.flatnonzero(np.isfinite(s.x) & np.isfinite(s.y))
+        if len(keep) > MAX_VERTICES:  # thinner than a pixel: evenly spaced vertices, both ends kept
+            keep = keep[np.unique(np.linspace(0, len(keep) - 1, MAX_VERTICES).round().astype(int))]
         px, py = frame.sx(s.x[keep]), frame.sy(s.y[keep])
         path = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(px, py, strict=True))
         dash = ' stroke-dasharray="5 4"' if s.dashed else ""
