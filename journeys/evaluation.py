@@ -273,10 +273,15 @@ def observable_baseline(features: pd.DataFrame, truth: pd.DataFrame, seed: int =
     categorical[len(COUNT_FEATURES) : len(COUNT_FEATURES) + 6] = True
     x[:, categorical] = np.where(x[:, categorical] < 0, np.nan, x[:, categorical])
     train, test = train_test_split(np.arange(len(y)), test_size=0.3, random_state=seed, stratify=y)
+    # Shallow, regularised trees: buyers are few, deeper trees overfit the sparse bigram columns.
     model = HistGradientBoostingClassifier(
         categorical_features=categorical,
-        max_iter=300,
+        max_iter=600,
         learning_rate=0.05,
+        max_leaf_nodes=8,
+        min_samples_leaf=100,
+        l2_regularization=1.0,
+        max_features=0.5,
         early_stopping=True,
         random_state=seed,
     )

@@ -25,7 +25,7 @@ COUNTRY_EFFECTS: dict[str, float] = {
     "cn": -0.5,
 }
 MISSING_COUNTRY_EFFECT = -0.35
-SESSIONS_EFFECT = 0.55  # per unit of log1p(sessions)
+SESSIONS_EFFECT = 0.65  # per unit of log1p(sessions)
 PAGE_EFFECTS: dict[str, float] = {
     "specialization": 0.55,
     "course signup": 0.45,
