@@ -289,3 +289,13 @@ def test_pad_sequences_rejects_what_is_not_a_code_list():
     with pytest.raises(ValueError, match="row 0 holds non-integer"):
         pad_sequences(pd.Series([[1.5, 2.0]], dtype=object), 4, 6)
     assert pad_sequences(pd.Series([pd.NA, np.array([3, 1])], dtype=object), 2, 6).tolist() == [[0, 0], [3, 1]]
+
+
+def test_a_contact_scored_alone_gets_its_stored_score(contacts, run):
+    """The service scores one contact at a time; batch composition must not move the stored value."""
+    result, _ = run
+    frame = contacts[0]
+    some = frame[frame["has_page_history"]].sample(25, random_state=1)
+    alone = pd.concat([result.model.score(some.iloc[[i]]) for i in range(len(some))])
+    stored = result.scores.set_index("contact_id").loc[some["contact_id"], "propensity"]
+    assert np.array_equal(alone["propensity"].to_numpy(), stored.to_numpy())

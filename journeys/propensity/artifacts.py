@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from journeys.propensity.data import Encoder
-from journeys.propensity.network import keras, predict
+from journeys.propensity.network import float64_copy, keras, predict
 
 MODEL_FILE = "propensity.keras"
 META_FILE = "propensity.json"
@@ -37,11 +37,15 @@ class PropensityModel:
     threshold: float | None
     encoder: Encoder
     network: keras.Model
+    scorer: keras.Model = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.scorer = float64_copy(self.network)
 
     def probabilities(self, features: pd.DataFrame) -> np.ndarray:
-        """Class probabilities for every row (rows without history get an all-padding sequence)."""
+        """Class probabilities for every row, in float64 (rows without history get an all-padding sequence)."""
         inputs = self.encoder.transform(features)
-        return predict(self.network, inputs.as_keras(self.encoder.categorical_features), PREDICT_BATCH)
+        return predict(self.scorer, inputs.as_keras(self.encoder.categorical_features), PREDICT_BATCH)
 
     def score(self, features: pd.DataFrame) -> pd.DataFrame:
         """contact_id, propensity, predicted_flag (+ predicted_class) per input row.
@@ -85,7 +89,7 @@ def save_model(
     folder = Path(artifacts_dir) / SUBDIR
     folder.mkdir(parents=True, exist_ok=True)
     model.network.save(folder / MODEL_FILE)
-    np.savez(folder / PREDICTIONS_FILE, **{name: test_predictions[name].to_numpy(
+    np.savez_compressed(folder / PREDICTIONS_FILE, **{name: test_predictions[name].to_numpy(
         dtype=str if name == "model_name" else None) for name in test_predictions.columns})
     meta = {
         "version": model.version,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+from typing import Any
 
 import numpy as np
 
@@ -97,6 +98,29 @@ def train_network(
     keys = ("loss", "val_loss", "auc", "val_auc")
     return [{"epoch": i + 1, **{k: float(history.history[k][i]) for k in keys}}
             for i in range(len(history.history["loss"]))]
+
+
+def float64_copy(model: keras.Model) -> keras.Model:
+    """The same network computing in float64, for scoring.
+
+    float32 results move in the 7th digit with the batch a row is scored in; in float64 they move in the
+    16th, so a contact gets the same stored (6-decimal) score alone, in the build's batch, or in a service call.
+    """
+
+    def to_float64(config: Any) -> Any:
+        if isinstance(config, dict):
+            return {k: ("float64" if k == "dtype" else to_float64(v)) for k, v in config.items()}
+        return config
+
+    def clone(layer: keras.layers.Layer) -> keras.layers.Layer:
+        config = layer.get_config()
+        if isinstance(layer, keras.layers.InputLayer) or "dtype" not in config:
+            return layer.__class__.from_config(config)
+        return layer.__class__.from_config(to_float64(config))
+
+    copy = keras.models.clone_model(model, clone_function=clone)
+    copy.set_weights([np.asarray(w, dtype=np.float64) for w in model.get_weights()])
+    return copy
 
 
 def predict(model: keras.Model, inputs: dict[str, np.ndarray], batch_size: int) -> np.ndarray:

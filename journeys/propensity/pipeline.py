@@ -17,7 +17,6 @@ from sklearn.metrics import roc_auc_score
 
 from journeys.propensity import audit as leakage
 from journeys.propensity.artifacts import (
-    PREDICT_BATCH,
     SCORE_DECIMALS,
     PropensityModel,
     fingerprint,
@@ -29,7 +28,7 @@ from journeys.propensity.baselines import MajorityBaseline, bag_of_categories, f
 from journeys.propensity.config import PropensityConfig
 from journeys.propensity.data import Encoder, Split, label_contacts, split_contacts
 from journeys.propensity.metrics import best_f1_threshold, classification_metrics
-from journeys.propensity.network import build_network, make_deterministic, predict, train_network
+from journeys.propensity.network import build_network, make_deterministic, train_network
 
 LOG = logging.getLogger(__name__)
 METRIC_COLUMNS = ["model_name", "model_version", "split", "metric", "value"]
@@ -95,16 +94,17 @@ def train_and_score(
     keras_inputs = inputs.as_keras(encoder.categorical_features)
     history = train_network(network, (_rows(keras_inputs, split.train), labels[split.train]),
                             (_rows(keras_inputs, split.validation), labels[split.validation]), config)
-    threshold = best_f1_threshold(labels[split.validation], np.round(
-        predict(network, _rows(keras_inputs, split.validation), PREDICT_BATCH)[:, 1], SCORE_DECIMALS)
-    ) if binary else None
-
     train_fingerprint = fingerprint(labelled.features["contact_id"].to_numpy()[split.train], labels[split.train],
                                     inputs.sequence[split.train], inputs.categorical[split.train],
                                     inputs.tabular[split.train])
     version = "bilstm-" + fingerprint(np.frombuffer((train_fingerprint + str(config.to_json())).encode(),
                                                     dtype=np.uint8))[:12]
-    model = PropensityModel(version, config.target, labelled.class_names, threshold, encoder, network)
+    model = PropensityModel(version, config.target, labelled.class_names, None, encoder, network)
+    if binary:
+        validation = np.round(model.probabilities(labelled.features.iloc[split.validation]), SCORE_DECIMALS)
+        model.threshold = threshold = best_f1_threshold(labels[split.validation], validation[:, 1])
+    else:
+        threshold = None
     test_frame = labelled.features.iloc[split.test]
     test_scores = model.score(test_frame)
     probabilities["bilstm"] = (_probabilities_from_scores(model, test_frame, test_scores), threshold)
