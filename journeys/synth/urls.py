@@ -123,22 +123,19 @@ _EVENT_SLUGS = (
     "women-in-ai-roundtable",
     "ml-in-production-meetup",
 )
-_BATCH_SLUGS = tuple(
-    f"{issue}"
-    for issue in (
-        "issue-1",
-        "issue-12",
-        "issue-25",
-        "issue-38",
-        "issue-52",
-        "issue-60",
-        "issue-71",
-        "new-year-special",
-        "holiday-special",
-        "ai-in-2020",
-        "covid-edition",
-        "gpt-3-edition",
-    )
+_BATCH_SLUGS = (
+    "issue-1",
+    "issue-12",
+    "issue-25",
+    "issue-38",
+    "issue-52",
+    "issue-60",
+    "issue-71",
+    "new-year-special",
+    "holiday-special",
+    "ai-in-2020",
+    "covid-edition",
+    "gpt-3-edition",
 )
 _CAREER_SLUGS = (
     "machine-learning-engineer",
