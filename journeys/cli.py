@@ -6,6 +6,7 @@ Each sub-command imports its module lazily, so `journeys synth` does not pay for
 from __future__ import annotations
 
 import argparse
+import json
 import os
 from pathlib import Path
 
@@ -38,7 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "synth":
         from journeys.synth import write_export
 
-        write_export(args.out, n_contacts=args.contacts, seed=args.seed, dirt=not args.no_dirt)
+        summary = write_export(args.out, n_contacts=args.contacts, seed=args.seed, dirt=not args.no_dirt)
+        print(json.dumps(summary))
     elif args.command == "serve":
         from journeys.service import run
 
