@@ -44,14 +44,22 @@ def normalize_urls(raw: pd.Series) -> pd.Series:
         return _normalize(raw.astype("string"))
 
 
+def _percent_decode(value: str) -> str:
+    """`unquote`, but a value whose bytes are not valid UTF-8 is kept as it is, like the SQL macro."""
+    try:
+        return unquote(value, errors="strict")
+    except UnicodeDecodeError:
+        return value
+
+
 def _normalize(raw: pd.Series) -> pd.Series:
     lowered = raw.str.strip(" ").mask(lambda s: s.str.strip(" ") == "").str.lower()
     # 1. unwrap translate-proxy URLs: the original is the `u` query parameter (DuckDB's url_decode
-    #    keeps `+` and invalid escapes; it fails on invalid UTF-8, where the service replaces the bytes)
+    #    keeps `+` and invalid escapes; a value that does not decode to UTF-8 stays encoded)
     proxied = lowered.str.contains(TRANSLATE_PROXY_REGEX, regex=True).fillna(False).astype(bool)
     unwrapped = lowered.copy()
     inner = lowered[proxied].str.extract(r"[?&]u=([^&#]*)", expand=False).fillna("")
-    unwrapped[proxied] = inner.map(lambda value: unquote(value, errors="replace")).astype("string")
+    unwrapped[proxied] = inner.map(_percent_decode).astype("string")
     # 2. drop the fragment and the scheme
     without_scheme = unwrapped.str.replace(r"#.*\Z", "", regex=True)
     without_scheme = without_scheme.str.replace(r"^([a-z][a-z0-9+.-]*:)?//", "", regex=True)

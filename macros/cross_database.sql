@@ -89,7 +89,8 @@
 {%- endmacro %}
 
 {% macro duckdb__percent_decode(value) -%}
-    url_decode({{ value }})
+    {#- url_decode raises on escapes that are not valid UTF-8: such a value is kept encoded. -#}
+    coalesce(try(url_decode({{ value }})), {{ value }})
 {%- endmacro %}
 
 

@@ -16,7 +16,7 @@ from journeys.urls import UrlCategorizer, normalize_urls
 
 URL_PIECES = st.sampled_from(
     [*"aAwW.:/?#&=%_-@+ 12uthsxzé\n\t", "utm_", "http://", "https://", "www.", "translate.googleusercontent.com/",
-     "u=", "%40", "_hsenc", "hsLang", ".com", "%2f", "%41", "deeplearning.ai/", "blog", "events", "?a=1"]
+     "u=", "%40", "_hsenc", "hsLang", ".com", "%2f", "%41", "%c3", "%28", "deeplearning.ai/", "blog", "events", "?a=1"]
 )  # fmt: skip
 
 
@@ -59,6 +59,7 @@ def test_known_urls() -> None:
             "HTTPS://blog.deeplearning.ai/blog/foo/?hsLang=en#top",
             "https://translate.googleusercontent.com/translate_c?depth=1&u=https%3A%2F%2Fwww.deeplearning.ai%2Fai-for-everyone%2F",
             "http://x.com/?email=a.b@c.com&&b=1",
+            "https://translate.googleusercontent.com/translate_c?u=https%3A%2F%2Fdeeplearning.ai%2Fcaf%C3%28",
             "",
             None,
         ],
@@ -69,6 +70,7 @@ def test_known_urls() -> None:
         "blog.deeplearning.ai/blog/foo",
         "deeplearning.ai/ai-for-everyone",
         "x.com/?email=redacted-email&b=1",
+        "https%3a%2f%2fdeeplearning.ai%2fcaf%c3%28/",
         None,
         None,
     ]
