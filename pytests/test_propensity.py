@@ -167,6 +167,8 @@ def test_history_has_one_row_per_epoch_with_losses(run):
     assert history["epoch"].tolist() == list(range(1, len(history) + 1))
     assert history[["loss", "val_loss", "auc", "val_auc"]].notna().all().all()
     assert history["loss"].iloc[-1] < history["loss"].iloc[0]
+    assert history["is_best_epoch"].sum() == 1
+    assert history.loc[history["is_best_epoch"], "val_loss"].iloc[0] <= history["val_loss"].min() + 1e-4
 
 
 def test_audit_ranks_every_input_and_category(run):

@@ -73,13 +73,15 @@ def train_network(
     validation: tuple[dict[str, np.ndarray], np.ndarray],
     config: PropensityConfig,
 ) -> list[dict[str, float]]:
-    """Fit with early stopping on validation loss (best weights restored); one log line per epoch."""
+    """Fit with early stopping on validation loss (the best epoch's weights are kept); one log line per epoch."""
     n_classes = model.output_shape[-1]
     (x_train, y_train), (x_val, y_val) = train, validation
     weights = None
     if config.class_weighting == "balanced":
         counts = np.bincount(y_train, minlength=n_classes)
         weights = {k: float(len(y_train) / (n_classes * max(c, 1))) for k, c in enumerate(counts)}
+    stopper = keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience,
+                                            min_delta=MIN_VAL_LOSS_GAIN, restore_best_weights=True)
     history = model.fit(
         x_train,
         np.eye(n_classes, dtype=np.float32)[y_train],
@@ -89,14 +91,11 @@ def train_network(
         shuffle=True,
         class_weight=weights,
         verbose=0,
-        callbacks=[
-            keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, min_delta=MIN_VAL_LOSS_GAIN,
-                                          restore_best_weights=True),
-            EpochLogger(config.epochs),
-        ],
+        callbacks=[stopper, EpochLogger(config.epochs)],
     )
+    LOG.info("propensity bilstm: keeping the weights of epoch %d", stopper.best_epoch + 1)
     keys = ("loss", "val_loss", "auc", "val_auc")
-    return [{"epoch": i + 1, **{k: float(history.history[k][i]) for k in keys}}
+    return [{"epoch": i + 1, **{k: float(history.history[k][i]) for k in keys}, "is_best_epoch": i == stopper.best_epoch}
             for i in range(len(history.history["loss"]))]
 
 
