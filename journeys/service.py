@@ -536,14 +536,32 @@ def load_models(artifacts_dir: Path, seeds_dir: Path | None = None) -> LoadedMod
     from journeys.propensity import load_propensity_model
     from journeys.segments import load_segment_model
 
+    propensity = load_propensity_model(artifacts_dir)
+    categorizer = UrlCategorizer.from_seeds(seeds_dir)
+    _check_category_codes(propensity.category_names, categorizer.codes)
     return LoadedModels(
         segments=load_segment_model(artifacts_dir),
-        propensity=load_propensity_model(artifacts_dir),
-        categorizer=UrlCategorizer.from_seeds(seeds_dir),
+        propensity=propensity,
+        categorizer=categorizer,
         countries=Countries.from_seed(seeds_dir),
         max_sequence_length=max_sequence_length(),
         loaded_at=datetime.now(UTC),
     )
+
+
+def _check_category_codes(trained: dict[int, str], seed_codes: dict[str, int]) -> None:
+    """Refuse to serve when url_category_codes.csv no longer holds the codes the model was trained on."""
+    current = {code: category for category, code in seed_codes.items()}
+    changed = sorted(
+        f"{code}: trained {trained.get(code)!r}, seed {current.get(code)!r}"
+        for code in set(trained) | set(current)
+        if trained.get(code) != current.get(code)
+    )
+    if changed:
+        raise ValueError(
+            "seeds/url_category_codes.csv differs from the category codes the propensity model was trained "
+            f"with ({'; '.join(changed)}): run `make build` again before serving"
+        )
 
 
 def run(host: str, port: int, artifacts_dir: Path) -> None:

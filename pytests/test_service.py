@@ -3,11 +3,14 @@ same scores as the tables for the same contacts, and no input, valid or not, giv
 
 from __future__ import annotations
 
+import shutil
+
 import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 import schemathesis
+from conftest import ROOT
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from schemathesis.generation import GenerationMode
@@ -43,6 +46,23 @@ def test_health_reports_the_built_versions(warehouse, client: TestClient) -> Non
     ].tolist()
     assert body["status"] == "ok" and [body["propensity"]["version"]] == built
     assert body["segments"]["version"]
+
+
+def test_refuses_seed_codes_the_model_was_not_trained_with(warehouse, tmp_path) -> None:
+    """Renumbering a category in the seed after the build would feed the network wrong codes."""
+    seeds = ROOT / "seeds"
+    for name in ("url_categories.csv", "countries.csv"):
+        shutil.copy(seeds / name, tmp_path / name)
+    codes = pd.read_csv(seeds / "url_category_codes.csv")
+    blog, batch = (codes["category"] == "blog"), (codes["category"] == "batch")
+    codes.loc[blog, "category_code"], codes.loc[batch, "category_code"] = (
+        int(codes.loc[batch, "category_code"].iloc[0]),
+        int(codes.loc[blog, "category_code"].iloc[0]),
+    )
+    codes.to_csv(tmp_path / "url_category_codes.csv", index=False)
+    with pytest.raises(ValueError, match=r"url_category_codes\.csv differs .*trained 'blog', seed 'batch'"):
+        load_models(warehouse.artifacts_dir, seeds_dir=tmp_path)
+    assert load_models(warehouse.artifacts_dir, seeds_dir=seeds).propensity.category_names
 
 
 def test_segments_match_contact_segments(warehouse, client: TestClient) -> None:

@@ -37,6 +37,7 @@ class PropensityModel:
     threshold: float | None
     encoder: Encoder
     network: keras.Model
+    category_names: dict[int, str] = field(default_factory=dict)  # the seed codes it was trained with
     scorer: keras.Model = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -123,7 +124,8 @@ def load_propensity_model(artifacts_dir: Path | str) -> PropensityModel:
     meta = read_meta(Path(artifacts_dir))
     network = keras.saving.load_model(Path(artifacts_dir) / SUBDIR / MODEL_FILE, compile=False)
     return PropensityModel(meta["version"], meta["target"], list(meta["class_names"]), meta["threshold"],
-                           Encoder.from_json(meta["encoder"]), network)
+                           Encoder.from_json(meta["encoder"]), network,
+                           {int(code): name for code, name in meta["category_names"].items()})
 
 
 def fingerprint(*arrays: np.ndarray) -> str:
