@@ -24,44 +24,15 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import adjusted_rand_score, roc_auc_score
 from sklearn.model_selection import train_test_split
 
+from journeys.contract import ACTIVITY_COLUMNS, DAYS_COLUMNS, FLAG_COLUMNS, TEXT_COLUMNS
 from journeys.synth import catalog
 from journeys.synth.urls import page_type_of
 
 REFERENCE_DATE = pd.Timestamp("2021-01-05")
 BULK_IMPORT_DAY = pd.Timestamp("2019-07-19")
-COUNT_FEATURES: tuple[str, ...] = (
-    "num_sessions",
-    "num_pageviews",
-    "avg_pageviews",
-    "emails_delivered",
-    "emails_opened",
-    "emails_clicked",
-)
-DAYS_FEATURES: tuple[str, ...] = (
-    "days_since_lead",
-    "days_since_subscriber",
-    "days_since_first_conversion",
-    "days_since_first_email_send",
-    "days_since_first_email_open",
-    "days_since_first_email_click",
-    "days_since_last_email_send",
-    "days_since_last_email_open",
-    "days_since_last_email_click",
-    "days_since_last_event",
-)
-CATEGORICAL_FEATURES: tuple[str, ...] = (
-    "ip_country",
-    "last_email_name",
-    "last_event",
-    "job_title",
-    "education",
-    "opted_out_events",
-    "opted_out_announcements",
-    "opted_out_batch",
-    "unsubscribed_all",
-    "has_company",
-    "is_bulk_import",
-)
+COUNT_FEATURES = ACTIVITY_COLUMNS
+DAYS_FEATURES = DAYS_COLUMNS
+CATEGORICAL_FEATURES = ("ip_country", *TEXT_COLUMNS, *FLAG_COLUMNS)
 _EXPORT_COUNTS = {
     "Number of Sessions": "num_sessions",
     "Number of Pageviews": "num_pageviews",

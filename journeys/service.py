@@ -23,6 +23,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from journeys.contract import COURSE_COLUMNS, DAYS_COLUMNS, FLAG_COLUMNS, INTEGER_COUNT_COLUMNS, TEXT_COLUMNS
 from journeys.urls import DEFAULT_SEEDS_DIR, UrlCategorizer, max_sequence_length
 
 log = logging.getLogger(__name__)
@@ -34,36 +35,6 @@ MAX_BODY_BYTES = 8 * 1024 * 1024
 MAX_COUNT = 10_000_000
 MAX_DAYS = 100_000.0
 
-COUNT_COLUMNS = ("num_sessions", "num_pageviews", "emails_delivered", "emails_opened", "emails_clicked")
-TEXT_COLUMNS = ("last_email_name", "last_event", "job_title", "education")
-FLAG_COLUMNS = (
-    "opted_out_events",
-    "opted_out_announcements",
-    "opted_out_batch",
-    "unsubscribed_all",
-    "has_company",
-    "is_bulk_import",
-)
-DAYS_COLUMNS = (
-    "days_since_lead",
-    "days_since_subscriber",
-    "days_since_first_conversion",
-    "days_since_first_email_send",
-    "days_since_first_email_open",
-    "days_since_first_email_click",
-    "days_since_last_email_send",
-    "days_since_last_email_open",
-    "days_since_last_email_click",
-    "days_since_last_event",
-)
-COURSE_COLUMNS = (
-    "course_deep_learning_specialization",
-    "course_ai_for_everyone",
-    "course_natural_language_processing",
-    "course_tensorflow_developer_certificate",
-    "course_ai_for_medicine",
-    "course_tensorflow_data_and_deployment",
-)
 
 Count = Annotated[int | None, Field(default=None, ge=0, le=MAX_COUNT)]
 Days = Annotated[
@@ -380,7 +351,7 @@ def features_frame(
     frame["category_codes"] = [",".join(map(str, sequence)) for sequence in sequences]
     frame["first_page_at"] = pd.to_datetime([d[0] if d else None for d in dates]).astype("datetime64[us]")
     frame["last_page_at"] = pd.to_datetime([d[-1] if d else None for d in dates]).astype("datetime64[us]")
-    for column in COUNT_COLUMNS:
+    for column in INTEGER_COUNT_COLUMNS:
         frame[column] = frame[column].astype("Int64")
     for column in ("avg_pageviews", *DAYS_COLUMNS):
         frame[column] = frame[column].astype("Float64")
@@ -395,7 +366,7 @@ def features_frame(
             f"""
             select
                 cast(contact_id as bigint) as contact_id,
-                {", ".join(f"cast({c} as integer) as {c}" for c in COUNT_COLUMNS)},
+                {", ".join(f"cast({c} as integer) as {c}" for c in INTEGER_COUNT_COLUMNS)},
                 cast(avg_pageviews as double) as avg_pageviews,
                 nullif(lower(trim(ip_country)), '') as ip_country,
                 lower(ip_country_code) as ip_country_code,

@@ -6,43 +6,13 @@ import json
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-COURSE_COLUMNS = (
-    "course_deep_learning_specialization",
-    "course_ai_for_everyone",
-    "course_natural_language_processing",
-    "course_tensorflow_developer_certificate",
-    "course_ai_for_medicine",
-    "course_tensorflow_data_and_deployment",
-)
+from journeys.contract import ACTIVITY_COLUMNS, COURSE_COLUMNS, DAYS_COLUMNS, FLAG_COLUMNS
+
 TARGETS = ("any_course", "segment", *COURSE_COLUMNS)
 
 # Counts and durations: heavy-tailed, so log1p before standardising.
-NUMERIC_FEATURES = (
-    "num_sessions",
-    "num_pageviews",
-    "avg_pageviews",
-    "emails_delivered",
-    "emails_opened",
-    "emails_clicked",
-    "days_since_lead",
-    "days_since_subscriber",
-    "days_since_first_conversion",
-    "days_since_first_email_send",
-    "days_since_first_email_open",
-    "days_since_first_email_click",
-    "days_since_last_email_send",
-    "days_since_last_email_open",
-    "days_since_last_email_click",
-    "days_since_last_event",
-)
-BOOLEAN_FEATURES = (
-    "opted_out_events",
-    "opted_out_announcements",
-    "opted_out_batch",
-    "unsubscribed_all",
-    "has_company",
-    "is_bulk_import",
-)
+NUMERIC_FEATURES = (*ACTIVITY_COLUMNS, *DAYS_COLUMNS)
+BOOLEAN_FEATURES = FLAG_COLUMNS
 CATEGORICAL_FEATURES = ("ip_country", "job_title", "last_event", "last_email_name", "education")
 
 
