@@ -241,3 +241,64 @@
 
     select * from final
 {%- endmacro %}
+
+
+{% macro raw_lines_with_quarantine_reason(file_name, columns) -%}
+    {#- The body of a `stg_hubspot__*_lines` model: every physical data line of `file_name`, parsed
+        into `columns`, with the reason it cannot be staged (parse error, missing or invalid id, a
+        later duplicate of an id) and, for those lines only, its raw text with e-mails redacted. -#}
+with
+
+parsed_lines as (
+    {{ parse_raw_csv(file_name, columns) }}
+),
+
+lines_with_valid_ids as (
+    select
+        *,
+        parse_error is null
+        and {{ regexp_matches('contact_id', "'^[0-9]{1,18}$'") }} as has_valid_id,
+        {{ try_cast_to('contact_id', api.Column.translate_type('bigint')) }} as contact_key,
+    from parsed_lines
+),
+
+first_lines as (
+    select
+        contact_key,
+        min(line_number) as first_line_number,
+    from lines_with_valid_ids
+    where has_valid_id
+    group by contact_key
+),
+
+lines_with_reason as (
+    select
+        lines_with_valid_ids.*,
+        case
+            when lines_with_valid_ids.parse_error is not null then lines_with_valid_ids.parse_error
+            when lines_with_valid_ids.contact_id is null then 'missing_contact_id'
+            when not lines_with_valid_ids.has_valid_id then 'invalid_contact_id'
+            when lines_with_valid_ids.line_number > first_lines.first_line_number
+                then 'duplicate_contact_id'
+        end as quarantine_reason,
+    from lines_with_valid_ids
+    left join first_lines
+        on lines_with_valid_ids.contact_key = first_lines.contact_key
+),
+
+final as (
+    select
+        line_number,
+        quarantine_reason,
+        case
+            when quarantine_reason is not null
+                then left({{ redact_emails('line_text') }}, {{ var('quarantine_raw_text_chars') }})
+        end as raw_text,
+        {%- for column in columns %}
+        {{ column[1] }},
+        {%- endfor %}
+    from lines_with_reason
+)
+
+select * from final
+{%- endmacro %}
