@@ -217,6 +217,18 @@ def choose_k(rows: list[dict[str, Any]], elbow: int) -> int:
     return max(candidates, key=lambda r: (np.nan_to_num(r["silhouette"], nan=-np.inf), -r["k"]))["k"]
 
 
+def _kprototypes(k: int, settings: SegmentSettings) -> KPrototypes:
+    """The estimator both the k selection and the final fit use: Cao init, the settings' seed."""
+    return KPrototypes(
+        n_clusters=k,
+        init="Cao",
+        n_init=settings.n_init,
+        max_iter=settings.max_iter,
+        gamma=settings.gamma,
+        random_state=settings.seed,
+    )
+
+
 def select_k(X: pd.DataFrame, categorical: list[int], settings: SegmentSettings) -> list[dict[str, Any]]:
     """Cost and silhouette of every k in the range on a seeded sample, the elbow, and the chosen k."""
     rng = np.random.default_rng(settings.seed)
@@ -225,14 +237,7 @@ def select_k(X: pd.DataFrame, categorical: list[int], settings: SegmentSettings)
     ks = list(range(settings.k_range[0], settings.k_range[1] + 1)) if settings.k is None else [settings.k]
     rows, distances = [], None
     for k in ks:
-        model = KPrototypes(
-            n_clusters=k,
-            init="Cao",
-            n_init=settings.n_init,
-            max_iter=settings.max_iter,
-            gamma=settings.gamma,
-            random_state=settings.seed,
-        ).fit(sample.to_numpy(dtype=object), categorical=categorical)
+        model = _kprototypes(k, settings).fit(sample.to_numpy(dtype=object), categorical=categorical)
         if distances is None:
             distances = pairwise_dissimilarity(sample.iloc[scored], categorical, model.gamma)
         labels = model.labels_[scored]
@@ -270,14 +275,7 @@ def train_segment_model(contacts: pd.DataFrame, settings: SegmentSettings) -> Se
     categorical = features.categorical_indices
     k_selection = select_k(X, categorical, settings)
     k = next(row["k"] for row in k_selection if row["is_chosen"])
-    model = KPrototypes(
-        n_clusters=k,
-        init="Cao",
-        n_init=settings.n_init,
-        max_iter=settings.max_iter,
-        gamma=settings.gamma,
-        random_state=settings.seed,
-    ).fit(X.to_numpy(dtype=object), categorical=categorical)
+    model = _kprototypes(k, settings).fit(X.to_numpy(dtype=object), categorical=categorical)
     order = np.argsort(-np.bincount(model.labels_, minlength=k), kind="stable")
     model.centroids_num_, model.centroids_cat_ = model.centroids_num_[order], model.centroids_cat_[order]
     training = {
