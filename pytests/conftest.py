@@ -13,6 +13,15 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATASETS = ROOT.parent / "shared" / "datasets"
 WAREHOUSE_CONTACTS = 30_000
 WAREHOUSE_SEED = 7
+# Hosts the spec saw in the real export's URLs (../shared/spec/hubspot-export.md).
+SPEC_HOSTS = {
+    "www.deeplearning.ai",
+    "blog.deeplearning.ai",
+    "deeplearning.ai",
+    "info.deeplearning.ai",
+    "share.hsforms.com",
+    "translate.googleusercontent.com",
+}
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import SPEC_HOSTS
 
 from journeys.synth import catalog, urls, write_export
 from journeys.synth.writer import EXPORT_COLUMNS, HISTORY_COLUMNS
@@ -21,14 +22,6 @@ from journeys.synth.writer import EXPORT_COLUMNS, HISTORY_COLUMNS
 N = 30_000
 SEED = 11
 SCALE = N / catalog.SPEC_CONTACTS
-SPEC_HOSTS = {
-    "www.deeplearning.ai",
-    "blog.deeplearning.ai",
-    "deeplearning.ai",
-    "info.deeplearning.ai",
-    "share.hsforms.com",
-    "translate.googleusercontent.com",
-}
 EXPORT_STAMP = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:00$")
 HISTORY_STAMP = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$")
 EXPORT_DATE_COLUMNS = [c for c in EXPORT_COLUMNS if c.endswith(("Date", "date"))]

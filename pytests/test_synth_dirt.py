@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import SPEC_HOSTS
 
 from journeys.synth import DirtRates, catalog, write_export
 from journeys.synth import dirt as dirt_kinds
@@ -19,14 +20,6 @@ from journeys.synth import dirt as dirt_kinds
 N = 50_000
 SEED = 4
 RATES = DirtRates()
-SPEC_HOSTS = {
-    "www.deeplearning.ai",
-    "blog.deeplearning.ai",
-    "deeplearning.ai",
-    "info.deeplearning.ai",
-    "share.hsforms.com",
-    "translate.googleusercontent.com",
-}
 SLOTS = (
     "Last Page Seen Current Value",
     "Last Page Seen Previous Value (1)",
