@@ -7,7 +7,6 @@ macro step by step (a parity test runs every URL of the synthetic export through
 
 from __future__ import annotations
 
-import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,9 +16,10 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from journeys.url_rules import compile_rule_regex, rule_problems
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SEEDS_DIR = ROOT / "seeds"
-MATCH_TYPES = ("exact", "prefix", "contains", "regex")
 UNMATCHED_CATEGORY = "other"
 
 
@@ -91,46 +91,33 @@ class UrlCategorizer:
 
     @classmethod
     def from_seeds(cls, seeds_dir: Path | None = None) -> UrlCategorizer:
-        """Read and check `url_categories.csv` and `url_category_codes.csv`."""
+        """Read `url_categories.csv` and `url_category_codes.csv`; refuse rules the dbt build's seed test
+        would refuse (journeys.url_rules), with the same lines."""
         seeds_dir = Path(seeds_dir) if seeds_dir is not None else DEFAULT_SEEDS_DIR
         rules_file, codes_file = seeds_dir / "url_categories.csv", seeds_dir / "url_category_codes.csv"
         rules = pd.read_csv(rules_file, dtype=str, keep_default_na=False)
         codes = pd.read_csv(codes_file, dtype=str, keep_default_na=False)
         _require_columns(rules, rules_file, ("rule_id", "priority", "match_type", "pattern", "category"))
         _require_columns(codes, codes_file, ("category", "category_code"))
-        bad_type = ~rules["match_type"].isin(MATCH_TYPES)
-        if bad_type.any():
-            row = int(np.flatnonzero(bad_type)[0])
-            raise ValueError(
-                f"{rules_file}: row {row + 2}, field match_type: {rules['match_type'].iloc[row]!r} "
-                f"is not one of {', '.join(MATCH_TYPES)}"
-            )
         priority = pd.to_numeric(rules["priority"], errors="coerce")
-        if priority.isna().any():
-            row = int(np.flatnonzero(priority.isna())[0])
+        bad_priority = priority.isna() & (rules["priority"] != "")
+        if bad_priority.any():
+            row = int(np.flatnonzero(bad_priority)[0])
             raise ValueError(
                 f"{rules_file}: row {row + 2}, field priority: {rules['priority'].iloc[row]!r} is not a number"
             )
-        rules["priority"] = priority.astype(np.int64)
-        for row in np.flatnonzero(rules["match_type"] == "regex"):
-            try:
-                re.compile(rules["pattern"].iloc[row])
-            except re.error as error:
-                raise ValueError(
-                    f"{rules_file}: row {row + 2}, field pattern: invalid regex ({error})"
-                ) from error
-        unknown = ~rules["category"].isin(codes["category"])
-        if unknown.any():
-            row = int(np.flatnonzero(unknown)[0])
-            raise ValueError(
-                f"{rules_file}: row {row + 2}, field category: {rules['category'].iloc[row]!r} "
-                f"has no code in {codes_file.name}"
-            )
+        rules["priority"] = pd.Series(
+            [None if pd.isna(value) else int(value) for value in priority], index=rules.index, dtype=object
+        )
+        problems = rule_problems(rules, codes["category"])
+        if problems:
+            raise ValueError(f"{rules_file} has {len(problems)} problem(s):\n" + "\n".join(problems))
         if UNMATCHED_CATEGORY not in set(codes["category"]):
             raise ValueError(
                 f"{codes_file}: no row for category {UNMATCHED_CATEGORY!r} (URLs no rule matches)"
             )
         code_values = pd.to_numeric(codes["category_code"], errors="raise").astype(np.int64)
+        rules["priority"] = rules["priority"].astype(np.int64)
         rules = rules.sort_values(["priority", "rule_id"], kind="stable").reset_index(drop=True)
         return cls(rules=rules, codes=dict(zip(codes["category"], code_values.tolist(), strict=True)))
 
@@ -151,10 +138,9 @@ class UrlCategorizer:
                 hit = candidates.str.startswith(rule.pattern)
             elif rule.match_type == "contains":
                 hit = candidates.str.contains(rule.pattern, regex=False)
-            else:
-                with warnings.catch_warnings():  # groups in a seed pattern are for alternation only
-                    warnings.filterwarnings("ignore", "This pattern is interpreted", UserWarning)
-                    hit = candidates.str.contains(rule.pattern, regex=True)
+            else:  # RE2, as in the warehouse
+                regex = compile_rule_regex(rule.pattern)
+                hit = pd.Series([regex.search(url) is not None for url in candidates], dtype=bool)
             matched = hit.to_numpy(dtype=bool, na_value=False)
             category[undecided[matched]] = rule.category
             undecided = undecided[~matched]
