@@ -16,7 +16,7 @@ export TF_ENABLE_ONEDNN_OPTS := 0
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: build test bench synth lint clean
+.PHONY: build test bench synth lint clean categories
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,17 @@ build: synth
 	@mkdir -p $(dir $(JOURNEYS_DUCKDB))
 	$(BIN)/dbt build
 	$(BIN)/journeys report
+
+# The analyst's loop after editing seeds/url_categories.csv: the seeds, the URL layer and the
+# coverage marts only (no model training), then coverage, top unmapped URLs, idle rules and what
+# changed since the previous build. A broken rule stops it at the seed's test, naming the rule.
+CATEGORY_NODES := url_categories url_category_codes +url_rule_hits +url_category_coverage +unmapped_urls
+
+categories: synth
+	@mkdir -p $(dir $(JOURNEYS_DUCKDB))
+	@$(BIN)/journeys categories snapshot
+	$(BIN)/dbt --quiet build --select $(CATEGORY_NODES) --indirect-selection cautious
+	@$(BIN)/journeys categories report
 
 test: $(STAMP)
 	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)

@@ -1,4 +1,4 @@
-"""Command-line interface: `journeys synth | serve | report`.
+"""Command-line interface: `journeys synth | serve | report | categories`.
 
 Each sub-command imports its module lazily, so `journeys synth` does not pay for TensorFlow.
 """
@@ -31,6 +31,13 @@ def _build_parser() -> argparse.ArgumentParser:
     report = commands.add_parser("report", help="render the self-contained HTML report")
     report.add_argument("--db", type=Path, default=Path(os.environ.get("JOURNEYS_DUCKDB", "data/journeys.duckdb")))
     report.add_argument("--out", type=Path, default=Path("data/report.html"))
+
+    categories = commands.add_parser(
+        "categories", help="the URL rule loop: keep the previous categories, or report on the new build"
+    )
+    categories.add_argument("step", choices=["snapshot", "report"])
+    categories.add_argument("--db", type=Path, default=Path(os.environ.get("JOURNEYS_DUCKDB", "data/journeys.duckdb")))
+    categories.add_argument("--top", type=int, default=15, help="unmapped URLs listed")
     return parser
 
 
@@ -49,4 +56,11 @@ def main(argv: list[str] | None = None) -> int:
         from journeys.report import write_report
 
         write_report(db_path=args.db, out_path=args.out)
+    elif args.command == "categories":
+        from journeys import categories as loop
+
+        if args.step == "snapshot":
+            loop.snapshot_categories(args.db)
+        else:
+            print(loop.report(args.db, top_unmapped=args.top))
     return 0

@@ -162,6 +162,18 @@ from problems
 {%- endmacro %}
 
 
+{% macro url_rule_matches(url, rules) -%}
+    {#- Join condition: the rule (a relation with the seed's columns) matches the normalised URL. -#}
+    case {{ rules }}.match_type
+        when 'exact' then {{ url }} = {{ rules }}.pattern
+        when 'prefix' then left({{ url }}, length({{ rules }}.pattern)) = {{ rules }}.pattern
+        when 'contains' then {{ dbt.position(rules ~ '.pattern', url) }} > 0
+        when 'regex' then {{ customer_journeys.regexp_matches(url, rules ~ '.pattern') }}
+        else false
+    end
+{%- endmacro %}
+
+
 {% macro regex_is_valid(pattern) -%}
     {{ return(adapter.dispatch('regex_is_valid', 'customer_journeys')(pattern)) }}
 {%- endmacro %}

@@ -45,19 +45,7 @@ rule_matches as (
         ) as match_rank,
     from distinct_normalized_urls
     inner join url_categories
-        on case url_categories.match_type
-            when 'exact' then distinct_normalized_urls.normalized_url = url_categories.pattern
-            when 'prefix' then left(
-                distinct_normalized_urls.normalized_url, length(url_categories.pattern)
-            ) = url_categories.pattern
-            when 'contains' then {{ dbt.position(
-                'url_categories.pattern', 'distinct_normalized_urls.normalized_url'
-            ) }} > 0
-            when 'regex' then {{ regexp_matches(
-                'distinct_normalized_urls.normalized_url', 'url_categories.pattern'
-            ) }}
-            else false
-        end
+        on {{ url_rule_matches('distinct_normalized_urls.normalized_url', 'url_categories') }}
 ),
 
 first_matches as (
