@@ -37,14 +37,13 @@ build: synth
 	$(BIN)/journeys report
 
 # The analyst's loop after editing seeds/url_categories.csv: the seeds, the URL layer and the
-# coverage marts only (no model training), then coverage, top unmapped URLs, idle rules and what
-# changed since the previous build. A broken rule stops it at the seed's test, naming the rule.
-CATEGORY_NODES := url_categories url_category_codes +url_rule_hits +url_category_coverage +unmapped_urls
-
+# coverage marts only (no model training; the staged export of the last build is reused unless the
+# raw files are newer), then coverage, top unmapped URLs, idle rules and what changed since the
+# previous build. A broken rule stops it at the seed's test, with one line naming the rule.
 categories: synth
 	@mkdir -p $(dir $(JOURNEYS_DUCKDB))
-	@$(BIN)/journeys categories snapshot
-	$(BIN)/dbt --quiet build --select $(CATEGORY_NODES) --indirect-selection cautious
+	@nodes="$$($(BIN)/journeys categories prepare)" && echo "dbt build --select $$nodes" && \
+		$(BIN)/dbt --quiet build --select $$nodes --indirect-selection cautious
 	@$(BIN)/journeys categories report
 
 test: $(STAMP)

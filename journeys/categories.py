@@ -14,6 +14,24 @@ import duckdb
 import pandas as pd
 
 PREVIOUS_FILE_NAME = "url_categories_previous.parquet"
+# What `make categories` rebuilds: the rule seeds, the URL layer and the marts an analyst reads.
+URL_LAYER = (
+    "url_categories",
+    "url_category_codes",
+    "int_urls_categorized",
+    "int_page_views_categorized",
+    "url_rule_hits",
+    "url_category_coverage",
+    "unmapped_urls",
+)
+# Staged page history the URL layer reads; parsing the raw export is most of a full build's SQL time.
+STAGING = (
+    "stg_hubspot__contact_lines",
+    "stg_hubspot__contacts",
+    "stg_hubspot__page_history_lines",
+    "stg_hubspot__page_history",
+)
+RAW_FILES = ("hubspot_export.csv", "pageview_hist.csv")
 
 
 def previous_categories_path(db_path: Path) -> Path:
@@ -25,6 +43,27 @@ def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     return bool(
         con.execute("select count(*) from duckdb_tables() where table_name = ?", [name]).fetchone()[0]
     )
+
+
+def nodes_to_build(db_path: Path, raw_dir: Path) -> str:
+    """dbt selection of the loop: the URL layer, plus the staging it reads when the database lacks it or
+    a raw file is newer than the database (a new export); otherwise the staged export is reused."""
+    layer = " ".join(URL_LAYER)
+    db_path, raw_dir = Path(db_path), Path(raw_dir)
+    raw_paths = [raw_dir / name for name in RAW_FILES]
+    if not db_path.exists() or any(
+        not path.exists() or path.stat().st_mtime > db_path.stat().st_mtime for path in raw_paths
+    ):
+        return layer + " " + " ".join(f"+{name}" for name in STAGING)
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        staged = {
+            row[0]
+            for row in con.execute(
+                "select table_name from information_schema.tables where list_contains(?, table_name)",
+                [list(STAGING)],
+            ).fetchall()
+        }
+    return layer if staged == set(STAGING) else layer + " " + " ".join(f"+{name}" for name in STAGING)
 
 
 def snapshot_categories(db_path: Path) -> int:

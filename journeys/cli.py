@@ -33,9 +33,12 @@ def _build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", type=Path, default=Path("data/report.html"))
 
     categories = commands.add_parser(
-        "categories", help="the URL rule loop: keep the previous categories, or report on the new build"
+        "categories",
+        help="the URL rule loop: `prepare` keeps the previous categories and prints the dbt selection, "
+        "`report` prints coverage, unmapped URLs, idle rules and changes",
     )
-    categories.add_argument("step", choices=["snapshot", "report"])
+    categories.add_argument("step", choices=["prepare", "report"])
+    categories.add_argument("--raw-dir", type=Path, default=Path(os.environ.get("JOURNEYS_RAW_DIR", "data/raw")))
     categories.add_argument("--db", type=Path, default=Path(os.environ.get("JOURNEYS_DUCKDB", "data/journeys.duckdb")))
     categories.add_argument("--top", type=int, default=15, help="unmapped URLs listed")
     return parser
@@ -59,8 +62,9 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "categories":
         from journeys import categories as loop
 
-        if args.step == "snapshot":
+        if args.step == "prepare":
             loop.snapshot_categories(args.db)
+            print(loop.nodes_to_build(args.db, args.raw_dir))
         else:
             print(loop.report(args.db, top_unmapped=args.top))
     return 0
