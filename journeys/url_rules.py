@@ -42,7 +42,7 @@ def _unmatchable(match_type: str, pattern: str, valid_regex: bool) -> list[tuple
             (text and _found("[A-Z]", pattern))
             or (
                 regex
-                and _found("[A-Z]", re.sub(r"\\(p\{[^}]*\}|.)", "", pattern))
+                and _found("[A-Z]", re.sub(r"\\([pP](\{[^}]*\}|.)|.)", "", pattern))
                 and not _found(r"\(\?[a-z]*i", pattern)
             ),
             "has upper-case letters, but normalised URLs are lower-case",

@@ -37,9 +37,9 @@ checked_rules as (
         regex_rules_compiled.is_valid_regex,
         shared_priorities.other_rule_ids,
         category_codes.category is not null as is_known_category,
-        {#- a regex without its escapes (\., \d, \p{Greek}): the upper-case letters left are literal -#}
+        {#- a regex without its escapes (\., \S, \pL, \p{Greek}): the upper-case letters left are literal -#}
         {{ customer_journeys.regexp_replace_all(
-            'rules.pattern', "'\\\\(p\\{[^}]*\\}|.)'", "''"
+            'rules.pattern', "'\\\\([pP](\\{[^}]*\\}|.)|.)'", "''"
         ) }} as pattern_without_escapes,
     from rules
     left join regex_rules_compiled
