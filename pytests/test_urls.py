@@ -82,18 +82,23 @@ def test_normalisation_matches_the_compiled_macro(sql_normalize, urls: list[str]
     assert as_python(normalize_urls(pd.Series(urls, dtype="string")).tolist()) == sql_normalize(urls)
 
 
-def test_seed_errors_name_file_row_and_field(tmp_path: Path) -> None:
+def test_seed_errors_name_file_and_rule(tmp_path: Path) -> None:
     codes = (ROOT / "seeds" / "url_category_codes.csv").read_text()
     (tmp_path / "url_category_codes.csv").write_text(codes)
     (tmp_path / "url_categories.csv").write_text(
         "rule_id,priority,match_type,pattern,category\nok,1,contains,blog,blog\nbad,2,glob,*x*,blog\n"
     )
-    with pytest.raises(ValueError, match=r"url_categories.csv: row 3, field match_type: 'glob'"):
+    with pytest.raises(ValueError, match=r"url_categories.csv has 1 problem\(s\):\nrule bad \(glob '\*x\*'\): match_type"):
         UrlCategorizer.from_seeds(tmp_path)
     (tmp_path / "url_categories.csv").write_text(
         "rule_id,priority,match_type,pattern,category\nok,1,contains,blog,nowhere\n"
     )
-    with pytest.raises(ValueError, match=r"row 2, field category: 'nowhere' has no code"):
+    with pytest.raises(ValueError, match=r"rule ok \(contains 'blog'\): category 'nowhere' has no code"):
+        UrlCategorizer.from_seeds(tmp_path)
+    (tmp_path / "url_categories.csv").write_text(
+        "rule_id,priority,match_type,pattern,category\nok,first,contains,blog,blog\n"
+    )
+    with pytest.raises(ValueError, match=r"url_categories.csv: row 2, field priority: 'first' is not a number"):
         UrlCategorizer.from_seeds(tmp_path)
 
 
