@@ -97,7 +97,7 @@ def category_changes(con: duckdb.DuckDBPyConnection, previous: Path) -> pd.DataF
             previous.category as previous_category,
             current.category,
             count(distinct current.normalized_url) as urls,
-            coalesce(sum(views_per_raw_url.page_views), 0) as page_views,
+            cast(coalesce(sum(views_per_raw_url.page_views), 0) as bigint) as page_views,
         from int_urls_categorized as current
         inner join previous on current.raw_url = previous.raw_url
         left join views_per_raw_url on current.raw_url = views_per_raw_url.raw_url
@@ -176,7 +176,7 @@ def _changes_text(changes: pd.DataFrame | None) -> str:
     if changes.empty:
         return "Changed since the previous build: no URL changed category"
     head = (
-        f"Changed since the previous build: {int(changes['urls'].sum()):,} URLs, "
+        f"Changed since the previous build: {int(changes['urls'].sum()):,} URL(s), "
         f"{int(changes['page_views'].sum()):,} page views changed category"
     )
     table = changes.rename(columns={"previous_category": "from", "category": "to"})

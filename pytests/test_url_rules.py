@@ -252,7 +252,7 @@ def test_make_categories_reports_what_an_edit_changed(warehouse, tmp_path: Path)
     ).iloc[0]
     text = categories.report(db, top_unmapped=5)
     assert (
-        f"Changed since the previous build: {forum['urls']:,} URLs, {forum['page_views']:,} page views "
+        f"Changed since the previous build: {forum['urls']:,} URL(s), {forum['page_views']:,} page views "
         "changed category" in text
     )
     assert "specialization" in text.split("Changed since the previous build")[1]
