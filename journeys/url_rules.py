@@ -55,9 +55,9 @@ def _unmatchable(match_type: str, pattern: str, valid_regex: bool) -> list[tuple
         ),
         (
             6,
-            (match_type in ("exact", "prefix") and _found(r"^www\.", lowered))
+            (match_type in ("exact", "prefix") and _found(r"^([a-z][a-z0-9+.-]*:)?(//)?www\.", lowered))
             or (regex and _found(r"^\^www\\?\.", lowered)),
-            "starts with www., but normalised URLs drop it",
+            "has a www. host, but normalised URLs drop www.",
         ),
         (
             7,

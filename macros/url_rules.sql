@@ -94,11 +94,13 @@ problems as (
 
     union all
     select rule_id, priority, match_type, pattern, 6,
-        'starts with www., but normalised URLs drop it',
+        'has a www. host, but normalised URLs drop www.',
     from checked_rules
     where (
         match_type in ('exact', 'prefix')
-        and {{ customer_journeys.regexp_matches('lower(pattern)', "'^www\\.'") }}
+        and {{ customer_journeys.regexp_matches(
+            'lower(pattern)', "'^([a-z][a-z0-9+.-]*:)?(//)?www\\.'"
+        ) }}
     ) or (
         match_type = 'regex' and is_valid_regex
         and {{ customer_journeys.regexp_matches('lower(pattern)', "'^\\^www\\\\?\\.'") }}

@@ -206,7 +206,7 @@ def test_a_broken_rule_stops_dbt_build_at_the_seed(tmp_path: Path) -> None:
     assert "seeds/url_categories.csv has 3 problem(s):" in log
     for line in (
         "rule typo (regex '(deep-learning['): not a valid RE2 regular expression",
-        "rule with_www (prefix 'www.deeplearning.ai/x'): starts with www., but normalised URLs drop it",
+        "rule with_www (prefix 'www.deeplearning.ai/x'): has a www. host, but normalised URLs drop www.",
         "rule unknown (contains 'foo'): category 'courses' has no code in url_category_codes",
     ):
         assert line in log
