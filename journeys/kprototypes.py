@@ -1,68 +1,157 @@
-"""Vectorised k-prototypes with kmodes' interface and objective.
+"""k-prototypes with kmodes 0.12.2's interface, objective and move rule, in compiled code.
 
 The objective is Huang's: squared Euclidean distance on the numeric columns plus `gamma` times the number
-of categorical mismatches. kmodes moves one point at a time in Python, updating the two prototypes after
-each move. Here a pass assigns a block of rows at once (NumPy), then updates running per-cluster sums and
-category counts with bincounts, so prototypes still follow the moves within a pass (kmodes-like
-convergence in few passes) at NumPy speed. Initialisation (Cao, Huang, random; numeric parts drawn around
-the mean) makes the same choices as kmodes for the same seed.
+of categorical mismatches. The algorithm is kmodes' own: a batch initial assignment, then passes in which
+every point moves to its nearest prototype and the two prototypes it leaves and joins are updated at once
+(running sums, category counts, kmodes' mode tie rule), with kmodes' epoch cost and convergence test. The
+passes run in numba kernels that release the GIL, so the `n_init` runs go to `n_jobs` threads sharing one
+copy of the data. Float64 throughout: costs equal kmodes' on the same prototypes.
 
-Defined behaviour where kmodes has none:
-- a missing numeric value (NaN) is left out of the distance and out of the centroid mean, so a contact
-  with an unknown value is clustered on what is known about it;
-- a missing categorical value (None / NaN) is a category of its own;
-- a category never seen by `fit` mismatches every prototype at `predict`;
-- a cluster left empty is re-seeded with the point farthest from its prototype;
-- asking for more clusters than there are distinct points is a ValueError.
+`KPrototypes` takes every constructor, `fit` and `predict` argument of kmodes 0.12.2 with the same
+meaning and returns the same types (labels uint16). Exceptions: kmodes' own types; where kmodes asserts,
+`KModesArgumentError` (a ValueError that is also an AssertionError), and before `fit` a `NotFittedError`
+that is scikit-learn's and also an AssertionError, so callers written for kmodes or for scikit-learn keep
+working.
+
+Deliberate deviations from kmodes 0.12.2, each because kmodes fails or is ill-defined there:
+- a missing numeric value (NaN) is left out of the distance and of the centroid mean (kmodes raises
+  ValueError), so a contact with an unknown value is clustered on what is known about it;
+- a missing categorical value (None / NaN) is a category of its own (kmodes raises ValueError or TypeError);
+- a category never seen by `fit` mismatches every prototype at `predict` (as kmodes);
+- a cluster left empty, at initialisation or by a move, receives the point farthest from its prototype
+  among clusters keeping other members (kmodes retries the initialisation up to 100 times, then raises
+  ValueError, and refills a cluster emptied by a move with a random point of the largest cluster):
+  deterministic, never fails, and places the new prototype where the model fits worst;
+- with `sample_weight`, prototype means divide by the members' total weight throughout (kmodes counts a
+  moved point as weight 1 in the divisor, so its means drift from the weighted mean);
+- all-categorical data is clustered on the matching objective (gamma 1) where kmodes asserts and points
+  to its KModes class: k-prototypes with no numeric column is k-modes;
+- `predict` without `categorical` uses the columns given to `fit` (kmodes raises TypeError), and rejects X
+  whose column count differs from fit's (kmodes silently mis-reads it);
+- `categorical` may also be a NumPy integer or integer array (kmodes asserts a Python int, list or tuple);
+- with `max_iter=0`, or fewer distinct points than clusters, `labels_` holds the nearest prototypes
+  (kmodes leaves None); fewer distinct points than clusters also warns (kmodes takes the distinct
+  points as the prototypes silently, as here);
+- `cluster_centroids_` is an object array keeping numeric means as floats (kmodes' `np.hstack` turns
+  the whole array into strings when a categorical column holds strings);
+- only kmodes' `euclidean_dissim` and `matching_dissim` are computed; another `num_dissim` /
+  `cat_dissim` (e.g. `ng_dissim`) raises NotImplementedError naming it: it would need a Python-speed path;
+- `n_clusters` above 65,535 is a ValueError (uint16 labels would wrap around in kmodes).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import numba
 import numpy as np
 import pandas as pd
+from joblib import effective_n_jobs
+from kmodes.util.dissim import euclidean_dissim, matching_dissim
+from scipy import sparse
+from sklearn.base import BaseEstimator, ClusterMixin
+from sklearn.exceptions import NotFittedError as SklearnNotFittedError
 from sklearn.utils import check_random_state
 
-_CHUNK_ROWS = 1 << 16
-_BLOCK_ROWS = 2048
 _MISSING = "__missing__"
+_DISTINCT_PREFIX_ROWS = 4096
+_MAX_CLUSTERS = int(np.iinfo(np.uint16).max)
+
+
+class NotFittedError(SklearnNotFittedError, AssertionError):
+    """Prediction before `fit`: scikit-learn's error type, and the AssertionError kmodes 0.12.2 raises."""
+
+
+class KModesArgumentError(ValueError, AssertionError):
+    """A bad argument that kmodes 0.12.2 rejects with an `assert`: catchable as either type."""
 
 
 def _as_2d(X: Any) -> np.ndarray:
     """Accept a DataFrame or an array-like and return a 2-D array (object dtype kept for mixed data)."""
+    if sparse.issparse(X):
+        raise TypeError("k-prototypes does not support sparse data.")
     array = X.to_numpy() if isinstance(X, pd.DataFrame) else np.asarray(X)
     if array.ndim != 2:
         raise ValueError(f"X must be 2-dimensional, got an array of shape {array.shape}.")
     return array
 
 
-def _categorical_indices(categorical: int | Sequence[int] | None, n_features: int) -> list[int]:
-    """Normalise kmodes' `categorical` argument (an index or a list of indices) and check it."""
+def _categorical_indices(categorical: Any, n_features: int) -> list[int]:
+    """Normalise kmodes' `categorical` argument (an index or a list / tuple of indices) and check it."""
     if categorical is None:
         return []
-    indices = [categorical] if isinstance(categorical, (int, np.integer)) else list(categorical)
-    bad = [i for i in indices if not 0 <= int(i) < n_features]
+    if isinstance(categorical, (int, np.integer)) and not isinstance(categorical, bool):
+        indices = [int(categorical)]
+    elif isinstance(categorical, (list, tuple)) or (
+        isinstance(categorical, np.ndarray) and categorical.ndim == 1 and categorical.dtype.kind in "iu"
+    ):
+        indices = list(categorical)
+    else:
+        raise KModesArgumentError(
+            "The 'categorical' argument needs to be an integer with the index of the categorical column "
+            f"in your data, or a list or tuple of several of them, but it is a {type(categorical)}."
+        )
+    if not all(isinstance(i, (int, np.integer)) and not isinstance(i, bool) for i in indices):
+        raise KModesArgumentError(f"categorical indices must be integers, got {indices}.")
+    bad = [int(i) for i in indices if not 0 <= int(i) < n_features]
     if bad:
-        raise ValueError(f"categorical indices {bad} are outside the {n_features} columns of X.")
+        raise KModesArgumentError(f"categorical indices {bad} are outside the {n_features} columns of X.")
     if len(set(indices)) != len(indices):
-        raise ValueError(f"categorical indices repeat: {indices}.")
+        raise KModesArgumentError(f"categorical indices repeat: {indices}.")
     return sorted(int(i) for i in indices)
 
 
-def split_num_cat(X: Any, categorical: int | Sequence[int] | None) -> tuple[np.ndarray, np.ndarray]:
+def split_num_cat(X: Any, categorical: Any) -> tuple[np.ndarray, np.ndarray]:
     """Split X into a float numeric block (NaN for missing) and an object categorical block."""
     array = _as_2d(X)
     cat_idx = _categorical_indices(categorical, array.shape[1])
     num_idx = [i for i in range(array.shape[1]) if i not in cat_idx]
     try:
-        xnum = array[:, num_idx].astype(np.float64)
+        xnum = np.ascontiguousarray(array[:, num_idx], dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise ValueError(
-            f"numeric columns {num_idx} of X hold non-numeric values; list those columns in `categorical`."
+            f"numeric columns {num_idx} of X hold non-numeric values ({exc}); list those columns in "
+            "`categorical`."
         ) from exc
     return xnum, array[:, cat_idx]
+
+
+def _factorize_sorted(column: np.ndarray, position: int) -> tuple[list[Any], np.ndarray]:
+    """Sorted distinct values (kmodes' encoding order, missing last as its own) and each row's code."""
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    uniques = np.asarray(uniques, dtype=object)
+    try:
+        order = np.argsort(uniques, kind="stable")
+    except TypeError as exc:
+        kinds = sorted({type(value).__name__ for value in uniques})
+        raise TypeError(
+            f"categorical column {position} mixes value types ({', '.join(kinds)}); cast it to one type."
+        ) from exc
+    rank = np.empty(len(uniques), dtype=np.int32)
+    rank[order] = np.arange(len(uniques), dtype=np.int32)
+    values = uniques[order].tolist()
+    encoded = np.where(codes >= 0, rank[np.maximum(codes, 0)] if len(uniques) else 0, len(values))
+    if (codes < 0).any():
+        values.append(_MISSING)
+    return values, encoded.astype(np.int32)
+
+
+def fit_encode_categories(xcat: np.ndarray) -> tuple[list[list[Any]], np.ndarray]:
+    """Per categorical column: sorted distinct values (missing last, as its own) and the integer codes."""
+    codes = np.empty(xcat.shape, dtype=np.int32)
+    categories = []
+    for j in range(xcat.shape[1]):
+        values, codes[:, j] = _factorize_sorted(xcat[:, j], j)
+        categories.append(values)
+    return categories, codes
+
+
+def fit_categories(xcat: np.ndarray) -> list[list[Any]]:
+    """Sorted distinct values per categorical column (kmodes' encoding order); missing last, as its own."""
+    return fit_encode_categories(xcat)[0]
 
 
 def _is_missing(column: np.ndarray) -> np.ndarray:
@@ -71,27 +160,13 @@ def _is_missing(column: np.ndarray) -> np.ndarray:
     )
 
 
-def fit_categories(xcat: np.ndarray) -> list[list[Any]]:
-    """Sorted distinct values per categorical column (kmodes' encoding order); missing last, as its own."""
-    categories = []
-    for j in range(xcat.shape[1]):
-        column = xcat[:, j]
-        missing = _is_missing(column)
-        values = np.unique(column[~missing]).tolist()
-        if missing.any():
-            values.append(_MISSING)
-        categories.append(values)
-    return categories
-
-
 def encode_categories(xcat: np.ndarray, categories: list[list[Any]]) -> np.ndarray:
     """Integer codes per column; values unseen in `categories` get -1, which matches no prototype."""
     codes = np.empty(xcat.shape, dtype=np.int32)
     for j, values in enumerate(categories):
         column = xcat[:, j].astype(object)
         column[_is_missing(column)] = _MISSING
-        index = pd.Index(values, dtype=object)
-        codes[:, j] = index.get_indexer(column)
+        codes[:, j] = pd.Index(values, dtype=object).get_indexer(column)
     return codes
 
 
@@ -127,6 +202,224 @@ def dissimilarity(
     return total
 
 
+# ---- compiled kernels ----
+# The data are stored by column, `(xnum_t, xcat_t, weight)` with shapes (p, n), (q, n), (n,), so that a
+# block of rows is scored against one prototype in vectorised loops; every row's dissimilarity is still
+# the same float64 expression, its numeric terms summed in column order as kmodes does, so costs and ties
+# are kmodes'. `state` is (cnum, ccat, num_sum, num_weight, cat_count, n_values, sizes, min_weight): the
+# prototypes, the running per-cluster totals they derive from, and the weight below which a numeric
+# total counts as empty.
+
+_BLOCK_ROWS = 256
+
+
+@numba.njit(nogil=True, cache=True)
+def _block_dissimilarities(data, cnum, ccat, gamma, has_nan, start, stop, num, mismatches, out):
+    """Dissimilarity of rows start..stop to every prototype, into out[cluster, row - start]."""
+    xnum_t, xcat_t = data[0], data[1]
+    n_rows = stop - start
+    for c in range(cnum.shape[0]):
+        num[:n_rows] = 0.0
+        mismatches[:n_rows] = 0
+        for j in range(xnum_t.shape[0]):
+            column, centre = xnum_t[j, start:stop], cnum[c, j]
+            if has_nan:
+                for b in range(n_rows):
+                    diff = column[b] - centre
+                    if not np.isnan(diff):
+                        num[b] += diff * diff
+            else:
+                for b in range(n_rows):
+                    diff = column[b] - centre
+                    num[b] += diff * diff
+        for j in range(xcat_t.shape[0]):
+            codes, mode = xcat_t[j, start:stop], ccat[c, j]
+            for b in range(n_rows):
+                mismatches[b] += codes[b] != mode
+        for b in range(n_rows):
+            out[c, b] = num[b] + gamma * mismatches[b]
+
+
+@numba.njit(nogil=True, cache=True)
+def _nearest_of_row(data, cnum, ccat, gamma, has_nan, i):
+    """Row i's nearest prototype (the first on ties, as argmin) and its dissimilarity, row by row."""
+    xnum_t, xcat_t = data[0], data[1]
+    best, best_d = 0, np.inf
+    for c in range(cnum.shape[0]):
+        num = 0.0
+        for j in range(xnum_t.shape[0]):
+            diff = xnum_t[j, i] - cnum[c, j]
+            if not (has_nan and np.isnan(diff)):
+                num += diff * diff
+        mismatches = 0
+        for j in range(xcat_t.shape[0]):
+            mismatches += xcat_t[j, i] != ccat[c, j]
+        d = num + gamma * mismatches
+        if d < best_d:
+            best, best_d = c, d
+    return best, best_d
+
+
+@numba.njit(nogil=True, cache=True, inline="always")
+def _argmin_column(dist, b):
+    best, best_d = 0, np.inf
+    for c in range(dist.shape[0]):
+        if dist[c, b] < best_d:
+            best, best_d = c, dist[c, b]
+    return best, best_d
+
+
+@numba.njit(nogil=True, cache=True)
+def _nearest_kernel(data, cnum, ccat, gamma, has_nan, labels, nearest):
+    """Nearest prototype and its dissimilarity per row; the weighted cost summed in row order."""
+    weight, n_rows, n_clusters = data[2], labels.shape[0], cnum.shape[0]
+    num, mismatches = np.empty(_BLOCK_ROWS), np.empty(_BLOCK_ROWS, dtype=np.int32)
+    dist = np.empty((n_clusters, _BLOCK_ROWS))
+    cost = 0.0
+    for start in range(0, n_rows, _BLOCK_ROWS):
+        stop = min(start + _BLOCK_ROWS, n_rows)
+        _block_dissimilarities(data, cnum, ccat, gamma, has_nan, start, stop, num, mismatches, dist)
+        for b in range(stop - start):
+            best, best_d = _argmin_column(dist, b)
+            labels[start + b] = best
+            nearest[start + b] = best_d
+            cost += best_d * weight[start + b]
+    return cost
+
+
+@numba.njit(nogil=True, cache=True)
+def _add_member(data, state, i, c, sign):
+    """Add (sign 1.0) or remove (sign -1.0) row i's values to / from cluster c's running totals."""
+    xnum_t, xcat_t, weight = data
+    _, _, num_sum, num_weight, cat_count, _, sizes, _ = state
+    w = weight[i]
+    for j in range(xnum_t.shape[0]):
+        x = xnum_t[j, i]
+        if not np.isnan(x):
+            num_sum[c, j] += sign * x * w
+            num_weight[c, j] += sign * w
+    for j in range(xcat_t.shape[0]):
+        cat_count[c, j, xcat_t[j, i]] += sign * w
+    sizes[c] += int(sign)
+
+
+@numba.njit(nogil=True, cache=True)
+def _update_means(state, c):
+    """Cluster c's numeric means over observed values; the previous value where none is observed."""
+    cnum, _, num_sum, num_weight, _, _, _, min_weight = state
+    for j in range(cnum.shape[1]):
+        if num_weight[c, j] > min_weight:
+            cnum[c, j] = num_sum[c, j] / num_weight[c, j]
+
+
+@numba.njit(nogil=True, cache=True)
+def _mode(state, c, j):
+    """Most frequent code of column j in cluster c, the lowest code on ties (kmodes' get_max_value_key)."""
+    cat_count, n_values = state[4], state[5]
+    best, best_count = 0, cat_count[c, j, 0]
+    for v in range(1, n_values[j]):
+        if cat_count[c, j, v] > best_count:
+            best, best_count = v, cat_count[c, j, v]
+    return best
+
+
+@numba.njit(nogil=True, cache=True)
+def _move(data, state, i, old, new):
+    """Move row i from cluster old to new and update both prototypes as kmodes does after each move."""
+    xcat_t = data[1]
+    _, ccat, num_sum, num_weight, cat_count, _, sizes, _ = state
+    _add_member(data, state, i, new, 1.0)
+    _add_member(data, state, i, old, -1.0)
+    if sizes[old] == 0:
+        num_sum[old, :] = 0.0
+        num_weight[old, :] = 0.0
+        cat_count[old, :, :] = 0.0
+    for j in range(xcat_t.shape[0]):
+        v = xcat_t[j, i]
+        if cat_count[new, j, v] > cat_count[new, j, ccat[new, j]]:
+            ccat[new, j] = v
+        if ccat[old, j] == v:
+            ccat[old, j] = _mode(state, old, j)
+    _update_means(state, new)
+    _update_means(state, old)
+
+
+@numba.njit(nogil=True, cache=True)
+def _refill(data, state, members, nearest, empty):
+    """Give the empty cluster the farthest weighted row whose own cluster keeps other members."""
+    weight, sizes = data[2], state[6]
+    chosen, farthest = -1, -np.inf
+    for i in range(members.shape[0]):
+        if sizes[members[i]] > 1 and weight[i] > 0 and nearest[i] > farthest:
+            chosen, farthest = i, nearest[i]
+    if chosen >= 0:
+        _move(data, state, chosen, members[chosen], empty)
+        members[chosen] = empty
+        nearest[chosen] = 0.0
+
+
+@numba.njit(nogil=True, cache=True)
+def _start(data, state, members, nearest):
+    """Totals of the initial assignment, empty clusters refilled, then every prototype recomputed."""
+    ccat, sizes = state[1], state[6]
+    for i in range(members.shape[0]):
+        _add_member(data, state, i, members[i], 1.0)
+    for c in range(sizes.shape[0]):
+        if sizes[c] == 0:
+            _refill(data, state, members, nearest, c)
+    for c in range(sizes.shape[0]):
+        _update_means(state, c)
+        for j in range(ccat.shape[1]):
+            ccat[c, j] = _mode(state, c, j)
+
+
+@numba.njit(nogil=True, cache=True)
+def _online_pass(data, state, gamma, has_nan, members, nearest, by_block):
+    """One kmodes iteration: each row in turn moves to its nearest prototype, which follows at once.
+
+    With `by_block`, a block of rows is scored at once and used until the first move in it changes the
+    prototypes; the rest of that block is then scored row by row (worth it when moves are rare).
+    Returns the number of moves and the pass's weighted cost (the exact cost when nothing moved).
+    """
+    weight = data[2]
+    cnum, ccat, sizes = state[0], state[1], state[6]
+    n_rows = members.shape[0]
+    num, mismatches = np.empty(_BLOCK_ROWS), np.empty(_BLOCK_ROWS, dtype=np.int32)
+    dist = np.empty((cnum.shape[0], _BLOCK_ROWS))
+    moves, cost = 0, 0.0
+    for start in range(0, n_rows, _BLOCK_ROWS):
+        stop = min(start + _BLOCK_ROWS, n_rows)
+        fresh = by_block
+        if fresh:
+            _block_dissimilarities(data, cnum, ccat, gamma, has_nan, start, stop, num, mismatches, dist)
+        for i in range(start, stop):
+            if fresh:
+                best, best_d = _argmin_column(dist, i - start)
+            else:
+                best, best_d = _nearest_of_row(data, cnum, ccat, gamma, has_nan, i)
+            cost += best_d * weight[i]
+            nearest[i] = best_d
+            old = members[i]
+            if best == old:
+                continue
+            moves += 1
+            fresh = False
+            _move(data, state, i, old, best)
+            members[i] = best
+            if sizes[old] == 0:
+                _refill(data, state, members, nearest, old)
+    return moves, cost
+
+
+def _by_column(xnum: np.ndarray, xcat: np.ndarray, weight: np.ndarray) -> tuple:
+    """The kernels' data tuple: numeric and categorical blocks stored by column, and the row weights."""
+    return (
+        np.ascontiguousarray(xnum.T, dtype=np.float64),
+        np.ascontiguousarray(xcat.T, dtype=np.int32),
+        np.ascontiguousarray(weight, dtype=np.float64),
+    )
+
+
 def labels_cost(
     xnum: np.ndarray,
     xcat: np.ndarray,
@@ -136,15 +429,16 @@ def labels_cost(
     sample_weight: np.ndarray | None = None,
 ) -> tuple[np.ndarray, float, np.ndarray]:
     """Nearest prototype per row, the total (weighted) cost, and each row's dissimilarity to it."""
-    labels = np.empty(max(xnum.shape[0], xcat.shape[0]), dtype=np.int64)
-    nearest = np.empty(labels.shape[0], dtype=np.float64)
-    for start in range(0, labels.shape[0], _CHUNK_ROWS):
-        rows = slice(start, start + _CHUNK_ROWS)
-        dist = dissimilarity(xnum[rows], xcat[rows], centroids_num, centroids_cat, gamma)
-        labels[rows] = dist.argmin(axis=1)
-        nearest[rows] = dist[np.arange(dist.shape[0]), labels[rows]]
-    weighted = nearest if sample_weight is None else nearest * sample_weight
-    return labels, float(weighted.sum()), nearest
+    n_rows = max(xnum.shape[0], xcat.shape[0])
+    xnum, xcat = np.asarray(xnum).reshape(n_rows, -1), np.asarray(xcat).reshape(n_rows, -1)
+    data = _by_column(xnum, xcat, np.ones(n_rows) if sample_weight is None else sample_weight)
+    labels = np.empty(n_rows, dtype=np.int32)
+    nearest = np.empty(n_rows, dtype=np.float64)
+    cnum = np.ascontiguousarray(centroids_num, dtype=np.float64).reshape(-1, xnum.shape[1])
+    ccat = np.ascontiguousarray(centroids_cat, dtype=np.int32).reshape(-1, xcat.shape[1])
+    has_nan = bool(np.isnan(data[0]).any())
+    cost = _nearest_kernel(data, cnum, ccat, float(gamma), has_nan, labels, nearest)
+    return labels, cost, nearest
 
 
 def init_cao(xcat: np.ndarray, n_clusters: int) -> np.ndarray:
@@ -152,8 +446,8 @@ def init_cao(xcat: np.ndarray, n_clusters: int) -> np.ndarray:
     n_points, n_attrs = xcat.shape
     density = np.zeros(n_points)
     for j in range(n_attrs):
-        _, inverse, counts = np.unique(xcat[:, j], return_inverse=True, return_counts=True)
-        density += counts[inverse] / float(n_points) / float(n_attrs)
+        counts = np.bincount(xcat[:, j])
+        density += counts[xcat[:, j]] / float(n_points) / float(n_attrs)
     centroids = np.empty((n_clusters, n_attrs), dtype=xcat.dtype)
     centroids[0] = xcat[np.argmax(density)]
     closest = np.full(n_points, np.inf)
@@ -171,8 +465,8 @@ def init_huang(xcat: np.ndarray, n_clusters: int, random_state: np.random.Random
     for k in range(n_clusters):
         order = np.argsort(np.count_nonzero(xcat != centroids[k], axis=1))
         chosen = order[-1]
-        for start in range(0, len(order), _CHUNK_ROWS):
-            candidates = xcat[order[start : start + _CHUNK_ROWS]]
+        for start in range(0, len(order), 1 << 16):
+            candidates = xcat[order[start : start + (1 << 16)]]
             taken = (candidates[:, None, :] == centroids[None, :, :]).all(axis=2).any(axis=1)
             if not taken.all():
                 chosen = order[start + int(np.argmin(taken))]
@@ -181,102 +475,73 @@ def init_huang(xcat: np.ndarray, n_clusters: int, random_state: np.random.Random
     return centroids
 
 
+def _row_keys(xnum: np.ndarray, xcat: np.ndarray) -> np.ndarray:
+    """Rows as int64 bit patterns, so that equal rows (missing numerics included) compare equal."""
+    return np.hstack([np.ascontiguousarray(xnum).view(np.int64), xcat.astype(np.int64)])
+
+
+def distinct_rows(xnum: np.ndarray, xcat: np.ndarray, at_most: int) -> np.ndarray | None:
+    """First rows of each distinct value when there are at most `at_most` distinct rows, else None.
+
+    A prefix is checked first, so data with many distinct rows (the usual case) costs one small sort.
+    """
+    keys = _row_keys(xnum, xcat)
+    for stop in (min(len(keys), _DISTINCT_PREFIX_ROWS), len(keys)):
+        _, first = np.unique(keys[:stop], axis=0, return_index=True)
+        if len(first) > at_most:
+            return None
+    return np.sort(first)
+
+
 def count_distinct_rows(xnum: np.ndarray, xcat: np.ndarray) -> int:
     """Number of distinct rows (missing numerics compare equal to each other)."""
-    frame = pd.concat([pd.DataFrame(xnum), pd.DataFrame(xcat)], axis=1, ignore_index=True)
-    return int(np.unique(pd.util.hash_pandas_object(frame, index=False).to_numpy()).size)
+    return int(np.unique(_row_keys(xnum, xcat), axis=0).shape[0])
 
 
-class _ClusterStats:
-    """Per-cluster weighted sums (numeric) and category counts, updated as points move between clusters.
-
-    Keeping these running totals is what lets prototypes follow every block of moves at the cost of a few
-    bincounts, instead of a pass over all points.
-    """
-
-    def __init__(self, xnum: np.ndarray, xcat: np.ndarray, weight: np.ndarray, n_clusters: int, n_categories):
-        self.n_clusters, self.n_categories = n_clusters, list(n_categories)
-        observed = ~np.isnan(xnum)
-        self.weighted_num = np.where(observed, xnum, 0.0) * weight[:, None]
-        self.observed_weight = observed * weight[:, None]
-        self.xcat, self.weight = xcat, weight
-        self.num_sum = np.zeros((n_clusters, xnum.shape[1]))
-        self.num_count = np.zeros((n_clusters, xnum.shape[1]))
-        self.cat_count = [np.zeros((n_clusters, n_values)) for n_values in self.n_categories]
-        self.sizes = np.zeros(n_clusters, dtype=np.int64)
-
-    def add(self, rows: np.ndarray, labels: np.ndarray, sign: float) -> None:
-        """Add (sign=+1) or remove (sign=-1) the given rows as members of the given clusters."""
-        k = self.n_clusters
-        for j in range(self.num_sum.shape[1]):
-            self.num_sum[:, j] += sign * np.bincount(labels, self.weighted_num[rows, j], minlength=k)
-            self.num_count[:, j] += sign * np.bincount(labels, self.observed_weight[rows, j], minlength=k)
-        for j, n_values in enumerate(self.n_categories):
-            flat = labels * n_values + self.xcat[rows, j]
-            counts = np.bincount(flat, self.weight[rows], minlength=k * n_values)
-            self.cat_count[j] += sign * counts.reshape(k, n_values)
-        self.sizes += int(sign) * np.bincount(labels, minlength=k)
-
-    def move(self, rows: np.ndarray, old: np.ndarray, new: np.ndarray) -> None:
-        self.add(rows, old, -1.0)
-        self.add(rows, new, 1.0)
-
-    def prototypes(self, previous_num: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Means over observed values (previous value where none) and modes (ties to the lowest code)."""
-        centroids_num = previous_num.copy()
-        known = self.num_count > 1e-12
-        centroids_num[known] = self.num_sum[known] / self.num_count[known]
-        centroids_cat = np.empty((self.n_clusters, len(self.n_categories)), dtype=np.int32)
-        for j, counts in enumerate(self.cat_count):
-            centroids_cat[:, j] = counts.argmax(axis=1)
-        return centroids_num, centroids_cat
+def _mean_std(xnum: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Column means and standard deviations: NumPy's plain ones without NaN (kmodes' exact values)."""
+    if np.isnan(xnum).any():
+        return np.nanmean(xnum, axis=0), np.nanstd(xnum, axis=0)
+    return np.mean(xnum, axis=0), np.std(xnum, axis=0)
 
 
-def _reseed_empty(labels: np.ndarray, nearest: np.ndarray, sizes: np.ndarray) -> list[tuple[int, int, int]]:
-    """Moves (row, from, to) giving every empty cluster the farthest of these rows whose cluster keeps others.
-
-    `sizes` are the clusters' total member counts, so a cluster is never emptied to fill another.
-    """
-    sizes, nearest = sizes.copy(), nearest.copy()
-    moves = []
-    for cluster in np.flatnonzero(sizes == 0):
-        movable = sizes[labels] > 1
-        if not movable.any():
-            break
-        row = int(np.argmax(np.where(movable, nearest, -np.inf)))
-        moves.append((row, int(labels[row]), int(cluster)))
-        sizes[labels[row]] -= 1
-        sizes[cluster] += 1
-        labels = labels.copy()
-        labels[row] = cluster
-        nearest[row] = -np.inf
-    return moves
-
-
-class KPrototypes:
-    """k-prototypes clustering for mixed numeric and categorical data (kmodes-compatible interface).
+class KPrototypes(ClusterMixin, BaseEstimator):
+    """k-prototypes clustering of mixed numeric and categorical data: kmodes 0.12.2's `KPrototypes`.
 
     `fit(X, categorical=[...])` takes the column indices of the categorical features; the others are
     numeric. After fitting: `cluster_centroids_` (numeric means then categorical modes, in kmodes'
-    layout), `labels_`, `cost_`, `n_iter_`, `epoch_costs_` and `gamma` (0.5 x the mean standard deviation
-    of the numeric columns when not given, as kmodes).
+    layout), `labels_` (uint16), `cost_`, `n_iter_`, `epoch_costs_` and `gamma` (0.5 x the mean standard
+    deviation of the numeric columns when not given, as kmodes). `n_jobs` threads run the `n_init` runs
+    (-1: all cores). The module docstring lists where behaviour differs from kmodes, and why.
     """
 
     def __init__(
         self,
         n_clusters: int = 8,
         max_iter: int = 100,
+        num_dissim: Callable[..., Any] = euclidean_dissim,
+        cat_dissim: Callable[..., Any] = matching_dissim,
         init: str | list[np.ndarray] = "Cao",
         n_init: int = 10,
         gamma: float | None = None,
+        verbose: int = 0,
         random_state: int | np.random.RandomState | None = None,
+        n_jobs: int | None = 1,
     ) -> None:
         self.n_clusters = n_clusters
         self.max_iter = max_iter
+        self.num_dissim = num_dissim
+        self.cat_dissim = cat_dissim
         self.init = init
-        self.n_init = 1 if isinstance(init, list) else n_init
+        self.n_init = n_init
         self.gamma = gamma
+        self.verbose = verbose
         self.random_state = random_state
+        self.n_jobs = n_jobs
+        if isinstance(self.init, list) and self.n_init > 1:
+            if self.verbose:
+                print("Initialization method is deterministic. Setting n_init to 1.")
+            self.n_init = 1
 
     def fit(
         self,
@@ -285,53 +550,93 @@ class KPrototypes:
         categorical: int | Sequence[int] | None = None,
         sample_weight: Sequence[float] | None = None,
     ) -> KPrototypes:
-        """Cluster X; the best of `n_init` runs (lowest cost) is kept."""
-        xnum, xcat_raw = split_num_cat(X, categorical)
-        self.categorical_ = _categorical_indices(categorical, xnum.shape[1] + xcat_raw.shape[1])
-        self.n_features_in_ = xnum.shape[1] + xcat_raw.shape[1]
-        self._check_params(xnum, xcat_raw)
-        self.categories_ = fit_categories(xcat_raw)
-        xcat = encode_categories(xcat_raw, self.categories_)
-        weight = self._check_weight(sample_weight, xnum.shape[0])
+        """Cluster X; the best of `n_init` runs (lowest cost, the first on ties) is kept."""
+        array = _as_2d(X)
+        self._check_params()
+        if categorical is None or (
+            isinstance(categorical, (list, tuple, np.ndarray)) and len(categorical) == 0
+        ):
+            raise NotImplementedError(
+                "No categorical data selected, effectively doing k-means. Present a list of categorical "
+                "columns, or use scikit-learn's KMeans instead."
+            )
+        xnum, xcat_raw = split_num_cat(array, categorical)
+        self.categorical_ = _categorical_indices(categorical, array.shape[1])
+        self.n_features_in_ = array.shape[1]
+        if self.n_clusters > array.shape[0]:
+            raise KModesArgumentError(
+                f"Cannot have more clusters ({self.n_clusters}) than data points ({array.shape[0]})."
+            )
+        weight = self._check_weight(sample_weight, array.shape[0])
+        self.categories_, xcat = fit_encode_categories(xcat_raw)
 
         if self.gamma is None:
-            self.gamma = 0.5 * float(np.mean(np.nanstd(xnum, axis=0))) if xnum.shape[1] else 1.0
+            self.gamma = 0.5 * np.mean(_mean_std(xnum)[1]) if xnum.shape[1] else np.float64(1.0)
+        elif not isinstance(self.gamma, (int, float, np.number)) or not self.gamma >= 0:
+            raise ValueError(f"gamma must be a non-negative number or None, got {self.gamma!r}.")
         random_state = check_random_state(self.random_state)
-        seeds = random_state.randint(np.iinfo(np.int32).max, size=self.n_init)
-        cao = init_cao(xcat, self.n_clusters) if self._init_name() == "cao" else None
-        best = None
-        for seed in seeds:
-            run = self._fit_single(xnum, xcat, weight, np.random.RandomState(seed), cao)
-            if best is None or run[2] < best[2]:
-                best = run
+        n_init, max_iter, init = self.n_init, self.max_iter, self.init
+        distinct = distinct_rows(xnum, xcat, self.n_clusters)
+        if distinct is not None:
+            if len(distinct) < self.n_clusters:
+                warnings.warn(
+                    f"X has only {len(distinct)} distinct rows for {self.n_clusters} clusters; each distinct "
+                    "row is a prototype (as kmodes does).",
+                    stacklevel=2,
+                )
+            n_init, max_iter, init = 1, 0, [xnum[distinct], xcat[distinct]]
+        n_clusters = self.n_clusters if distinct is None else len(distinct)
+        seeds = random_state.randint(np.iinfo(np.int32).max, size=n_init)
+        cao = init_cao(xcat, self.n_clusters) if _init_name(init) == "cao" else None
+
+        data = _by_column(xnum, xcat, weight)
+
+        def run(number: int) -> tuple:
+            return self._fit_single(xnum, xcat, data, init, n_clusters, max_iter, seeds[number], cao, number)
+
+        n_workers = min(effective_n_jobs(self.n_jobs), n_init)
+        if n_workers > 1:
+            with ThreadPoolExecutor(max_workers=n_workers) as pool:
+                results = list(pool.map(run, range(n_init)))
+        else:
+            results = [run(number) for number in range(n_init)]
+        best = int(np.argmin([result[2] for result in results]))
+        if n_init > 1 and self.verbose:
+            print(f"Best run was number {best + 1}")
         (
             (self.centroids_num_, self.centroids_cat_),
-            self.labels_,
+            labels,
             self.cost_,
             self.n_iter_,
             self.epoch_costs_,
-        ) = best
+        ) = results[best]
+        self.labels_ = labels.astype(np.uint16)
         return self
 
-    def predict(self, X: Any, categorical: int | Sequence[int] | None = None) -> np.ndarray:
-        """Index of the nearest prototype for each row of X (same column layout as at fit)."""
+    def predict(self, X: Any, categorical: int | Sequence[int] | None = None, **kwargs: Any) -> np.ndarray:
+        """Index of the nearest prototype for each row of X (uint16; same column layout as at fit).
+
+        As kmodes, extra keyword arguments that `fit_predict` passes on (`sample_weight`) are accepted;
+        they do not change which prototype is nearest.
+        """
+        unknown = set(kwargs) - {"sample_weight", "y"}
+        if unknown:
+            raise TypeError(f"predict() got unexpected keyword arguments {sorted(unknown)}.")
         return self.transform_nearest(X, categorical)[0]
 
-    def fit_predict(
-        self,
-        X: Any,
-        y: Any = None,
-        categorical: int | Sequence[int] | None = None,
-        sample_weight: Sequence[float] | None = None,
-    ) -> np.ndarray:
-        """Fit, then return `labels_` (the nearest prototype of every training row)."""
-        return self.fit(X, categorical=categorical, sample_weight=sample_weight).labels_
+    def fit_predict(self, X: Any, y: Any = None, **kwargs: Any) -> np.ndarray:
+        """Fit (with `categorical`, `sample_weight`), then return `labels_`, equal to `predict(X)`."""
+        return self.fit(X, y, **kwargs).labels_
 
-    def transform_nearest(
-        self, X: Any, categorical: int | Sequence[int] | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Nearest prototype and the dissimilarity to it, for each row of X."""
+    def transform_nearest(self, X: Any, categorical: Any = None) -> tuple[np.ndarray, np.ndarray]:
+        """Nearest prototype (uint16) and the dissimilarity to it, for each row of X."""
         self._check_fitted()
+        if (
+            categorical is not None
+            and not isinstance(categorical, (int, np.integer))
+            and not len(categorical)
+        ):
+            categorical = None
         xnum, xcat_raw = split_num_cat(X, self.categorical_ if categorical is None else categorical)
         if xnum.shape[1] + xcat_raw.shape[1] != self.n_features_in_ or xcat_raw.shape[1] != len(
             self.categories_
@@ -342,30 +647,34 @@ class KPrototypes:
             )
         xcat = encode_categories(xcat_raw, self.categories_)
         labels, _, nearest = labels_cost(xnum, xcat, self.centroids_num_, self.centroids_cat_, self.gamma)
-        return labels, nearest
+        return labels.astype(np.uint16), nearest
 
     @property
     def cluster_centroids_(self) -> np.ndarray:
         """Prototypes as kmodes lays them out: numeric means, then decoded categorical modes."""
-        self._check_fitted()
+        if not hasattr(self, "centroids_num_"):
+            raise AttributeError(
+                f"'{type(self).__name__}' object has no attribute 'cluster_centroids_' because the model "
+                "is not yet fitted."
+            )
         decoded = np.array(
             [[self.categories_[j][code] for j, code in enumerate(row)] for row in self.centroids_cat_],
             dtype=object,
-        ).reshape(self.n_clusters, len(self.categories_))
-        return np.hstack([self.centroids_num_, decoded]) if decoded.shape[1] else self.centroids_num_
+        ).reshape(len(self.centroids_cat_), len(self.categories_))
+        return np.hstack([self.centroids_num_.astype(object), decoded])
 
     def to_dict(self) -> dict[str, Any]:
         """Everything `predict` needs, as JSON-ready values (no pickle)."""
         self._check_fitted()
         return {
             "n_clusters": self.n_clusters,
-            "gamma": self.gamma,
+            "gamma": float(self.gamma),
             "categorical": self.categorical_,
             "n_features_in": self.n_features_in_,
             "categories": [[_json_value(v) for v in values] for values in self.categories_],
             "centroids_num": self.centroids_num_.tolist(),
             "centroids_cat": self.centroids_cat_.tolist(),
-            "cost": self.cost_,
+            "cost": float(self.cost_),
             "n_iter": self.n_iter_,
         }
 
@@ -384,122 +693,176 @@ class KPrototypes:
         model.cost_, model.n_iter_ = state["cost"], state["n_iter"]
         return model
 
-    def _init_name(self) -> str:
-        return "list" if isinstance(self.init, list) else str(self.init).lower()
-
-    def _check_params(self, xnum: np.ndarray, xcat: np.ndarray) -> None:
-        if self._init_name() not in {"cao", "huang", "random", "list"}:
-            raise ValueError(
-                f"init must be 'Cao', 'Huang', 'random' or a list of two arrays, got {self.init!r}."
+    def _check_params(self) -> None:
+        if _init_name(self.init) not in {"cao", "huang", "random", "list"}:
+            raise NotImplementedError(
+                f"Initialization method not supported: init must be 'Cao', 'Huang', 'random' or a list of "
+                f"two arrays (numeric, encoded categorical), got {self.init!r}."
             )
-        if not isinstance(self.n_clusters, (int, np.integer)) or self.n_clusters < 1:
-            raise ValueError(f"n_clusters must be a positive integer, got {self.n_clusters!r}.")
-        if self.n_init < 1 or self.max_iter < 0:
-            raise ValueError(f"n_init must be >= 1 and max_iter >= 0, got {self.n_init} and {self.max_iter}.")
-        if xnum.shape[1] + xcat.shape[1] == 0:
-            raise ValueError("X has no columns.")
-        n_distinct = count_distinct_rows(xnum, xcat) if xnum.shape[0] >= self.n_clusters else xnum.shape[0]
-        if n_distinct < self.n_clusters:
-            raise ValueError(
-                f"Cannot form {self.n_clusters} clusters from {n_distinct} distinct points "
-                f"({xnum.shape[0]} rows); lower n_clusters."
-            )
+        for name, value, supported in (
+            ("num_dissim", self.num_dissim, euclidean_dissim),
+            ("cat_dissim", self.cat_dissim, matching_dissim),
+        ):
+            if value is not supported:
+                raise NotImplementedError(
+                    f"{name}={getattr(value, '__name__', value)!r} is not supported: this KPrototypes "
+                    f"computes kmodes' {supported.__name__} in compiled code; use kmodes' own KPrototypes "
+                    "for other dissimilarities."
+                )
+        if not isinstance(self.n_clusters, (int, np.integer)) or not 1 <= self.n_clusters <= _MAX_CLUSTERS:
+            raise ValueError(f"n_clusters must be an integer in 1..{_MAX_CLUSTERS}, got {self.n_clusters!r}.")
+        if not isinstance(self.n_init, (int, np.integer)) or self.n_init < 1:
+            raise ValueError(f"n_init must be a positive integer, got {self.n_init!r}.")
+        if not isinstance(self.max_iter, (int, np.integer)) or self.max_iter < 0:
+            raise ValueError(f"max_iter must be a non-negative integer, got {self.max_iter!r}.")
 
-    @staticmethod
-    def _check_weight(sample_weight: Sequence[float] | None, n_points: int) -> np.ndarray:
+    def _check_weight(self, sample_weight: Sequence[float] | None, n_points: int) -> np.ndarray:
+        """kmodes' checks (ValueError), plus finiteness."""
         if sample_weight is None:
             return np.ones(n_points)
-        weight = np.asarray(sample_weight, dtype=np.float64)
-        if weight.shape != (n_points,) or not np.isfinite(weight).all() or (weight < 0).any():
-            raise ValueError(f"sample_weight must hold {n_points} finite non-negative numbers.")
+        if len(sample_weight) != n_points:
+            raise ValueError("sample_weight should be of equal size as samples.")
+        weight = np.asarray(sample_weight)
+        if weight.dtype.kind not in "iuf":
+            raise ValueError("sample_weight elements should either be int or floats.")
+        weight = np.ascontiguousarray(weight, dtype=np.float64)
+        if not np.isfinite(weight).all():
+            raise ValueError("sample_weight elements should be finite.")
+        if (weight < 0).any():
+            raise ValueError("sample_weight elements should be positive.")
+        if np.count_nonzero(weight > 0) < self.n_clusters:
+            raise ValueError(
+                "Number of non-zero sample_weight elements should be larger than the number of clusters."
+            )
         return weight
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "centroids_num_"):
-            raise AttributeError("This KPrototypes instance is not fitted yet; call fit() first.")
+            raise NotFittedError(
+                f"This {type(self).__name__} instance is not fitted yet; call 'fit' with appropriate "
+                "arguments before using this estimator."
+            )
 
     def _initial_prototypes(
-        self, xnum: np.ndarray, xcat: np.ndarray, random_state: np.random.RandomState, cao: np.ndarray | None
+        self,
+        xnum: np.ndarray,
+        xcat: np.ndarray,
+        init: str | list[np.ndarray],
+        n_clusters: int,
+        random_state: np.random.RandomState,
+        cao: np.ndarray | None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Categorical modes by the chosen method; numeric parts drawn around the mean, as kmodes does."""
-        name = self._init_name()
+        name = _init_name(init)
         if name == "list":
-            centroids_num = np.atleast_2d(np.asarray(self.init[0], dtype=np.float64)).reshape(
-                self.n_clusters, -1
-            )
-            centroids_cat = np.atleast_2d(np.asarray(self.init[1], dtype=np.int32)).reshape(
-                self.n_clusters, -1
-            )
-            if centroids_num.shape[1] != xnum.shape[1] or centroids_cat.shape[1] != xcat.shape[1]:
-                raise ValueError("init arrays do not match the numeric / categorical columns of X.")
-            return centroids_num, centroids_cat
+            return self._given_prototypes(xnum, xcat, init, n_clusters)
         if name == "cao":
             centroids_cat = cao
         elif name == "huang":
-            centroids_cat = init_huang(xcat, self.n_clusters, random_state)
+            centroids_cat = init_huang(xcat, n_clusters, random_state)
         else:
-            centroids_cat = xcat[random_state.choice(xcat.shape[0], self.n_clusters)]
-        mean, std = np.nanmean(xnum, axis=0), np.nanstd(xnum, axis=0)
-        centroids_num = mean + random_state.randn(self.n_clusters, xnum.shape[1]) * std
-        return np.nan_to_num(centroids_num), centroids_cat
+            centroids_cat = xcat[random_state.choice(xcat.shape[0], n_clusters)]
+        mean, std = _mean_std(xnum)
+        centroids_num = mean + random_state.randn(n_clusters, xnum.shape[1]) * std
+        return np.nan_to_num(centroids_num), np.array(centroids_cat, dtype=np.int32)
+
+    def _given_prototypes(
+        self, xnum: np.ndarray, xcat: np.ndarray, init: list[np.ndarray], n_clusters: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """kmodes' checks of a given [numeric, encoded categorical] pair (1-D arrays are columns)."""
+        if len(init) != 2:
+            raise KModesArgumentError(f"init must hold two arrays (numeric, categorical), got {len(init)}.")
+        arrays = [np.asarray(part) for part in init]
+        arrays = [np.atleast_2d(part).T if part.ndim == 1 else part for part in arrays]
+        for part, kind, n_attrs in (
+            (arrays[0], "numerical", xnum.shape[1]),
+            (arrays[1], "categorical", xcat.shape[1]),
+        ):
+            if part.shape[0] != n_clusters:
+                raise KModesArgumentError(
+                    f"Wrong number of initial {kind} centroids in init ({part.shape[0]}, should be "
+                    f"{n_clusters})."
+                )
+            if part.shape[1] != n_attrs:
+                raise KModesArgumentError(
+                    f"Wrong number of {kind} attributes in init ({part.shape[1]}, should be {n_attrs})."
+                )
+        centroids_num = np.array(arrays[0], dtype=np.float64)
+        if not np.isfinite(centroids_num).all():
+            raise ValueError("Missing values detected in the numerical centroids of init.")
+        centroids_cat = np.array(arrays[1], dtype=np.int64)
+        n_values = np.array([len(values) for values in self.categories_], dtype=np.int64)
+        if ((centroids_cat < 0) | (centroids_cat >= n_values)).any():
+            raise ValueError(
+                "init's categorical centroids must be codes of the fitted categories (0 to n_values - 1 "
+                f"per column; n_values = {n_values.tolist()})."
+            )
+        return centroids_num, centroids_cat.astype(np.int32)
 
     def _fit_single(
         self,
         xnum: np.ndarray,
         xcat: np.ndarray,
-        weight: np.ndarray,
-        random_state: np.random.RandomState,
+        data: tuple[np.ndarray, np.ndarray, np.ndarray],
+        init: str | list[np.ndarray],
+        n_clusters: int,
+        max_iter: int,
+        seed: int,
         cao: np.ndarray | None,
-    ) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray, float, int, list[float]]:
-        """One run: batch initial assignment, then passes of block-sequential moves until none move.
+        number: int,
+    ) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray, np.float64, int, list[np.float64]]:
+        """One kmodes run: batch assignment to the initial prototypes, then online passes until stable."""
+        if self.verbose:
+            print("Init: initializing centroids")
+        cnum, ccat = self._initial_prototypes(xnum, xcat, init, n_clusters, np.random.RandomState(seed), cao)
+        n_values = np.array([len(values) for values in self.categories_], dtype=np.int64)
+        gamma, n_rows, has_nan = float(self.gamma), len(data[2]), bool(np.isnan(xnum).any())
+        members = np.empty(n_rows, dtype=np.int32)
+        labels = np.empty(n_rows, dtype=np.int32)
+        nearest = np.empty(n_rows)
+        state = (
+            np.ascontiguousarray(cnum, dtype=np.float64),
+            np.ascontiguousarray(ccat, dtype=np.int32),
+            np.zeros((n_clusters, xnum.shape[1])),
+            np.zeros((n_clusters, xnum.shape[1])),
+            np.zeros((n_clusters, xcat.shape[1], max(n_values, default=1))),
+            n_values,
+            np.zeros(n_clusters, dtype=np.int64),
+            1e-12 * float(data[2].max(initial=0.0)),
+        )
+        cnum, ccat = state[0], state[1]
 
-        As in kmodes, prototypes follow the moves during a pass (here after every block of rows rather
-        than after every row), which converges in far fewer passes than batch (Lloyd) updates.
-        """
-        n_categories = [len(values) for values in self.categories_]
-        centroids_num, centroids_cat = self._initial_prototypes(xnum, xcat, random_state, cao)
-        labels, _, nearest = labels_cost(xnum, xcat, centroids_num, centroids_cat, self.gamma, weight)
-        stats = _ClusterStats(xnum, xcat, weight, self.n_clusters, n_categories)
-        stats.add(np.arange(len(labels)), labels, 1.0)
-        self._apply_reseeds(stats, labels, nearest, np.arange(len(labels)))
-        centroids_num, centroids_cat = stats.prototypes(centroids_num)
+        def evaluate(out: np.ndarray) -> float:
+            return _nearest_kernel(data, cnum, ccat, gamma, has_nan, out, nearest)
 
-        epoch_costs: list[float] = []
-        n_iter = 0
-        while n_iter < self.max_iter:
+        if self.verbose:
+            print("Init: initializing clusters")
+        evaluate(members)
+        _start(data, state, members, nearest)
+        if self.verbose:
+            print("Starting iterations...")
+        cost = evaluate(labels)
+        epoch_costs = [np.float64(cost)]
+        n_iter, converged, moves = 0, False, n_rows
+        while n_iter < max_iter and not converged:
             n_iter += 1
-            moves, pass_cost = 0, 0.0
-            for start in range(0, len(labels), _BLOCK_ROWS):
-                rows = np.arange(start, min(start + _BLOCK_ROWS, len(labels)))
-                dist = dissimilarity(xnum[rows], xcat[rows], centroids_num, centroids_cat, self.gamma)
-                new = dist.argmin(axis=1)
-                near = dist[np.arange(len(rows)), new]
-                pass_cost += float(near @ weight[rows])
-                changed = np.flatnonzero(new != labels[rows])
-                if changed.size == 0:
-                    continue
-                moves += changed.size
-                stats.move(rows[changed], labels[rows[changed]], new[changed])
-                labels[rows[changed]] = new[changed]
-                self._apply_reseeds(stats, labels, near, rows)
-                centroids_num, centroids_cat = stats.prototypes(centroids_num)
-            converged = moves == 0 or (len(epoch_costs) > 0 and pass_cost >= epoch_costs[-1])
-            epoch_costs.append(pass_cost)
-            if converged:
-                break
-        labels, cost, _ = labels_cost(xnum, xcat, centroids_num, centroids_cat, self.gamma, weight)
-        return (centroids_num, centroids_cat), labels, cost, n_iter, epoch_costs
+            by_block = moves * _BLOCK_ROWS < n_rows
+            moves, pass_cost = _online_pass(data, state, gamma, has_nan, members, nearest, by_block)
+            if moves:
+                new_cost = evaluate(labels)
+            else:
+                new_cost = pass_cost
+                labels[:] = members
+            converged = moves == 0 or new_cost >= cost
+            epoch_costs.append(np.float64(new_cost))
+            cost = new_cost
+            if self.verbose:
+                print(f"Run: {number + 1}, iteration: {n_iter}/{max_iter}, moves: {moves}, ncost: {cost}")
+        return (cnum, ccat), labels, np.float64(cost), n_iter, epoch_costs
 
-    @staticmethod
-    def _apply_reseeds(
-        stats: _ClusterStats, labels: np.ndarray, nearest: np.ndarray, rows: np.ndarray
-    ) -> None:
-        """Re-seed clusters left empty with the farthest of `rows` (whose dissimilarities are `nearest`)."""
-        if stats.sizes.min() > 0:
-            return
-        for row, old, new in _reseed_empty(labels[rows], nearest, stats.sizes):
-            stats.move(rows[[row]], np.array([old]), np.array([new]))
-            labels[rows[row]] = new
+
+def _init_name(init: Any) -> str:
+    return "list" if isinstance(init, list) else str(init).lower()
 
 
 def _json_value(value: Any) -> Any:

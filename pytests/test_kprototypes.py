@@ -190,11 +190,13 @@ def test_empty_cluster_is_reseeded():
     assert np.abs(model.centroids_num_).max() < 1e3
 
 
-def test_more_clusters_than_distinct_points_is_an_error(soybean):
+def test_fewer_distinct_points_than_clusters_become_the_prototypes(soybean):
     features, _ = soybean
     duplicated = np.vstack([features[:3]] * 5)
-    with pytest.raises(ValueError, match="3 distinct points"):
-        KPrototypes(n_clusters=4, n_init=1).fit(duplicated, categorical=list(range(35)))
+    with pytest.warns(UserWarning, match="only 3 distinct rows for 4 clusters"):
+        model = KPrototypes(n_clusters=4, n_init=1).fit(duplicated, categorical=list(range(35)))
+    assert model.cluster_centroids_.shape == (3, 35) and model.n_iter_ == 0 and model.cost_ == 0
+    np.testing.assert_array_equal(model.labels_, np.tile([0, 1, 2], 5))
 
 
 def test_bad_arguments_name_the_problem():
@@ -203,5 +205,5 @@ def test_bad_arguments_name_the_problem():
         KPrototypes(n_clusters=2).fit(features, categorical=CRX_CATEGORICAL[1:])
     with pytest.raises(ValueError, match="outside"):
         KPrototypes(n_clusters=2).fit(features, categorical=[0, 99])
-    with pytest.raises(ValueError, match="init must be"):
+    with pytest.raises(NotImplementedError, match="init must be"):
         KPrototypes(n_clusters=2, init="kmeans++").fit(features, categorical=CRX_CATEGORICAL)
