@@ -5,19 +5,19 @@ of categorical mismatches. The algorithm is kmodes' own: a batch initial assignm
 every point moves to its nearest prototype and the two prototypes it leaves and joins are updated at once
 (running sums, category counts, kmodes' mode tie rule), with kmodes' epoch cost and convergence test. The
 passes run in numba kernels that release the GIL, so the `n_init` runs go to `n_jobs` threads sharing one
-copy of the data. Float64 throughout: costs equal kmodes' on the same prototypes.
+copy of the data. Float64 throughout: on the same seed, labels, iteration counts and costs are kmodes'
+(costs to the last bits, where NumPy orders a sum differently).
 
 `KPrototypes` takes every constructor, `fit` and `predict` argument of kmodes 0.12.2 with the same
 meaning and returns the same types (labels uint16). Exceptions: kmodes' own types; where kmodes asserts,
 `KModesArgumentError` (a ValueError that is also an AssertionError), and before `fit` a `NotFittedError`
 that is scikit-learn's and also an AssertionError, so callers written for kmodes or for scikit-learn keep
-working.
+working. As in kmodes, a category never seen by `fit` mismatches every prototype at `predict`.
 
 Deliberate deviations from kmodes 0.12.2, each because kmodes fails or is ill-defined there:
 - a missing numeric value (NaN) is left out of the distance and of the centroid mean (kmodes raises
   ValueError), so a contact with an unknown value is clustered on what is known about it;
 - a missing categorical value (None / NaN) is a category of its own (kmodes raises ValueError or TypeError);
-- a category never seen by `fit` mismatches every prototype at `predict` (as kmodes);
 - a cluster left empty, at initialisation or by a move, receives the point farthest from its prototype
   among clusters keeping other members (kmodes retries the initialisation up to 100 times, then raises
   ValueError, and refills a cluster emptied by a move with a random point of the largest cluster):
