@@ -493,11 +493,6 @@ def distinct_rows(xnum: np.ndarray, xcat: np.ndarray, at_most: int) -> np.ndarra
     return np.sort(first)
 
 
-def count_distinct_rows(xnum: np.ndarray, xcat: np.ndarray) -> int:
-    """Number of distinct rows (missing numerics compare equal to each other)."""
-    return int(np.unique(_row_keys(xnum, xcat), axis=0).shape[0])
-
-
 def _mean_std(xnum: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Column means and standard deviations: NumPy's plain ones without NaN (kmodes' exact values)."""
     if np.isnan(xnum).any():
