@@ -1,7 +1,9 @@
-"""The HTML report: self-contained, every chart drawn, no console error in headless Chromium."""
+"""The HTML report: one self-contained file, a summary that matches the tables, every chart drawn and
+interactive, no console message and no network request in headless Chromium."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -9,10 +11,12 @@ from pathlib import Path
 
 import duckdb
 import numpy as np
+import plotly.graph_objects as go
 import pytest
 
-from journeys.report import CSS, JS, PAGE, curves, write_report
-from journeys.report_charts import line_chart
+from journeys.report import write_report
+from journeys.report.page import Chart, Section, render_page
+from journeys.report.propensity import bootstrap_bands, corners, curves
 from journeys.urls import EMAIL_REGEX
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -28,6 +32,12 @@ CHROMIUM_FLAGS = (
     "--enable-logging=stderr",
     "--v=0",
 )
+CHARTS = (
+    "segment-sizes", "segment-profile-means", "segment-profile-categories", "segment-pairs", "k-selection",
+    "projection", "roc-pr", "calibration", "confusion", "audit", "training", "quarantine", "category-coverage",
+    "unmapped-urls",
+)  # fmt: skip
+SIZE_LIMIT = 8 * 1024 * 1024
 
 
 def chromium(page: Path, profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -46,16 +56,105 @@ def console_messages(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if "CONSOLE" in line or "Uncaught" in line]
 
 
-def render(page: Path, tmp_path: Path) -> tuple[str, list[str], Path]:
-    """DOM after the page's script ran, console lines, and a full-page screenshot."""
+def page_requests(net_log: Path) -> list[str]:
+    """URLs the page itself asked the network for (Chromium's own background requests are not the page's:
+    only requests whose network isolation key is the local file's count)."""
+    log = json.loads(net_log.read_text())
+    start_job = log["constants"]["logEventTypes"]["URL_REQUEST_START_JOB"]
+    return [
+        event["params"]["url"]
+        for event in log["events"]
+        if event["type"] == start_job
+        and event.get("params", {}).get("network_isolation_key", "").startswith("file://")
+        and not event["params"]["url"].startswith(("file:", "data:", "blob:"))
+    ]
+
+
+def render(page: Path, tmp_path: Path) -> tuple[str, list[str], list[str], Path]:
+    """DOM after the page's script ran, console lines, the page's network requests and a screenshot."""
     if not Path(CHROMIUM).exists():
         pytest.fail("chromium is missing: `make test` installs it (apt-get install chromium)")
-    dom = chromium(page, tmp_path / "profile-dom", "--dump-dom", "--virtual-time-budget=5000")
+    net_log = tmp_path / "net-log.json"
+    dom = chromium(
+        page,
+        tmp_path / "profile-dom",
+        "--dump-dom",
+        "--virtual-time-budget=10000",
+        f"--log-net-log={net_log}",
+    )
     shot = tmp_path / "report.png"
-    screenshot = chromium(page, tmp_path / "profile-shot", f"--screenshot={shot}", "--window-size=1280,4000")
+    screenshot = chromium(
+        page, tmp_path / "profile-shot", f"--screenshot={shot}", "--window-size=1280,4000",
+        "--virtual-time-budget=10000",
+    )  # fmt: skip
     assert dom.returncode == 0, dom.stderr[-2000:]
     assert screenshot.returncode == 0 and shot.exists(), screenshot.stderr[-2000:]
-    return dom.stdout, console_messages(dom.stderr), shot
+    return dom.stdout, console_messages(dom.stderr), page_requests(net_log), shot
+
+
+def chart_marks(dom: str) -> dict[str, int]:
+    return {
+        m[0]: int(m[1]) for m in re.findall(r'<figure class="chart" id="([^"]+)" data-marks="(\d+)"', dom)
+    }
+
+
+def summary_figures(dom: str) -> dict[str, str]:
+    return dict(re.findall(r'<span class="figure" data-figure="([^"]+)">([^<]*)</span>', dom))
+
+
+def chart_spec(html: str, chart_id: str) -> dict:
+    block = re.search(
+        rf'<figure class="chart" id="{chart_id}">.*?class="figure-spec">(.*?)</script>', html, re.DOTALL
+    )
+    return json.loads(block.group(1).replace("<\\/", "</"))
+
+
+def expected_summary(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """The summary's figures computed from the tables, independently of the report code."""
+    expected = {}
+    sizes = con.execute(
+        "select segment_id, any_value(segment_size), any_value(segment_share), any_value(buyer_rate) "
+        "from segment_profiles group by 1"
+    ).fetchall()
+    expected["segments"] = str(len(sizes))
+    expected["segmented-contacts"] = f"{con.execute('select count(*) from contact_segments').fetchone()[0]:,}"
+    for segment, size, share, buyer_rate in sizes:
+        expected[f"segment-{segment}-contacts"] = f"{size:,}"
+        expected[f"segment-{segment}-share"] = f"{share:.1%}"
+        expected[f"segment-{segment}-buyer-rate"] = f"{buyer_rate:.1%}"
+    columns = {row[0] for row in con.execute("select column_name from information_schema.columns "
+                                             "where table_name = 'model_metrics'").fetchall()}  # fmt: skip
+    interval = "ci_lower, ci_upper" if "ci_lower" in columns else "null, null"
+    aucs = con.execute(
+        f"select model_name, value, {interval} from model_metrics where split = 'test' and metric = 'roc_auc' "
+        "and model_name in ('bilstm', 'bayes_optimal', 'logistic_regression', 'logistic_regression_bigrams', "
+        "'majority')"
+    ).fetchall()
+    baselines = {m: v for m, v, _, _ in aucs if m not in ("bilstm", "bayes_optimal")}
+    best = max(baselines, key=baselines.get)
+    for model, value, low, high in aucs:
+        if model in ("bilstm", "bayes_optimal", best):
+            expected[f"roc-auc-{model}"] = f"{value:.3f}"
+            if low is not None:
+                expected[f"roc-auc-{model}-interval"] = f"95% CI {low:.3f} to {high:.3f}"
+    for model, value, low, high in con.execute(
+        f"select model_name, value, {interval} from model_metrics where metric = 'order_effect'"
+    ).fetchall():
+        expected[f"order-effect-{model}"] = f"{value:+.3f}"
+        if low is not None:
+            expected[f"order-effect-{model}-interval"] = f"{low:+.3f} to {high:+.3f}"
+    for feature, auc in con.execute(
+        "select feature, roc_auc from propensity_audit order by separation desc, feature limit 3"
+    ).fetchall():
+        expected[f"driver-{feature}"] = f"{auc:.3f}"
+    staged = con.execute("select count(*) from int_contact_features_assembled").fetchone()[0]
+    expected["staged-contacts"] = f"{staged:,}"
+    expected["quarantined-rows"] = f"{con.execute('select count(*) from quarantined_rows').fetchone()[0]:,}"
+    unmatched = con.execute(
+        "select sum(share_of_page_views) from url_category_coverage where is_unmatched"
+    ).fetchone()[0]
+    expected["unmatched-share"] = f"{(unmatched or 0):.2%}"
+    return expected
 
 
 def test_curves_match_sklearn() -> None:
@@ -64,41 +163,137 @@ def test_curves_match_sklearn() -> None:
     rng = np.random.default_rng(0)
     labels = rng.random(500) < 0.3
     scores = np.round(labels * 0.3 + rng.random(500), 2)  # ties on purpose
-    fpr, tpr, recall, precision = curves(labels, scores)
-    ref_fpr, ref_tpr, _ = roc_curve(labels, scores, drop_intermediate=False)
-    assert np.allclose(fpr, ref_fpr) and np.allclose(tpr, ref_tpr)
+    c = curves(labels, scores)
+    ref_fpr, ref_tpr, ref_thresholds = roc_curve(labels, scores, drop_intermediate=False)
+    assert np.allclose(c["fpr"], ref_fpr) and np.allclose(c["tpr"], ref_tpr)
+    assert np.allclose(c["threshold"][1:], ref_thresholds[1:])
     ref_precision, ref_recall, _ = precision_recall_curve(labels, scores, drop_intermediate=False)
-    assert np.isclose(auc(recall, precision), auc(ref_recall, ref_precision), atol=0.02)
+    assert np.isclose(auc(c["recall"], c["precision"]), auc(ref_recall, ref_precision), atol=0.02)
 
 
-def test_report_of_the_built_warehouse_renders_every_chart(warehouse, tmp_path: Path) -> None:
+def test_corners_keep_the_exact_curve() -> None:
+    """Dropping the interior points of straight runs leaves the same polyline: every dropped point lies on
+    the segment between the kept points around it, and the area is unchanged."""
+    rng = np.random.default_rng(1)
+    labels = rng.random(5_000) < 0.1
+    c = curves(labels, np.round(rng.random(5_000) + labels * 0.4, 3))
+    kept = corners(c["fp"], c["tp"])
+    assert len(kept) < len(c["fp"]) / 2
+    assert np.isclose(
+        np.trapezoid(c["tpr"][kept], c["fpr"][kept]), np.trapezoid(c["tpr"], c["fpr"]), rtol=0, atol=1e-12
+    )
+    after = np.searchsorted(kept, np.arange(len(c["fp"])))
+    left, right = kept[np.maximum(after - 1, 0)], kept[np.minimum(after, len(kept) - 1)]
+    cross = (c["fp"][right] - c["fp"][left]) * (c["tp"] - c["tp"][left]) - (
+        c["tp"][right] - c["tp"][left]
+    ) * (c["fp"] - c["fp"][left])
+    assert np.all(cross == 0)
+
+
+def test_bootstrap_bands_hold_the_curve_and_are_seeded() -> None:
+    rng = np.random.default_rng(2)
+    labels = rng.random(4_000) < 0.2
+    scores = rng.random(4_000) + labels * 0.5
+    bands = bootstrap_bands(labels, scores)
+    c = curves(labels, scores)
+    grid = np.linspace(0, 1, 201)
+    tpr = np.interp(grid, c["fpr"], c["tpr"])
+    inside = (bands["tpr_low"] - 1e-9 <= tpr) & (tpr <= bands["tpr_high"] + 1e-9)
+    assert inside.mean() > 0.95
+    assert np.all(bands["tpr_high"] - bands["tpr_low"] < 0.1) and np.any(bands["tpr_high"] > bands["tpr_low"])
+    assert all(np.array_equal(bands[k], v) for k, v in bootstrap_bands(labels, scores).items())
+
+
+def test_report_of_the_built_warehouse(warehouse, tmp_path: Path) -> None:
     out = write_report(warehouse.duckdb_path, tmp_path / "report.html")
     html = out.read_text()
-    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html), "the report must not load anything"
-    assert not re.search(EMAIL_REGEX, html), "no e-mail address may reach the report"
-    dom, console, screenshot = render(out, tmp_path)
-    # a blank page of this size gives a PNG of about 15 kB; the drawn charts several hundred
-    assert screenshot.stat().st_size > 50_000
-    assert 'data-report-status="ok"' in dom, re.search(r'data-report-status="[^"]*"', dom)
-    charts = int(re.search(r'data-charts="(\d+)"', dom).group(1))
-    expected = (
-        "segment-sizes", "segment-buyer-rates", "segment-prototypes", "segment-affinity", "k-selection-cost",
-        "projection", "roc", "pr", "deciles", "category-coverage", "unmapped-urls", "training-0",
-    )  # fmt: skip
-    assert charts >= len(expected) and all(f'id="{chart}"' in dom for chart in expected)
-    models = warehouse.query("select distinct model_name from propensity_test_predictions")["model_name"]
-    assert len(models) >= 3 and all(f'id="confusion-{model.replace("_", "-")}"' in dom for model in models)
+    assert out.stat().st_size < SIZE_LIMIT
+    own_markup = html.replace(re.search(r"<script>/\*\*.*?</script>", html, re.DOTALL).group(0), "")
+    assert len(own_markup) < len(html) / 2, "plotly.js is embedded in the page"
+    assert html.count("plotly.js v") == 1, "plotly.js is embedded exactly once"
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", own_markup), (
+        "the report must not load anything"
+    )
+    assert not re.search(EMAIL_REGEX, own_markup), "no e-mail address may reach the report"
+    assert 'id="experiments"' not in html, "a section without its table is left out"
+
+    dom, console, requests, screenshot = render(out, tmp_path)
     assert console == [], console
+    assert requests == [], requests
+    assert 'data-report-status="ok"' in dom, re.search(r'data-report-status="[^"]*"', dom)
+    marks = chart_marks(dom)
+    assert set(CHARTS) <= set(marks) and all(marks[c] > 0 for c in marks), marks
+    models = warehouse.query("select distinct model_name from propensity_test_predictions")["model_name"]
+    assert len(models) >= 3 and marks["roc-pr"] >= 2 * len(models)
+    assert dom.count("js-plotly-plot") >= len(marks), "every chart is a live Plotly figure"
+    assert screenshot.stat().st_size > 50_000  # a blank page of this size gives about 15 kB
+
+    assert dom.index('id="summary"') < dom.index('id="segments"'), "the summary comes first"
     with duckdb.connect(str(warehouse.duckdb_path), read_only=True) as con:
-        segmented = con.execute("select count(*) from contact_segments").fetchone()[0]
-    assert f"{segmented:,} segmented contacts" in dom
+        assert summary_figures(dom) == expected_summary(con)
+
+    training = chart_spec(html, "training")
+    assert {trace["name"] for trace in training["data"]} == {"train", "validation"}
+    titles = {a["text"] for a in training["layout"]["annotations"]}
+    assert "loss" in titles and not any(t.startswith("is_") for t in titles), titles
 
 
-def test_empty_chart_is_flagged_by_the_page(tmp_path: Path) -> None:
-    """The page's own check: a chart without data marks fails the status and logs a console error."""
+def with_later_tables(source: Path, target: Path) -> Path:
+    """A copy of a built database with the tables later issues add: named segments, AUC intervals, the
+    order effect and the experiments grid (values made up, shapes as their contracts say)."""
+    shutil.copy(source, target)
+    with duckdb.connect(str(target)) as con:
+        con.execute(
+            "create table segments as select segment_id, 'name ' || segment_id as segment_name, "
+            "'described as ' || segment_id as segment_description, any_value(segment_size) as contacts, "
+            "any_value(segment_share) as share, any_value(model_version) as model_version "
+            "from segment_profiles group by segment_id"
+        )
+        con.execute("alter table model_metrics add column ci_lower double")
+        con.execute("alter table model_metrics add column ci_upper double")
+        con.execute("update model_metrics set ci_lower = value - 0.011, ci_upper = value + 0.012 "
+                    "where metric = 'roc_auc'")  # fmt: skip
+        con.execute(
+            "insert into model_metrics (model_name, model_version, split, metric, value, ci_lower, ci_upper) "
+            "values ('bilstm', 'v', 'test', 'order_effect', 0.031, 0.02, 0.042), "
+            "('truth', 'v', 'test', 'order_effect', 0.045, 0.035, 0.055)"
+        )
+        con.execute(
+            "create table propensity_experiments as select sequence_length, encoding, model, "
+            "0.6 + 0.02 * sequence_length as roc_auc, 0.59 + 0.02 * sequence_length as ci_lower, "
+            "0.61 + 0.02 * sequence_length as ci_upper, 3.5 as fit_seconds "
+            "from range(1, 5) as t(sequence_length), (values ('code'), ('one_hot'), ('embedding')) as e(encoding), "
+            "(values ('bilstm'), ('logistic')) as m(model)"
+        )
+    return target
+
+
+def test_report_draws_the_tables_later_builds_add(warehouse, tmp_path: Path) -> None:
+    db = with_later_tables(warehouse.duckdb_path, tmp_path / "later.duckdb")
+    out = write_report(db, tmp_path / "report.html")
+    dom, console, requests, _ = render(out, tmp_path)
+    assert console == [] and requests == [], (console, requests)
+    assert 'data-report-status="ok"' in dom
+    assert chart_marks(dom)["experiments"] >= 6 * 4
+    with duckdb.connect(str(db), read_only=True) as con:
+        figures, expected = summary_figures(dom), expected_summary(con)
+        segments = con.execute(
+            "select segment_id, segment_name, segment_description from segments"
+        ).fetchall()
+    assert figures == expected
+    assert "roc-auc-bilstm-interval" in figures and "order-effect-truth-interval" in figures
+    summary = dom[dom.index('id="summary"') : dom.index('id="segments"')]
+    assert all(f"<td>{name}</td>" in summary and description in summary for _, name, description in segments)
+
+
+def test_the_page_flags_an_empty_chart_and_page_requests_are_seen(tmp_path: Path) -> None:
+    """The page's own check (a chart without marks fails the status and logs a console error) and the
+    test's network check (a page that loads an image from a host is caught)."""
     page = tmp_path / "empty.html"
-    body = line_chart("nothing", "An empty chart", [], "x", "y")
-    page.write_text(PAGE.format(nav="", body=body, source="test", generated="now", css=CSS, js=JS))
-    dom, console, _ = render(page, tmp_path)
+    image = '<img src="https://example.invalid/pixel.png" alt="">'
+    section = Section("s", "S", [Chart("nothing", "An empty chart", go.Figure()), image])
+    page.write_text(render_page([section], "test"))
+    dom, console, requests, _ = render(page, tmp_path)
     assert 'data-report-status="empty: nothing"' in dom
     assert any("empty charts" in line for line in console)
+    assert requests == ["https://example.invalid/pixel.png"]
