@@ -215,7 +215,9 @@ def test_report_of_the_built_warehouse(warehouse, tmp_path: Path) -> None:
         "the report must not load anything"
     )
     assert not re.search(EMAIL_REGEX, own_markup), "no e-mail address may reach the report"
-    assert 'id="experiments"' not in html, "a section without its table is left out"
+    assert not re.search(r'id="(experiments|journeys|transitions)"', html), (
+        "sections without tables are left out"
+    )
 
     dom, console, requests, screenshot = render(out, tmp_path)
     assert console == [], console
@@ -265,6 +267,15 @@ def with_later_tables(source: Path, target: Path) -> Path:
             "from range(1, 5) as t(sequence_length), (values ('code'), ('one_hot'), ('embedding')) as e(encoding), "
             "(values ('bilstm'), ('logistic')) as m(model)"
         )
+        con.execute(
+            "create table category_transitions as select a.category as from_category, b.category as to_category, "
+            "(a.category_code * 7 + b.category_code) % 13 + 1 as transitions, 0.05 as probability, "
+            "60.0 * a.category_code as median_seconds_between from url_category_codes as a, url_category_codes as b"
+        )
+        con.execute(
+            "create table step_matrix as select step, category, 1.0 / count(*) over (partition by step) as share "
+            "from range(1, 6) as s(step), url_category_codes"
+        )
     return target
 
 
@@ -274,7 +285,8 @@ def test_report_draws_the_tables_later_builds_add(warehouse, tmp_path: Path) -> 
     dom, console, requests, _ = render(out, tmp_path)
     assert console == [] and requests == [], (console, requests)
     assert 'data-report-status="ok"' in dom
-    assert chart_marks(dom)["experiments"] >= 6 * 4
+    marks = chart_marks(dom)
+    assert marks["experiments"] >= 6 * 4 and marks["transitions"] >= 20 and marks["step-matrix"] > 0, marks
     with duckdb.connect(str(db), read_only=True) as con:
         figures, expected = summary_figures(dom), expected_summary(con)
         segments = con.execute(

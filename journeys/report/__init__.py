@@ -2,7 +2,7 @@
 
 Reads the tables the last `dbt build` wrote, opens with a summary generated from them, then draws the
 segments, the propensity models, the training curves and data quality as interactive Plotly figures.
-Sections whose tables a build did not produce (experiments, drift) are left out.
+Sections whose tables a build did not produce (experiments, journeys' transitions) are left out.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 
 from journeys.report.data_quality import data_quality_section
+from journeys.report.journeys_section import journeys_section
 from journeys.report.page import render_page
 from journeys.report.propensity import propensity_section, training_section
 from journeys.report.segments import segment_section
@@ -32,11 +33,12 @@ def write_report(db_path: Path, out_path: Path) -> Path:
         sections = [
             summary_section(tables),
             segment_section(tables),
+            journeys_section(tables),
             propensity_section(tables),
             training_section(tables),
             data_quality_section(tables),
         ]
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    out_path.write_text(render_page(sections, db_path.name), encoding="utf-8")
+    out_path.write_text(render_page([s for s in sections if s is not None], db_path.name), encoding="utf-8")
     log.info("report written to %s (%d bytes)", out_path, out_path.stat().st_size)
     return out_path
