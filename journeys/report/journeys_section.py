@@ -3,6 +3,7 @@ and the category share at each step of the journey as a heat map."""
 
 from __future__ import annotations
 
+import numpy as np
 import plotly.graph_objects as go
 
 from journeys.report.page import PALETTE, Chart, Section
@@ -44,6 +45,7 @@ def _transitions(tables: Tables) -> Chart:
             "source": [sources.index(c) for c in shown["from_category"]],
             "target": [len(sources) + targets.index(c) for c in shown["to_category"]],
             "value": shown["transitions"].to_numpy(float),
+            "color": [_transparent(colors[c]) for c in shown["from_category"]],
             "customdata": shown[["probability", "median_seconds_between"]].to_numpy(float),
             "hovertemplate": "%{source.label} %{target.label}<br>%{value:,} transitions<br>"
             "P(next | from) %{customdata[0]:.2%}<br>median %{customdata[1]:,.0f} s between<extra></extra>",
@@ -63,7 +65,7 @@ def _step_matrix(tables: Tables) -> Chart:
     ).pivot(index="category", columns="step", values="share")
     fig = go.Figure(go.Heatmap(
         z=steps.to_numpy(float), x=[str(s) for s in steps.columns], y=list(steps.index), colorscale="Blues",
-        zmin=0, texttemplate="%{z:.0%}", colorbar={"title": "share", "tickformat": ".0%"},
+        zmin=0, zmax=float(np.nanmax(steps.to_numpy(float))), texttemplate="%{z:.0%}", colorbar={"title": "share", "tickformat": ".0%"},
         hovertemplate="step %{x}<br>%{y}: %{z:.2%} of journeys at this step<extra></extra>",
     ))  # fmt: skip
     fig.update_layout(
@@ -75,3 +77,7 @@ def _step_matrix(tables: Tables) -> Chart:
         fig,
         note="share of journeys whose page at that step is in the category (step_matrix)",
     )
+
+
+def _transparent(color: str, alpha: float = 0.35) -> str:
+    return f"rgba({int(color[1:3], 16)},{int(color[3:5], 16)},{int(color[5:7], 16)},{alpha})"

@@ -35,8 +35,11 @@ class Chart:
     note: str = ""
 
     def html(self) -> str:
-        layout = {"template": None, "title": None}
-        spec = pio.to_json(self.figure.update_layout(**layout), pretty=False, validate=False)
+        margin = self.figure.layout.margin
+        self.figure.update_layout(
+            template=None, title=None, margin={"t": margin.t or 40, "r": margin.r or 30, "b": margin.b or 60}
+        )
+        spec = pio.to_json(self.figure, pretty=False, validate=False)
         note = f'<p class="note">{escape(self.note)}</p>' if self.note else ""
         return (
             f'<figure class="chart" id="{self.chart_id}"><figcaption>{escape(self.title)}</figcaption>'

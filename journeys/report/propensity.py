@@ -218,7 +218,11 @@ def calibration_bins(labels: np.ndarray, scores: np.ndarray) -> pd.DataFrame:
 def _calibration(scores: pd.DataFrame, metrics: pd.DataFrame) -> Chart:
     fig = go.Figure()
     top = 0.0
+    constant = []
     for i, (model, group) in enumerate(scores.groupby("model_name", sort=True)):
+        if group["score"].nunique() == 1:
+            constant.append(model)
+            continue
         bins = calibration_bins(group["label"].to_numpy(bool), group["score"].to_numpy(float))
         top = max(top, float((bins["observed"] + bins["half_width"]).max()), float(bins["predicted"].max()))
         brier = (
@@ -242,7 +246,8 @@ def _calibration(scores: pd.DataFrame, metrics: pd.DataFrame) -> Chart:
         "calibration",
         "Calibration: predicted against observed buyer rate, test split",
         fig,
-        note=f"{CALIBRATION_BINS} equal-count score bins per model; bars: 95% interval of the observed rate",
+        note=f"{CALIBRATION_BINS} equal-count score bins per model; bars: 95% interval of the observed rate"
+        + (f"; not drawn: {', '.join(constant)} (one score for everyone)" if constant else ""),
     )
 
 

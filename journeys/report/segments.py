@@ -44,7 +44,7 @@ def _sizes(tables: Tables, names: dict[int, str]) -> Chart:
                 customdata=custom, row=1, col=2,
                 hovertemplate="%{x}<br>buyer rate %{y:.2%} of %{customdata[2]:,}<extra></extra>")  # fmt: skip
     fig.update_yaxes(tickformat=".0%", row=1, col=2)
-    fig.update_layout(height=380, width=980, showlegend=False, margin={"t": 40, "b": 110})
+    fig.update_layout(height=380, width=980, showlegend=False, margin={"b": 60})
     return Chart(
         "segment-sizes", "Contacts and buyer rate per segment", fig,
         note=f"{int(sizes['contacts'].sum()):,} segmented contacts; buyer = non-empty courses field "
@@ -71,7 +71,7 @@ def _standardised_means(tables: Tables, names: dict[int, str]) -> Chart:
         reversescale=True, zmid=0, texttemplate="%{z:+.2f}", colorbar={"title": "SD"},
         hovertemplate="%{x}<br>%{y}: mean %{customdata:,.4g}<br>%{z:+.3f} SD from all contacts<extra></extra>",
     ))  # fmt: skip
-    fig.update_layout(height=140 + 40 * len(z), width=980, margin={"l": 180, "b": 110})
+    fig.update_layout(height=120 + 44 * len(z), width=980, margin={"l": 180})
     return Chart(
         "segment-profile-means", "Segment profiles: numeric features (standardised means)", fig,
         note="colour: segment mean minus the mean of all contacts, in their standard deviations (red above, "
@@ -104,7 +104,7 @@ def _category_shares(tables: Tables, names: dict[int, str]) -> Chart:
         texttemplate="%{z:.0%}", colorbar={"title": "share", "tickformat": ".0%"},
         hovertemplate="%{x}<br>%{y}: %{z:.2%} of the segment<extra></extra>",
     ))  # fmt: skip
-    fig.update_layout(height=140 + 24 * len(shares), width=980, margin={"l": 260, "b": 110})
+    fig.update_layout(height=140 + 24 * len(shares), width=980, margin={"l": 260})
     fig.update_yaxes(autorange="reversed")
     return Chart(
         "segment-profile-categories",
@@ -140,7 +140,7 @@ def _pairwise(tables: Tables, names: dict[int, str]) -> Chart:
         hovertemplate="%{y} vs %{x}<br>dissimilarity %{z:.4f}<br>%{customdata}<extra></extra>",
     ))  # fmt: skip
     fig.update_yaxes(autorange="reversed")
-    fig.update_layout(height=220 + 45 * len(ids), width=260 + 60 * len(ids), margin={"l": 180, "b": 130})
+    fig.update_layout(height=220 + 45 * len(ids), width=260 + 60 * len(ids), margin={"l": 180})
     return Chart(
         "segment-pairs", "What separates each pair of segments", fig,
         note="colour: k-prototypes dissimilarity between the two prototypes (segment_comparison); hover a cell "
