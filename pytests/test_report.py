@@ -16,7 +16,7 @@ import pytest
 
 from journeys.report import write_report
 from journeys.report.page import Chart, Section, render_page
-from journeys.report.propensity import bootstrap_bands, corners, curves
+from journeys.report.propensity import bootstrap_bands, bootstrap_weights, corners, curves
 from journeys.urls import EMAIL_REGEX
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -194,14 +194,17 @@ def test_bootstrap_bands_hold_the_curve_and_are_seeded() -> None:
     rng = np.random.default_rng(2)
     labels = rng.random(4_000) < 0.2
     scores = rng.random(4_000) + labels * 0.5
-    bands = bootstrap_bands(labels, scores)
+    bands = bootstrap_bands(labels, scores, bootstrap_weights(len(labels)))
     c = curves(labels, scores)
     grid = np.linspace(0, 1, 201)
     tpr = np.interp(grid, c["fpr"], c["tpr"])
     inside = (bands["tpr_low"] - 1e-9 <= tpr) & (tpr <= bands["tpr_high"] + 1e-9)
     assert inside.mean() > 0.95
     assert np.all(bands["tpr_high"] - bands["tpr_low"] < 0.1) and np.any(bands["tpr_high"] > bands["tpr_low"])
-    assert all(np.array_equal(bands[k], v) for k, v in bootstrap_bands(labels, scores).items())
+    assert all(
+        np.array_equal(bands[k], v)
+        for k, v in bootstrap_bands(labels, scores, bootstrap_weights(len(labels))).items()
+    )
 
 
 def test_report_of_the_built_warehouse(warehouse, tmp_path: Path) -> None:

@@ -90,15 +90,21 @@ def corners(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.flatnonzero(np.r_[True, turns, True])
 
 
-def bootstrap_bands(labels: np.ndarray, scores: np.ndarray) -> dict[str, np.ndarray]:
-    """Pointwise 95% bootstrap bands (Poisson weights, seeded): TPR at each FPR of BAND_GRID, precision at
-    each recall of BAND_GRID."""
+def bootstrap_weights(n: int) -> np.ndarray:
+    """Poisson(1) weights of n contacts in each replicate, seeded: the same resamples for every model."""
+    rng = np.random.default_rng(BOOTSTRAP_SEED)
+    return rng.poisson(1.0, size=(BOOTSTRAP_REPLICATES, n)).astype(np.int32)
+
+
+def bootstrap_bands(labels: np.ndarray, scores: np.ndarray, weights: np.ndarray) -> dict[str, np.ndarray]:
+    """Pointwise 95% bootstrap bands: TPR at each FPR of BAND_GRID, precision at each recall of BAND_GRID.
+    weights: one row per replicate, one column per contact (bootstrap_weights)."""
     order = np.argsort(-scores, kind="stable")
     sorted_labels = labels[order]
     last_of_tie = np.r_[np.flatnonzero(np.diff(scores[order])), len(scores) - 1]
-    weights = np.random.default_rng(BOOTSTRAP_SEED).poisson(1.0, size=(BOOTSTRAP_REPLICATES, len(scores)))
-    tp = np.cumsum(weights * sorted_labels, axis=1)[:, last_of_tie].astype(float)
-    fp = np.cumsum(weights * ~sorted_labels, axis=1)[:, last_of_tie].astype(float)
+    sorted_weights = weights[:, order]
+    tp = np.cumsum(sorted_weights * sorted_labels, axis=1, dtype=np.int32)[:, last_of_tie].astype(float)
+    fp = np.cumsum(sorted_weights, axis=1, dtype=np.int32)[:, last_of_tie] - tp
     tpr, fpr = tp / np.maximum(tp[:, -1:], 1), fp / np.maximum(fp[:, -1:], 1)
     precision = tp / np.maximum(tp + fp, 1)
     roc = np.array(
@@ -117,12 +123,15 @@ def bootstrap_bands(labels: np.ndarray, scores: np.ndarray) -> dict[str, np.ndar
 def _roc_pr(scores: pd.DataFrame, metrics: pd.DataFrame) -> Chart:
     fig = make_subplots(rows=1, cols=2, subplot_titles=("ROC", "precision-recall"), horizontal_spacing=0.1)
     prevalence = float(scores.groupby("model_name")["label"].mean().iloc[0])
+    scores = scores.sort_values(["model_name", "contact_id"])
+    weights = bootstrap_weights(int(scores.groupby("model_name").size().iloc[0]))
     for i, (model, group) in enumerate(scores.groupby("model_name", sort=True)):
         labels, values = group["label"].to_numpy(bool), group["score"].to_numpy(float)
         c, color = curves(labels, values), PALETTE[i % len(PALETTE)]
         legend = _auc_label(model, metrics)
         if values.min() < values.max():
-            bands = bootstrap_bands(labels, values)
+            same_contacts = weights if len(group) == weights.shape[1] else bootstrap_weights(len(group))
+            bands = bootstrap_bands(labels, values, same_contacts)
             _band(fig, BAND_GRID, bands["tpr_low"], bands["tpr_high"], color, model, col=1)
             _band(fig, BAND_GRID, bands["precision_low"], bands["precision_high"], color, model, col=2)
         roc = corners(c["fp"], c["tp"])
@@ -156,7 +165,8 @@ def _roc_pr(scores: pd.DataFrame, metrics: pd.DataFrame) -> Chart:
         "roc-pr", "ROC and precision-recall curves, test split", fig,
         note=f"{scores['contact_id'].nunique():,} test contacts (propensity_test_predictions); every distinct "
         "score is a vertex (only points inside straight runs are left out, so the curves are exact); shaded: "
-        f"pointwise 95% bootstrap band ({BOOTSTRAP_REPLICATES} seeded replicates); dots: each model's "
+        f"pointwise 95% bootstrap band ({BOOTSTRAP_REPLICATES} seeded resamples of the test contacts, the same "
+        "for every model); dots: each model's "
         "operating point at its threshold; click a legend entry to hide a model",
     )  # fmt: skip
 

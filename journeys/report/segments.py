@@ -173,18 +173,23 @@ def _projection(tables: Tables, names: dict[int, str]) -> Chart:
     columns = tables.columns("int_contact_features_assembled")
     numeric = [c for c in columns if c in COUNT_FEATURES or c.startswith(DAY_PREFIX)]
     numeric.sort()
+    segmented = tables.df("select contact_id from contact_segments order by contact_id", "contact_segments")
+    rng = np.random.default_rng(PROJECTION_SEED)
+    size = min(PROJECTION_SAMPLE, len(segmented))
+    tables.con.register(
+        "projection_sample", segmented.iloc[np.sort(rng.choice(len(segmented), size, replace=False))]
+    )
     frame = tables.df(
-        f"select s.segment_id, {', '.join('f.' + c for c in numeric)} from contact_segments as s "
-        "join int_contact_features_assembled as f using (contact_id) order by s.contact_id",
+        f"select s.segment_id, {', '.join('f.' + c for c in numeric)} from projection_sample "
+        "join contact_segments as s using (contact_id) join int_contact_features_assembled as f using (contact_id) "
+        "order by contact_id",
         "contact_segments", "int_contact_features_assembled",
     )  # fmt: skip
-    rng = np.random.default_rng(PROJECTION_SEED)
-    sample = np.sort(rng.choice(len(frame), size=min(PROJECTION_SAMPLE, len(frame)), replace=False))
-    scaled = scaled_numeric(frame.iloc[sample], numeric)
+    scaled = scaled_numeric(frame, numeric)
     _, singular, vt = np.linalg.svd(scaled, full_matrices=False)
     coords = (scaled @ vt[:2].T).astype(np.float32)
     explained = singular**2 / np.sum(singular**2)
-    segments = frame["segment_id"].to_numpy()[sample]
+    segments = frame["segment_id"].to_numpy()
     fig = go.Figure()
     for i, segment in enumerate(sorted(names)):
         mask = segments == segment
@@ -202,7 +207,7 @@ def _projection(tables: Tables, names: dict[int, str]) -> Chart:
     )  # fmt: skip
     return Chart(
         "projection", "Contacts in the first two principal components, coloured by segment", fig,
-        note=f"seeded sample of {len(sample):,} of {len(frame):,} contacts; counts log1p (missing = 0), days as "
+        note=f"seeded sample of {len(frame):,} of {len(segmented):,} contacts; counts log1p (missing = 0), days as "
         "they are (missing = mean), all standardised; click a legend entry to hide a segment",
     )  # fmt: skip
 
