@@ -116,7 +116,8 @@ table.data th,table.data td{border:1px solid #ddd;padding:3px 6px;text-align:rig
 table.data th{background:#f0f3f6}
 #summary{background:#fff;border:1px solid #cdd6df;border-left:4px solid #1f3b57;padding:4px 18px 10px}
 #summary h3{margin:12px 0 4px;font-size:15px}#summary ul{margin:2px 0;padding-left:20px}
-#summary .figure{font-weight:600}#summary table.data td:last-child{text-align:left;white-space:normal}
+#summary .figure{font-weight:600}
+#summary table.data td:last-child,#summary table.data th:last-child{text-align:left;white-space:normal}
 """
 
 SCRIPT = """
