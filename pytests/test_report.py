@@ -33,10 +33,21 @@ CHROMIUM_FLAGS = (
     "--v=0",
 )
 CHARTS = (
-    "segment-sizes", "segment-profile-means", "segment-profile-categories", "segment-pairs", "k-selection",
-    "projection", "roc-pr", "calibration", "confusion", "audit", "training", "quarantine", "category-coverage",
+    "segment-sizes",
+    "segment-profile-means",
+    "segment-profile-categories",
+    "segment-pairs",
+    "k-selection",
+    "projection",
+    "roc-pr",
+    "calibration",
+    "confusion",
+    "audit",
+    "training",
+    "quarantine",
+    "category-coverage",
     "unmapped-urls",
-)  # fmt: skip
+)
 SIZE_LIMIT = 8 * 1024 * 1024
 
 
@@ -84,9 +95,12 @@ def render(page: Path, tmp_path: Path) -> tuple[str, list[str], list[str], Path]
     )
     shot = tmp_path / "report.png"
     screenshot = chromium(
-        page, tmp_path / "profile-shot", f"--screenshot={shot}", "--window-size=1280,4000",
+        page,
+        tmp_path / "profile-shot",
+        f"--screenshot={shot}",
+        "--window-size=1280,4000",
         "--virtual-time-budget=10000",
-    )  # fmt: skip
+    )
     assert dom.returncode == 0, dom.stderr[-2000:]
     assert screenshot.returncode == 0 and shot.exists(), screenshot.stderr[-2000:]
     return dom.stdout, console_messages(dom.stderr), page_requests(net_log), shot
@@ -122,8 +136,12 @@ def expected_summary(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
         expected[f"segment-{segment}-contacts"] = f"{size:,}"
         expected[f"segment-{segment}-share"] = f"{share:.1%}"
         expected[f"segment-{segment}-buyer-rate"] = f"{buyer_rate:.1%}"
-    columns = {row[0] for row in con.execute("select column_name from information_schema.columns "
-                                             "where table_name = 'model_metrics'").fetchall()}  # fmt: skip
+    columns = {
+        row[0]
+        for row in con.execute(
+            "select column_name from information_schema.columns where table_name = 'model_metrics'"
+        ).fetchall()
+    }
     interval = "ci_lower, ci_upper" if "ci_lower" in columns else "null, null"
     aucs = con.execute(
         f"select model_name, value, {interval} from model_metrics where split = 'test' and metric = 'roc_auc' "
@@ -256,8 +274,10 @@ def with_later_tables(source: Path, target: Path) -> Path:
         )
         con.execute("alter table model_metrics add column ci_lower double")
         con.execute("alter table model_metrics add column ci_upper double")
-        con.execute("update model_metrics set ci_lower = value - 0.011, ci_upper = value + 0.012 "
-                    "where metric = 'roc_auc'")  # fmt: skip
+        con.execute(
+            "update model_metrics set ci_lower = value - 0.011, ci_upper = value + 0.012 "
+            "where metric = 'roc_auc'"
+        )
         con.execute(
             "insert into model_metrics (model_name, model_version, split, metric, value, ci_lower, ci_upper) "
             "values ('bilstm', 'v', 'test', 'order_effect', 0.031, 0.02, 0.042), "

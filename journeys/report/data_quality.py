@@ -13,9 +13,15 @@ TOP_UNMAPPED = 25
 
 
 def data_quality_section(tables: Tables) -> Section:
-    return Section("data-quality", "Data quality", [
-        _quarantine(tables), _coverage(tables), *_unmapped(tables),
-    ])  # fmt: skip
+    return Section(
+        "data-quality",
+        "Data quality",
+        [
+            _quarantine(tables),
+            _coverage(tables),
+            *_unmapped(tables),
+        ],
+    )
 
 
 def _quarantine(tables: Tables) -> Chart | str:
@@ -29,10 +35,13 @@ def _quarantine(tables: Tables) -> Chart | str:
     fig = go.Figure()
     for i, (source, group) in enumerate(reasons.groupby("source_file", sort=True)):
         fig.add_bar(
-            x=group["rows"].to_numpy(float), y=group["quarantine_reason"], orientation="h", name=source,
+            x=group["rows"].to_numpy(float),
+            y=group["quarantine_reason"],
+            orientation="h",
+            name=source,
             marker_color=PALETTE[i % len(PALETTE)],
             hovertemplate=f"{source}<br>%{{y}}: %{{x:,}} rows<extra></extra>",
-        )  # fmt: skip
+        )
     fig.update_layout(height=160 + 30 * len(reasons), width=780, margin={"l": 200}, xaxis_title="rows")
     return Chart(
         "quarantine",
@@ -57,11 +66,14 @@ def _coverage(tables: Tables) -> Chart:
     ):
         part = coverage[mask]
         fig.add_bar(
-            x=part["category"], y=part["page_views"].to_numpy(float), name=name, marker_color=color,
+            x=part["category"],
+            y=part["page_views"].to_numpy(float),
+            name=name,
+            marker_color=color,
             customdata=part[["share_of_page_views", "contacts", "distinct_urls"]].to_numpy(float),
             hovertemplate="%{x}<br>%{y:,} page views (%{customdata[0]:.2%})<br>%{customdata[1]:,} contacts, "
             "%{customdata[2]:,} distinct URLs<extra></extra>",
-        )  # fmt: skip
+        )
     fig.update_layout(
         height=420, width=980, yaxis_title="page views", xaxis={"categoryorder": "total descending"}
     )
@@ -81,14 +93,26 @@ def _unmapped(tables: Tables) -> list[Chart | str]:
     if unmapped.empty:
         return ['<p class="note" id="no-unmapped">Every URL matched a category rule.</p>']
     shown = unmapped.iloc[::-1]
-    fig = go.Figure(go.Bar(
-        x=shown["views"].to_numpy(float), y=shown["normalized_url"], orientation="h", marker_color=PALETTE[2],
-        customdata=shown["contacts"].to_numpy(float), name="views",
-        hovertemplate="%{y}<br>%{x:,} views by %{customdata:,} contacts<extra></extra>",
-    ))  # fmt: skip
+    fig = go.Figure(
+        go.Bar(
+            x=shown["views"].to_numpy(float),
+            y=shown["normalized_url"],
+            orientation="h",
+            marker_color=PALETTE[2],
+            customdata=shown["contacts"].to_numpy(float),
+            name="views",
+            hovertemplate="%{y}<br>%{x:,} views by %{customdata:,} contacts<extra></extra>",
+        )
+    )
     fig.update_layout(height=160 + 22 * len(shown), width=1180, margin={"l": 520}, xaxis_title="views")
     return [
-        Chart("unmapped-urls", f"Most viewed URLs no rule matches (top {len(unmapped)})", fig,
-              note="add a rule to seeds/url_categories.csv to map them (unmapped_urls)"),
-        html_table("table-unmapped-urls", f"Top {TOP_UNMAPPED} unmapped URLs", unmapped, max_rows=TOP_UNMAPPED),
-    ]  # fmt: skip
+        Chart(
+            "unmapped-urls",
+            f"Most viewed URLs no rule matches (top {len(unmapped)})",
+            fig,
+            note="add a rule to seeds/url_categories.csv to map them (unmapped_urls)",
+        ),
+        html_table(
+            "table-unmapped-urls", f"Top {TOP_UNMAPPED} unmapped URLs", unmapped, max_rows=TOP_UNMAPPED
+        ),
+    ]

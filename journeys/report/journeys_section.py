@@ -37,37 +37,53 @@ def _transitions(tables: Tables) -> Chart:
     targets = sorted(set(shown["to_category"]))
     labels = [f"{c} →" for c in sources] + [f"→ {c}" for c in targets]
     colors = {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(sorted(set(sources) | set(targets)))}
-    fig = go.Figure(go.Sankey(
-        arrangement="snap",
-        node={"label": labels, "pad": 8, "color": [colors[c] for c in (*sources, *targets)],
-              "hovertemplate": "%{label}<br>%{value:,} transitions<extra></extra>"},
-        link={
-            "source": [sources.index(c) for c in shown["from_category"]],
-            "target": [len(sources) + targets.index(c) for c in shown["to_category"]],
-            "value": shown["transitions"].to_numpy(float),
-            "color": [_transparent(colors[c]) for c in shown["from_category"]],
-            "customdata": shown[["probability", "median_seconds_between"]].to_numpy(float),
-            "hovertemplate": "%{source.label} %{target.label}<br>%{value:,} transitions<br>"
-            "P(next | from) %{customdata[0]:.2%}<br>median %{customdata[1]:,.0f} s between<extra></extra>",
-        },
-    ))  # fmt: skip
+    fig = go.Figure(
+        go.Sankey(
+            arrangement="snap",
+            node={
+                "label": labels,
+                "pad": 8,
+                "color": [colors[c] for c in (*sources, *targets)],
+                "hovertemplate": "%{label}<br>%{value:,} transitions<extra></extra>",
+            },
+            link={
+                "source": [sources.index(c) for c in shown["from_category"]],
+                "target": [len(sources) + targets.index(c) for c in shown["to_category"]],
+                "value": shown["transitions"].to_numpy(float),
+                "color": [_transparent(colors[c]) for c in shown["from_category"]],
+                "customdata": shown[["probability", "median_seconds_between"]].to_numpy(float),
+                "hovertemplate": "%{source.label} %{target.label}<br>%{value:,} transitions<br>"
+                "P(next | from) %{customdata[0]:.2%}<br>median %{customdata[1]:,.0f} s between<extra></extra>",
+            },
+        )
+    )
     fig.update_layout(height=620, width=1180)
     return Chart(
-        "transitions", "Where journeys go next: page-category transitions", fig,
+        "transitions",
+        "Where journeys go next: page-category transitions",
+        fig,
         note=f"the {len(shown)} most frequent of {len(links)} transitions ({shown['transitions'].sum() / total:.1%} "
         "of all), category_transitions; hover a link for its probability and the median time between pages",
-    )  # fmt: skip
+    )
 
 
 def _step_matrix(tables: Tables) -> Chart:
     steps = tables.df(
         f"select {', '.join(STEP_COLUMNS)} from step_matrix order by step, category", "step_matrix"
     ).pivot(index="category", columns="step", values="share")
-    fig = go.Figure(go.Heatmap(
-        z=steps.to_numpy(float), x=[str(s) for s in steps.columns], y=list(steps.index), colorscale="Blues",
-        zmin=0, zmax=float(np.nanmax(steps.to_numpy(float))), texttemplate="%{z:.0%}", colorbar={"title": "share", "tickformat": ".0%"},
-        hovertemplate="step %{x}<br>%{y}: %{z:.2%} of journeys at this step<extra></extra>",
-    ))  # fmt: skip
+    fig = go.Figure(
+        go.Heatmap(
+            z=steps.to_numpy(float),
+            x=[str(s) for s in steps.columns],
+            y=list(steps.index),
+            colorscale="Blues",
+            zmin=0,
+            zmax=float(np.nanmax(steps.to_numpy(float))),
+            texttemplate="%{z:.0%}",
+            colorbar={"title": "share", "tickformat": ".0%"},
+            hovertemplate="step %{x}<br>%{y}: %{z:.2%} of journeys at this step<extra></extra>",
+        )
+    )
     fig.update_layout(
         height=160 + 24 * len(steps), width=980, xaxis_title="step of the journey", margin={"l": 180}
     )

@@ -96,9 +96,14 @@ def render_page(sections: list[Section], source: str) -> str:
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     template = json.dumps(pio.templates[TEMPLATE].to_plotly_json()["layout"])
     return PAGE.format(
-        nav=nav, body=body, source=escape(source), generated=generated, css=CSS, plotly=get_plotlyjs(),
+        nav=nav,
+        body=body,
+        source=escape(source),
+        generated=generated,
+        css=CSS,
+        plotly=get_plotlyjs(),
         script=SCRIPT.replace("__TEMPLATE__", _script_safe(template)).replace("__MARKS__", MARK_SELECTOR),
-    )  # fmt: skip
+    )
 
 
 CSS = """

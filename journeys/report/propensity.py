@@ -32,8 +32,11 @@ def propensity_section(tables: Tables) -> Section:
     scores = test_scores(tables)
     metrics = test_metrics(tables)
     parts: list[Chart | str] = [
-        _roc_pr(scores, metrics), _calibration(scores, metrics), _confusion(metrics), _audit(tables),
-    ]  # fmt: skip
+        _roc_pr(scores, metrics),
+        _calibration(scores, metrics),
+        _confusion(metrics),
+        _audit(tables),
+    ]
     if tables.has("propensity_experiments", *EXPERIMENT_COLUMNS):
         parts.append(_experiments(tables))
     return Section("propensity", "Purchase propensity", parts)
@@ -60,8 +63,9 @@ def test_metrics(tables: Tables) -> pd.DataFrame:
     long = tables.df(
         f"select model_name, metric, value{extra} from model_metrics "
         "where split = 'test' and model_name in (select distinct model_name from propensity_test_predictions)",
-        "model_metrics", "propensity_test_predictions",
-    )  # fmt: skip
+        "model_metrics",
+        "propensity_test_predictions",
+    )
     wide = long.pivot_table(index="model_name", columns="metric", values="value", aggfunc="first")
     auc = long[long["metric"] == "roc_auc"].set_index("model_name")[["ci_lower", "ci_upper"]].astype(float)
     return wide.join(auc.rename(columns=lambda c: f"roc_auc_{c}"))
@@ -76,10 +80,14 @@ def curves(labels: np.ndarray, scores: np.ndarray) -> dict[str, np.ndarray]:
     fp = (last_of_tie + 1) - tp
     positives, negatives = max(int(labels.sum()), 1), max(int((~labels).sum()), 1)
     return {
-        "tp": np.r_[0, tp], "fp": np.r_[0, fp], "threshold": np.r_[np.inf, sorted_scores[last_of_tie]],
-        "fpr": np.r_[0.0, fp / negatives], "tpr": np.r_[0.0, tp / positives],
-        "recall": np.r_[0.0, tp / positives], "precision": np.r_[tp[0] / max(tp[0] + fp[0], 1), tp / (tp + fp)],
-    }  # fmt: skip
+        "tp": np.r_[0, tp],
+        "fp": np.r_[0, fp],
+        "threshold": np.r_[np.inf, sorted_scores[last_of_tie]],
+        "fpr": np.r_[0.0, fp / negatives],
+        "tpr": np.r_[0.0, tp / positives],
+        "recall": np.r_[0.0, tp / positives],
+        "precision": np.r_[tp[0] / max(tp[0] + fp[0], 1), tp / (tp + fp)],
+    }
 
 
 def corners(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -110,10 +118,12 @@ def bootstrap_bands(labels: np.ndarray, scores: np.ndarray, weights: np.ndarray)
     roc = np.array(
         [np.interp(BAND_GRID, np.r_[0.0, f], np.r_[0.0, t]) for f, t in zip(fpr, tpr, strict=True)]
     )
-    at_recall = np.array([
-        p[np.minimum(np.searchsorted(t, BAND_GRID, side="left"), len(t) - 1)]
-        for t, p in zip(tpr, precision, strict=True)
-    ])  # fmt: skip
+    at_recall = np.array(
+        [
+            p[np.minimum(np.searchsorted(t, BAND_GRID, side="left"), len(t) - 1)]
+            for t, p in zip(tpr, precision, strict=True)
+        ]
+    )
     bands = {}
     for name, values in (("tpr", roc), ("precision", at_recall)):
         bands[f"{name}_low"], bands[f"{name}_high"] = np.percentile(values, [2.5, 97.5], axis=0)
@@ -136,39 +146,71 @@ def _roc_pr(scores: pd.DataFrame, metrics: pd.DataFrame) -> Chart:
             _band(fig, BAND_GRID, bands["precision_low"], bands["precision_high"], color, model, col=2)
         roc = corners(c["fp"], c["tp"])
         fig.add_scatter(
-            x=c["fpr"][roc].astype(np.float32), y=c["tpr"][roc].astype(np.float32), mode="lines", name=legend,
-            legendgroup=model, line={"color": color}, customdata=c["threshold"][roc].astype(np.float32), row=1, col=1,
+            x=c["fpr"][roc].astype(np.float32),
+            y=c["tpr"][roc].astype(np.float32),
+            mode="lines",
+            name=legend,
+            legendgroup=model,
+            line={"color": color},
+            customdata=c["threshold"][roc].astype(np.float32),
+            row=1,
+            col=1,
             hovertemplate=f"{model}<br>FPR %{{x:.4f}}<br>TPR %{{y:.4f}}<br>threshold %{{customdata:.4f}}<extra></extra>",
-        )  # fmt: skip
+        )
         pr = np.unique(np.r_[corners(c["tp"], c["fp"]), _run_ends(c["recall"])])
         fig.add_scatter(
-            x=c["recall"][pr].astype(np.float32), y=c["precision"][pr].astype(np.float32), mode="lines",
-            name=legend, legendgroup=model, showlegend=False, line={"color": color, "shape": "linear"},
-            customdata=c["threshold"][pr].astype(np.float32), row=1, col=2,
+            x=c["recall"][pr].astype(np.float32),
+            y=c["precision"][pr].astype(np.float32),
+            mode="lines",
+            name=legend,
+            legendgroup=model,
+            showlegend=False,
+            line={"color": color, "shape": "linear"},
+            customdata=c["threshold"][pr].astype(np.float32),
+            row=1,
+            col=2,
             hovertemplate=f"{model}<br>recall %{{x:.4f}}<br>precision %{{y:.4f}}<br>threshold %{{customdata:.4f}}"
             "<extra></extra>",
-        )  # fmt: skip
+        )
         if {"true_positives", "false_positives", "threshold"} <= set(
             metrics.columns
         ) and model in metrics.index:
             _operating_point(fig, metrics.loc[model], model, color)
-    fig.add_scatter(x=[0, 1], y=[0, 1], mode="lines", name="chance", line={"dash": "dash", "color": "#777"},
-                    hoverinfo="skip", row=1, col=1)  # fmt: skip
-    fig.add_scatter(x=[0, 1], y=[prevalence] * 2, mode="lines", name=f"prevalence {prevalence:.4f}",
-                    line={"dash": "dot", "color": "#777"}, hoverinfo="skip", row=1, col=2)  # fmt: skip
+    fig.add_scatter(
+        x=[0, 1],
+        y=[0, 1],
+        mode="lines",
+        name="chance",
+        line={"dash": "dash", "color": "#777"},
+        hoverinfo="skip",
+        row=1,
+        col=1,
+    )
+    fig.add_scatter(
+        x=[0, 1],
+        y=[prevalence] * 2,
+        mode="lines",
+        name=f"prevalence {prevalence:.4f}",
+        line={"dash": "dot", "color": "#777"},
+        hoverinfo="skip",
+        row=1,
+        col=2,
+    )
     fig.update_xaxes(range=[0, 1], row=1, col=1, title_text="false positive rate")
     fig.update_yaxes(range=[0, 1.01], row=1, col=1, title_text="true positive rate")
     fig.update_xaxes(range=[0, 1], row=1, col=2, title_text="recall")
     fig.update_yaxes(range=[0, 1.01], row=1, col=2, title_text="precision")
     fig.update_layout(height=520, width=1180, legend={"orientation": "h", "y": -0.18})
     return Chart(
-        "roc-pr", "ROC and precision-recall curves, test split", fig,
+        "roc-pr",
+        "ROC and precision-recall curves, test split",
+        fig,
         note=f"{scores['contact_id'].nunique():,} test contacts (propensity_test_predictions); every distinct "
         "score is a vertex (only points inside straight runs are left out, so the curves are exact); shaded: "
         f"pointwise 95% bootstrap band ({BOOTSTRAP_REPLICATES} seeded resamples of the test contacts, the same "
         "for every model); dots: each model's "
         "operating point at its threshold; click a legend entry to hide a model",
-    )  # fmt: skip
+    )
 
 
 def _auc_label(model: str, metrics: pd.DataFrame) -> str:
@@ -191,10 +233,30 @@ def _band(
     fig: go.Figure, x: np.ndarray, low: np.ndarray, high: np.ndarray, color: str, model: str, col: int
 ) -> None:
     fill = f"rgba({int(color[1:3], 16)},{int(color[3:5], 16)},{int(color[5:7], 16)},0.15)"
-    fig.add_scatter(x=x, y=low.astype(np.float32), mode="lines", line={"width": 0}, legendgroup=model,
-                    showlegend=False, hoverinfo="skip", row=1, col=col)  # fmt: skip
-    fig.add_scatter(x=x, y=high.astype(np.float32), mode="lines", line={"width": 0}, fill="tonexty",
-                    fillcolor=fill, legendgroup=model, showlegend=False, hoverinfo="skip", row=1, col=col)  # fmt: skip
+    fig.add_scatter(
+        x=x,
+        y=low.astype(np.float32),
+        mode="lines",
+        line={"width": 0},
+        legendgroup=model,
+        showlegend=False,
+        hoverinfo="skip",
+        row=1,
+        col=col,
+    )
+    fig.add_scatter(
+        x=x,
+        y=high.astype(np.float32),
+        mode="lines",
+        line={"width": 0},
+        fill="tonexty",
+        fillcolor=fill,
+        legendgroup=model,
+        showlegend=False,
+        hoverinfo="skip",
+        row=1,
+        col=col,
+    )
 
 
 def _operating_point(fig: go.Figure, row: pd.Series, model: str, color: str) -> None:
@@ -205,12 +267,28 @@ def _operating_point(fig: go.Figure, row: pd.Series, model: str, color: str) -> 
         return
     marker = {"color": color, "size": 10, "line": {"color": "#fff", "width": 1}}
     text = f"{model} at threshold {row['threshold']:.4g}"
-    fig.add_scatter(x=[fp / (fp + tn)], y=[tp / (tp + fn)], mode="markers", marker=marker, legendgroup=model,
-                    showlegend=False, row=1, col=1,
-                    hovertemplate=f"{text}<br>FPR %{{x:.4f}}<br>TPR %{{y:.4f}}<extra></extra>")  # fmt: skip
-    fig.add_scatter(x=[tp / (tp + fn)], y=[tp / (tp + fp)], mode="markers", marker=marker, legendgroup=model,
-                    showlegend=False, row=1, col=2,
-                    hovertemplate=f"{text}<br>recall %{{x:.4f}}<br>precision %{{y:.4f}}<extra></extra>")  # fmt: skip
+    fig.add_scatter(
+        x=[fp / (fp + tn)],
+        y=[tp / (tp + fn)],
+        mode="markers",
+        marker=marker,
+        legendgroup=model,
+        showlegend=False,
+        row=1,
+        col=1,
+        hovertemplate=f"{text}<br>FPR %{{x:.4f}}<br>TPR %{{y:.4f}}<extra></extra>",
+    )
+    fig.add_scatter(
+        x=[tp / (tp + fn)],
+        y=[tp / (tp + fp)],
+        mode="markers",
+        marker=marker,
+        legendgroup=model,
+        showlegend=False,
+        row=1,
+        col=2,
+        hovertemplate=f"{text}<br>recall %{{x:.4f}}<br>precision %{{y:.4f}}<extra></extra>",
+    )
 
 
 def calibration_bins(labels: np.ndarray, scores: np.ndarray) -> pd.DataFrame:
@@ -241,14 +319,24 @@ def _calibration(scores: pd.DataFrame, metrics: pd.DataFrame) -> Chart:
             else ""
         )
         fig.add_scatter(
-            x=bins["predicted"], y=bins["observed"], mode="lines+markers", name=f"{model}{brier}",
-            line={"color": PALETTE[i % len(PALETTE)]}, customdata=bins[["n", "half_width"]].to_numpy(float),
+            x=bins["predicted"],
+            y=bins["observed"],
+            mode="lines+markers",
+            name=f"{model}{brier}",
+            line={"color": PALETTE[i % len(PALETTE)]},
+            customdata=bins[["n", "half_width"]].to_numpy(float),
             error_y={"type": "data", "array": bins["half_width"].to_numpy(float), "thickness": 1},
             hovertemplate=f"{model}<br>mean predicted %{{x:.4f}}<br>observed %{{y:.4f}} ± %{{customdata[1]:.4f}}"
             "<br>%{customdata[0]:,} contacts<extra></extra>",
-        )  # fmt: skip
-    fig.add_scatter(x=[0, top], y=[0, top], mode="lines", name="perfect calibration",
-                    line={"dash": "dash", "color": "#777"}, hoverinfo="skip")  # fmt: skip
+        )
+    fig.add_scatter(
+        x=[0, top],
+        y=[0, top],
+        mode="lines",
+        name="perfect calibration",
+        line={"dash": "dash", "color": "#777"},
+        hoverinfo="skip",
+    )
     fig.update_layout(
         height=480, width=780, xaxis_title="mean predicted propensity", yaxis_title="observed buyer rate"
     )
@@ -273,11 +361,23 @@ def _confusion(metrics: pd.DataFrame) -> Chart:
         counts = metrics.loc[model, list(CONFUSION_CELLS)].to_numpy(float).reshape(2, 2)
         share = counts / max(counts.sum(), 1)
         fig.add_heatmap(
-            z=share, x=["predicted: no", "predicted: buyer"], y=["actual: no", "actual: buyer"], customdata=counts,
-            text=[[f"{n:,.0f}<br>{q:.1%}" for n, q in zip(r, p, strict=True)] for r, p in zip(counts, share, strict=True)],
-            colorscale="Blues", zmin=0, zmax=1, showscale=False, texttemplate="%{text}",
-            hovertemplate=f"{model}<br>%{{y}}, %{{x}}: %{{customdata:,}} (%{{z:.2%}})<extra></extra>", row=1, col=col,
-        )  # fmt: skip
+            z=share,
+            x=["predicted: no", "predicted: buyer"],
+            y=["actual: no", "actual: buyer"],
+            customdata=counts,
+            text=[
+                [f"{n:,.0f}<br>{q:.1%}" for n, q in zip(r, p, strict=True)]
+                for r, p in zip(counts, share, strict=True)
+            ],
+            colorscale="Blues",
+            zmin=0,
+            zmax=1,
+            showscale=False,
+            texttemplate="%{text}",
+            hovertemplate=f"{model}<br>%{{y}}, %{{x}}: %{{customdata:,}} (%{{z:.2%}})<extra></extra>",
+            row=1,
+            col=col,
+        )
     fig.update_yaxes(autorange="reversed", showticklabels=False)
     fig.update_yaxes(showticklabels=True, row=1, col=1)
     fig.update_layout(height=300, width=max(420, 230 * len(models)), margin={"l": 100})
@@ -296,22 +396,34 @@ def _audit(tables: Tables) -> Chart:
         "propensity_audit",
     ).iloc[::-1]
     colors = [PALETTE[1] if flagged else PALETTE[0] for flagged in audit["flagged"].astype(bool)]
-    fig = go.Figure(go.Bar(
-        x=audit["separation"].to_numpy(float), y=audit["feature"], orientation="h", marker_color=colors,
-        customdata=audit[["feature_kind", "roc_auc"]].to_numpy(object), name="separation",
-        hovertemplate="%{y} (%{customdata[0]})<br>separation %{x:.4f}<br>ROC AUC %{customdata[1]:.4f}<extra></extra>",
-    ))  # fmt: skip
+    fig = go.Figure(
+        go.Bar(
+            x=audit["separation"].to_numpy(float),
+            y=audit["feature"],
+            orientation="h",
+            marker_color=colors,
+            customdata=audit[["feature_kind", "roc_auc"]].to_numpy(object),
+            name="separation",
+            hovertemplate="%{y} (%{customdata[0]})<br>separation %{x:.4f}<br>ROC AUC %{customdata[1]:.4f}<extra></extra>",
+        )
+    )
     threshold = float(audit["threshold"].iloc[0])
     fig.add_vline(
         x=threshold, line_dash="dash", line_color=PALETTE[1], annotation_text=f"leakage threshold {threshold}"
     )
-    fig.update_layout(height=160 + 24 * len(audit), width=780, xaxis={"range": [0.5, 1.0], "title": "separation"},
-                      margin={"l": 220})  # fmt: skip
+    fig.update_layout(
+        height=160 + 24 * len(audit),
+        width=780,
+        xaxis={"range": [0.5, 1.0], "title": "separation"},
+        margin={"l": 220},
+    )
     return Chart(
-        "audit", f"Strongest single inputs (leakage audit, top {len(audit)})", fig,
+        "audit",
+        f"Strongest single inputs (leakage audit, top {len(audit)})",
+        fig,
         note="each input's own ROC AUC against the label on the training contacts, separation = max(AUC, 1 - AUC) "
         "(propensity_audit); red: flagged as a likely leak",
-    )  # fmt: skip
+    )
 
 
 def _experiments(tables: Tables) -> Chart:
@@ -323,15 +435,28 @@ def _experiments(tables: Tables) -> Chart:
     for i, ((model, encoding), group) in enumerate(grid.groupby(["model", "encoding"], sort=True)):
         auc = group["roc_auc"].to_numpy(float)
         fig.add_scatter(
-            x=group["sequence_length"].to_numpy(float), y=auc, mode="lines+markers", name=f"{model}, {encoding}",
-            line={"color": PALETTE[i % len(PALETTE)]}, customdata=group[["ci_lower", "ci_upper", "fit_seconds"]].to_numpy(float),
-            error_y={"type": "data", "symmetric": False, "array": group["ci_upper"].to_numpy(float) - auc,
-                     "arrayminus": auc - group["ci_lower"].to_numpy(float), "thickness": 1},
+            x=group["sequence_length"].to_numpy(float),
+            y=auc,
+            mode="lines+markers",
+            name=f"{model}, {encoding}",
+            line={"color": PALETTE[i % len(PALETTE)]},
+            customdata=group[["ci_lower", "ci_upper", "fit_seconds"]].to_numpy(float),
+            error_y={
+                "type": "data",
+                "symmetric": False,
+                "array": group["ci_upper"].to_numpy(float) - auc,
+                "arrayminus": auc - group["ci_lower"].to_numpy(float),
+                "thickness": 1,
+            },
             hovertemplate=f"{model}, {encoding}<br>sequence length %{{x}}<br>ROC AUC %{{y:.4f}} "
             "[%{customdata[0]:.4f}, %{customdata[1]:.4f}]<br>fit %{customdata[2]:.1f} s<extra></extra>",
-        )  # fmt: skip
-    fig.update_layout(height=460, width=880, xaxis_title="pages kept per contact (sequence length)",
-                      yaxis_title="test ROC AUC")  # fmt: skip
+        )
+    fig.update_layout(
+        height=460,
+        width=880,
+        xaxis_title="pages kept per contact (sequence length)",
+        yaxis_title="test ROC AUC",
+    )
     return Chart(
         "experiments",
         "Experiments: test ROC AUC by sequence length, encoding and model",
@@ -344,9 +469,10 @@ def training_section(tables: Tables) -> Section:
     """Loss and metric curves per epoch, train against validation; the kept epoch is marked, not drawn."""
     frame = tables.df("select * from training_history order by epoch", "training_history")
     metrics = [
-        c for c in frame.columns
+        c
+        for c in frame.columns
         if c != "epoch" and not c.startswith(("val_", "is_")) and pd.api.types.is_float_dtype(frame[c])
-    ]  # fmt: skip
+    ]
     fig = make_subplots(rows=1, cols=len(metrics), subplot_titles=metrics)
     epochs = frame["epoch"].to_numpy(int)
     best = (
@@ -356,10 +482,17 @@ def training_section(tables: Tables) -> Section:
         for j, (name, column) in enumerate((("train", metric), ("validation", f"val_{metric}"))):
             if column in frame.columns:
                 fig.add_scatter(
-                    x=epochs, y=frame[column].to_numpy(float), mode="lines+markers", name=name, legendgroup=name,
-                    showlegend=col == 1, line={"color": PALETTE[j]}, row=1, col=col,
+                    x=epochs,
+                    y=frame[column].to_numpy(float),
+                    mode="lines+markers",
+                    name=name,
+                    legendgroup=name,
+                    showlegend=col == 1,
+                    line={"color": PALETTE[j]},
+                    row=1,
+                    col=col,
                     hovertemplate=f"{name} {metric}<br>epoch %{{x}}: %{{y:.5f}}<extra></extra>",
-                )  # fmt: skip
+                )
         for epoch in best:
             fig.add_vline(x=int(epoch), line_dash="dash", line_color=PALETTE[2], row=1, col=col)
     fig.update_xaxes(title_text="epoch", dtick=1)

@@ -14,18 +14,31 @@ from journeys.report.tables import Tables
 PROJECTION_SAMPLE = 3_000
 PROJECTION_SEED = 0
 COUNT_FEATURES = (
-    "num_sessions", "num_pageviews", "avg_pageviews", "emails_delivered", "emails_opened", "emails_clicked",
+    "num_sessions",
+    "num_pageviews",
+    "avg_pageviews",
+    "emails_delivered",
+    "emails_opened",
+    "emails_clicked",
     "page_count",
-)  # fmt: skip
+)
 DAY_PREFIX = "days_since_"
 
 
 def segment_section(tables: Tables) -> Section:
     names = tables.segment_names()
-    return Section("segments", "Segments", [
-        _sizes(tables, names), _standardised_means(tables, names), _category_shares(tables, names),
-        _pairwise(tables, names), _k_selection(tables), _projection(tables, names),
-    ])  # fmt: skip
+    return Section(
+        "segments",
+        "Segments",
+        [
+            _sizes(tables, names),
+            _standardised_means(tables, names),
+            _category_shares(tables, names),
+            _pairwise(tables, names),
+            _k_selection(tables),
+            _projection(tables, names),
+        ],
+    )
 
 
 def _sizes(tables: Tables, names: dict[int, str]) -> Chart:
@@ -37,19 +50,35 @@ def _sizes(tables: Tables, names: dict[int, str]) -> Chart:
     labels = [names[int(s)] for s in sizes["segment_id"]]
     custom = sizes[["share", "buyer_rate", "contacts"]].to_numpy(float)
     fig = make_subplots(rows=1, cols=2, subplot_titles=("contacts", "buyer rate"), horizontal_spacing=0.12)
-    fig.add_bar(x=labels, y=sizes["contacts"].to_numpy(float), name="contacts", marker_color=PALETTE[0],
-                customdata=custom, hovertemplate="%{x}<br>%{y:,} contacts (%{customdata[0]:.2%})<extra></extra>",
-                row=1, col=1)  # fmt: skip
-    fig.add_bar(x=labels, y=sizes["buyer_rate"].to_numpy(float), name="buyer rate", marker_color=PALETTE[1],
-                customdata=custom, row=1, col=2,
-                hovertemplate="%{x}<br>buyer rate %{y:.2%} of %{customdata[2]:,}<extra></extra>")  # fmt: skip
+    fig.add_bar(
+        x=labels,
+        y=sizes["contacts"].to_numpy(float),
+        name="contacts",
+        marker_color=PALETTE[0],
+        customdata=custom,
+        hovertemplate="%{x}<br>%{y:,} contacts (%{customdata[0]:.2%})<extra></extra>",
+        row=1,
+        col=1,
+    )
+    fig.add_bar(
+        x=labels,
+        y=sizes["buyer_rate"].to_numpy(float),
+        name="buyer rate",
+        marker_color=PALETTE[1],
+        customdata=custom,
+        row=1,
+        col=2,
+        hovertemplate="%{x}<br>buyer rate %{y:.2%} of %{customdata[2]:,}<extra></extra>",
+    )
     fig.update_yaxes(tickformat=".0%", row=1, col=2)
     fig.update_layout(height=380, width=980, showlegend=False, margin={"b": 60})
     return Chart(
-        "segment-sizes", "Contacts and buyer rate per segment", fig,
+        "segment-sizes",
+        "Contacts and buyer rate per segment",
+        fig,
         note=f"{int(sizes['contacts'].sum()):,} segmented contacts; buyer = non-empty courses field "
         "(segment_profiles)",
-    )  # fmt: skip
+    )
 
 
 def standardised_means(tables: Tables) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -66,17 +95,28 @@ def standardised_means(tables: Tables) -> tuple[pd.DataFrame, pd.DataFrame]:
 def _standardised_means(tables: Tables, names: dict[int, str]) -> Chart:
     z, means = standardised_means(tables)
     labels = [names[int(s)] for s in z.columns]
-    fig = go.Figure(go.Heatmap(
-        z=z.to_numpy(float), x=labels, y=list(z.index), customdata=means.to_numpy(float), colorscale="RdBu",
-        reversescale=True, zmid=0, texttemplate="%{z:+.2f}", colorbar={"title": "SD"},
-        hovertemplate="%{x}<br>%{y}: mean %{customdata:,.4g}<br>%{z:+.3f} SD from all contacts<extra></extra>",
-    ))  # fmt: skip
+    fig = go.Figure(
+        go.Heatmap(
+            z=z.to_numpy(float),
+            x=labels,
+            y=list(z.index),
+            customdata=means.to_numpy(float),
+            colorscale="RdBu",
+            reversescale=True,
+            zmid=0,
+            texttemplate="%{z:+.2f}",
+            colorbar={"title": "SD"},
+            hovertemplate="%{x}<br>%{y}: mean %{customdata:,.4g}<br>%{z:+.3f} SD from all contacts<extra></extra>",
+        )
+    )
     fig.update_layout(height=120 + 44 * len(z), width=980, margin={"l": 180})
     return Chart(
-        "segment-profile-means", "Segment profiles: numeric features (standardised means)", fig,
+        "segment-profile-means",
+        "Segment profiles: numeric features (standardised means)",
+        fig,
         note="colour: segment mean minus the mean of all contacts, in their standard deviations (red above, "
         "blue below); counts missing = 0, missing days left out, as in segment_profiles",
-    )  # fmt: skip
+    )
 
 
 def _overall_moments(tables: Tables, features: list[str]) -> np.ndarray:
@@ -86,8 +126,9 @@ def _overall_moments(tables: Tables, features: list[str]) -> np.ndarray:
     select = ", ".join(f"avg({e}), stddev_pop({e})" for e in exprs)
     row = tables.df(
         f"select {select} from contact_segments join int_contact_features_assembled using (contact_id)",
-        "contact_segments", "int_contact_features_assembled",
-    ).to_numpy(float)  # fmt: skip
+        "contact_segments",
+        "int_contact_features_assembled",
+    ).to_numpy(float)
     return row.reshape(len(features), 2)
 
 
@@ -99,11 +140,19 @@ def _category_shares(tables: Tables, names: dict[int, str]) -> Chart:
         "segment_profiles",
     ).pivot(index="category", columns="segment_id", values="value")
     labels = [names[int(s)] for s in shares.columns]
-    fig = go.Figure(go.Heatmap(
-        z=shares.to_numpy(float), x=labels, y=list(shares.index), colorscale="Blues", zmin=0, zmax=1,
-        texttemplate="%{z:.0%}", colorbar={"title": "share", "tickformat": ".0%"},
-        hovertemplate="%{x}<br>%{y}: %{z:.2%} of the segment<extra></extra>",
-    ))  # fmt: skip
+    fig = go.Figure(
+        go.Heatmap(
+            z=shares.to_numpy(float),
+            x=labels,
+            y=list(shares.index),
+            colorscale="Blues",
+            zmin=0,
+            zmax=1,
+            texttemplate="%{z:.0%}",
+            colorbar={"title": "share", "tickformat": ".0%"},
+            hovertemplate="%{x}<br>%{y}: %{z:.2%} of the segment<extra></extra>",
+        )
+    )
     fig.update_layout(height=140 + 24 * len(shares), width=980, margin={"l": 260})
     fig.update_yaxes(autorange="reversed")
     return Chart(
@@ -134,18 +183,27 @@ def _pairwise(tables: Tables, names: dict[int, str]) -> Chart:
         hover[i, j] = "<br>".join(lines)
         hover[j, i] = "<br>".join(lines) + f"<br>(row: {names[int(b)]}, column: {names[int(a)]})"
     labels = [names[s] for s in ids]
-    fig = go.Figure(go.Heatmap(
-        z=matrix, x=labels, y=labels, customdata=hover, colorscale="Viridis", texttemplate="%{z:.2f}",
-        colorbar={"title": "dissimilarity"},
-        hovertemplate="%{y} vs %{x}<br>dissimilarity %{z:.4f}<br>%{customdata}<extra></extra>",
-    ))  # fmt: skip
+    fig = go.Figure(
+        go.Heatmap(
+            z=matrix,
+            x=labels,
+            y=labels,
+            customdata=hover,
+            colorscale="Viridis",
+            texttemplate="%{z:.2f}",
+            colorbar={"title": "dissimilarity"},
+            hovertemplate="%{y} vs %{x}<br>dissimilarity %{z:.4f}<br>%{customdata}<extra></extra>",
+        )
+    )
     fig.update_yaxes(autorange="reversed")
     fig.update_layout(height=220 + 45 * len(ids), width=260 + 60 * len(ids), margin={"l": 180})
     return Chart(
-        "segment-pairs", "What separates each pair of segments", fig,
+        "segment-pairs",
+        "What separates each pair of segments",
+        fig,
         note="colour: k-prototypes dissimilarity between the two prototypes (segment_comparison); hover a cell "
         "for the three features that separate the pair most",
-    )  # fmt: skip
+    )
 
 
 def _k_selection(tables: Tables) -> Chart:
@@ -156,13 +214,27 @@ def _k_selection(tables: Tables) -> Chart:
     fig = make_subplots(rows=1, cols=2, subplot_titles=("cost", "silhouette"))
     for col, metric in enumerate(("cost", "silhouette"), start=1):
         known = frame[frame[metric].notna()]
-        fig.add_scatter(x=known["k"], y=known[metric].to_numpy(float), mode="lines+markers", name=metric,
-                        marker_color=PALETTE[col - 1], row=1, col=col,
-                        hovertemplate=f"k = %{{x}}<br>{metric} %{{y:,.4f}}<extra></extra>")  # fmt: skip
-        fig.add_scatter(x=chosen["k"], y=chosen[metric].to_numpy(float), mode="markers", row=1, col=col,
-                        name=f"chosen k = {', '.join(map(str, chosen['k']))}", showlegend=col == 1,
-                        marker={"color": PALETTE[2], "size": 13, "symbol": "star"},
-                        hovertemplate=f"chosen k = %{{x}}<br>{metric} %{{y:,.4f}}<extra></extra>")  # fmt: skip
+        fig.add_scatter(
+            x=known["k"],
+            y=known[metric].to_numpy(float),
+            mode="lines+markers",
+            name=metric,
+            marker_color=PALETTE[col - 1],
+            row=1,
+            col=col,
+            hovertemplate=f"k = %{{x}}<br>{metric} %{{y:,.4f}}<extra></extra>",
+        )
+        fig.add_scatter(
+            x=chosen["k"],
+            y=chosen[metric].to_numpy(float),
+            mode="markers",
+            row=1,
+            col=col,
+            name=f"chosen k = {', '.join(map(str, chosen['k']))}",
+            showlegend=col == 1,
+            marker={"color": PALETTE[2], "size": 13, "symbol": "star"},
+            hovertemplate=f"chosen k = %{{x}}<br>{metric} %{{y:,.4f}}<extra></extra>",
+        )
     fig.update_xaxes(title_text="k", dtick=1)
     fig.update_layout(height=360, width=980)
     return Chart("k-selection", "Choice of k: cost and silhouette", fig, note="segment_k_selection")
@@ -183,8 +255,9 @@ def _projection(tables: Tables, names: dict[int, str]) -> Chart:
         f"select s.segment_id, {', '.join('f.' + c for c in numeric)} from projection_sample "
         "join contact_segments as s using (contact_id) join int_contact_features_assembled as f using (contact_id) "
         "order by contact_id",
-        "contact_segments", "int_contact_features_assembled",
-    )  # fmt: skip
+        "contact_segments",
+        "int_contact_features_assembled",
+    )
     scaled = scaled_numeric(frame, numeric)
     _, singular, vt = np.linalg.svd(scaled, full_matrices=False)
     coords = (scaled @ vt[:2].T).astype(np.float32)
@@ -202,14 +275,18 @@ def _projection(tables: Tables, names: dict[int, str]) -> Chart:
             hovertemplate=f"{names[segment]}<br>PC1 %{{x:.3f}}<br>PC2 %{{y:.3f}}<extra></extra>",
         )
     fig.update_layout(
-        height=520, width=980, xaxis_title=f"PC1 ({explained[0]:.0%} of variance)",
+        height=520,
+        width=980,
+        xaxis_title=f"PC1 ({explained[0]:.0%} of variance)",
         yaxis_title=f"PC2 ({explained[1]:.0%} of variance)",
-    )  # fmt: skip
+    )
     return Chart(
-        "projection", "Contacts in the first two principal components, coloured by segment", fig,
+        "projection",
+        "Contacts in the first two principal components, coloured by segment",
+        fig,
         note=f"seeded sample of {len(frame):,} of {len(segmented):,} contacts; counts log1p (missing = 0), days as "
         "they are (missing = mean), all standardised; click a legend entry to hide a segment",
-    )  # fmt: skip
+    )
 
 
 def scaled_numeric(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:

@@ -53,7 +53,7 @@ def _segments(tables: Tables) -> str:
         f"<td>{figure(f'segment-{s}-buyer-rate', f'{r.buyer_rate:.1%}')}</td>"
         f"<td>{escape(str(descriptions.get(int(s), '')))}</td></tr>"
         for s, r in sizes.iterrows()
-    )  # fmt: skip
+    )
     total = int(sizes["contacts"].sum())
     return (
         f"<h3>{figure('segments', str(len(sizes)))} segments of {figure('segmented-contacts', f'{total:,}')} "
@@ -100,10 +100,13 @@ def _propensity(tables: Tables) -> str:
         "propensity_audit",
     )
     if not drivers.empty:
-        items.append("strongest single inputs (single-input ROC AUC, leakage audit): " + ", ".join(
-            f"{escape(f)} {figure(f'driver-{f}', f'{auc:.3f}')}"
-            for f, auc in zip(drivers["feature"], drivers["roc_auc"], strict=True)
-        ))  # fmt: skip
+        items.append(
+            "strongest single inputs (single-input ROC AUC, leakage audit): "
+            + ", ".join(
+                f"{escape(f)} {figure(f'driver-{f}', f'{auc:.3f}')}"
+                for f, auc in zip(drivers["feature"], drivers["roc_auc"], strict=True)
+            )
+        )
     return "<h3>Who will buy a course</h3><ul>" + "".join(f"<li>{item}</li>" for item in items) + "</ul>"
 
 
@@ -113,8 +116,9 @@ def _auc_table(tables: Tables) -> pd.DataFrame:
     return tables.df(
         f"select model_name, value{extra} from model_metrics where split = 'test' and metric = 'roc_auc' "
         "and model_name in (select distinct model_name from propensity_test_predictions)",
-        "model_metrics", "propensity_test_predictions",
-    ).set_index("model_name")  # fmt: skip
+        "model_metrics",
+        "propensity_test_predictions",
+    ).set_index("model_name")
 
 
 def _auc(metrics: pd.DataFrame, model: str) -> str:
@@ -150,14 +154,19 @@ def _data_quality(tables: Tables) -> str:
     quarantined = tables.df(
         "select source_file, count(*) as rows from quarantined_rows group by 1 order by 1", "quarantined_rows"
     )
-    staged = int(tables.df("select count(*) as n from int_contact_features_assembled",
-                           "int_contact_features_assembled")["n"].iloc[0])  # fmt: skip
+    staged = int(
+        tables.df(
+            "select count(*) as n from int_contact_features_assembled", "int_contact_features_assembled"
+        )["n"].iloc[0]
+    )
     unmatched = tables.df(
         "select coalesce(sum(share_of_page_views), 0) as share from url_category_coverage where is_unmatched",
         "url_category_coverage",
     )["share"].iloc[0]
-    by_file = ", ".join(f"{escape(f)} {int(n):,}" for f, n in zip(quarantined["source_file"], quarantined["rows"],
-                                                                  strict=True))  # fmt: skip
+    by_file = ", ".join(
+        f"{escape(f)} {int(n):,}"
+        for f, n in zip(quarantined["source_file"], quarantined["rows"], strict=True)
+    )
     total = int(quarantined["rows"].sum()) if not quarantined.empty else 0
     items = [
         f"{figure('staged-contacts', f'{staged:,}')} contacts staged; "
