@@ -249,6 +249,7 @@ def test_report_of_the_built_warehouse(warehouse, tmp_path: Path) -> None:
     models = warehouse.query("select distinct model_name from propensity_test_predictions")["model_name"]
     assert len(models) >= 3 and marks["roc-pr"] >= 2 * len(models)
     assert dom.count("js-plotly-plot") >= len(marks), "every chart is a live Plotly figure"
+    assert 'id="table-model-metrics"' in dom and 'id="table-unmapped-urls"' in dom
     assert screenshot.stat().st_size > 50_000  # a blank page of this size gives about 15 kB
 
     assert dom.index('id="summary"') < dom.index('id="segments"'), "the summary comes first"

@@ -15,7 +15,7 @@ import duckdb
 from journeys.report.data_quality import data_quality_section
 from journeys.report.journeys_section import journeys_section
 from journeys.report.page import render_page
-from journeys.report.propensity import propensity_section, training_section
+from journeys.report.propensity import metrics_section, propensity_section, training_section
 from journeys.report.segments import segment_section
 from journeys.report.summary import summary_section
 from journeys.report.tables import Tables
@@ -37,6 +37,7 @@ def write_report(db_path: Path, out_path: Path) -> Path:
             propensity_section(tables),
             training_section(tables),
             data_quality_section(tables),
+            metrics_section(tables),
         ]
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(render_page([s for s in sections if s is not None], db_path.name), encoding="utf-8")

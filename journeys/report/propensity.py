@@ -8,7 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from journeys.report.page import PALETTE, Chart, Section
+from journeys.report.page import PALETTE, Chart, Section, html_table
 from journeys.report.tables import Tables
 
 BOOTSTRAP_REPLICATES = 200
@@ -503,4 +503,13 @@ def training_section(tables: Tables) -> Section:
     )
     return Section(
         "training", "Training curves", [Chart("training", "BiLSTM training curves", fig, note=note)]
+    )
+
+
+def metrics_section(tables: Tables) -> Section:
+    """Every row of model_metrics, one line per (model, split), for readers who want the numbers."""
+    frame = tables.df("select model_name, split, metric, value from model_metrics", "model_metrics")
+    wide = frame.pivot_table(index=["model_name", "split"], columns="metric", values="value", aggfunc="first")
+    return Section(
+        "metrics", "Model metrics", [html_table("table-model-metrics", "model_metrics", wide.reset_index())]
     )
