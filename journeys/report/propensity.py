@@ -267,28 +267,13 @@ def _operating_point(fig: go.Figure, row: pd.Series, model: str, color: str) -> 
         return
     marker = {"color": color, "size": 10, "line": {"color": "#fff", "width": 1}}
     text = f"{model} at threshold {row['threshold']:.4g}"
-    fig.add_scatter(
-        x=[fp / (fp + tn)],
-        y=[tp / (tp + fn)],
-        mode="markers",
-        marker=marker,
-        legendgroup=model,
-        showlegend=False,
-        row=1,
-        col=1,
-        hovertemplate=f"{text}<br>FPR %{{x:.4f}}<br>TPR %{{y:.4f}}<extra></extra>",
-    )
-    fig.add_scatter(
-        x=[tp / (tp + fn)],
-        y=[tp / (tp + fp)],
-        mode="markers",
-        marker=marker,
-        legendgroup=model,
-        showlegend=False,
-        row=1,
-        col=2,
-        hovertemplate=f"{text}<br>recall %{{x:.4f}}<br>precision %{{y:.4f}}<extra></extra>",
-    )
+    recall = tp / (tp + fn)
+    panels = ((1, fp / (fp + tn), recall, "FPR", "TPR"), (2, recall, tp / (tp + fp), "recall", "precision"))
+    for col, x, y, x_name, y_name in panels:
+        fig.add_scatter(
+            x=[x], y=[y], mode="markers", marker=marker, legendgroup=model, showlegend=False, row=1, col=col,
+            hovertemplate=f"{text}<br>{x_name} %{{x:.4f}}<br>{y_name} %{{y:.4f}}<extra></extra>",
+        )  # fmt: skip
 
 
 def calibration_bins(labels: np.ndarray, scores: np.ndarray) -> pd.DataFrame:

@@ -8,21 +8,13 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from journeys.contract import ACTIVITY_COLUMNS, DAYS_COLUMNS
 from journeys.report.page import PALETTE, Chart, Section
 from journeys.report.tables import Tables
 
 PROJECTION_SAMPLE = 3_000
 PROJECTION_SEED = 0
-COUNT_FEATURES = (
-    "num_sessions",
-    "num_pageviews",
-    "avg_pageviews",
-    "emails_delivered",
-    "emails_opened",
-    "emails_clicked",
-    "page_count",
-)
-DAY_PREFIX = "days_since_"
+PROJECTED_FEATURES = (*ACTIVITY_COLUMNS, "page_count", *DAYS_COLUMNS)
 
 
 def segment_section(tables: Tables) -> Section:
@@ -122,7 +114,7 @@ def _standardised_means(tables: Tables, names: dict[int, str]) -> Chart:
 def _overall_moments(tables: Tables, features: list[str]) -> np.ndarray:
     """Mean and standard deviation over all segmented contacts, one row per feature, with the profiles'
     convention for missing values."""
-    exprs = [f"{f}" if f.startswith(DAY_PREFIX) else f"coalesce({f}, 0)" for f in features]
+    exprs = [f if f in DAYS_COLUMNS else f"coalesce({f}, 0)" for f in features]
     select = ", ".join(f"avg({e}), stddev_pop({e})" for e in exprs)
     row = tables.df(
         f"select {select} from contact_segments join int_contact_features_assembled using (contact_id)",
@@ -243,8 +235,7 @@ def _k_selection(tables: Tables) -> Chart:
 def _projection(tables: Tables, names: dict[int, str]) -> Chart:
     """PCA (SVD of the standardised, log-scaled numeric features) of a seeded sample, coloured by segment."""
     columns = tables.columns("int_contact_features_assembled")
-    numeric = [c for c in columns if c in COUNT_FEATURES or c.startswith(DAY_PREFIX)]
-    numeric.sort()
+    numeric = [c for c in PROJECTED_FEATURES if c in columns]
     segmented = tables.df("select contact_id from contact_segments order by contact_id", "contact_segments")
     rng = np.random.default_rng(PROJECTION_SEED)
     size = min(PROJECTION_SAMPLE, len(segmented))
@@ -293,7 +284,7 @@ def scaled_numeric(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
     """Counts (HubSpot leaves a zero count empty: missing = 0) as log1p, days as they are; both z-scored over
     the given rows, a missing day then set to the mean (0)."""
     values = frame[columns].to_numpy(dtype=float, na_value=np.nan)
-    is_count = np.array([not c.startswith(DAY_PREFIX) for c in columns])
+    is_count = np.array([c not in DAYS_COLUMNS for c in columns])
     values[:, is_count] = np.log1p(np.clip(np.nan_to_num(values[:, is_count]), 0, None))
     mean, std = np.nanmean(values, axis=0), np.nanstd(values, axis=0)
     return np.nan_to_num((values - mean) / np.where(std > 0, std, 1))
