@@ -3,6 +3,7 @@ interactive, no console message and no network request in headless Chromium."""
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import shutil
@@ -121,6 +122,13 @@ def chart_spec(html: str, chart_id: str) -> dict:
         rf'<figure class="chart" id="{chart_id}">.*?class="figure-spec">(.*?)</script>', html, re.DOTALL
     )
     return json.loads(block.group(1).replace("<\\/", "</"))
+
+
+def decoded(values: dict | list) -> np.ndarray:
+    """A Plotly data array: base64 typed array ({dtype, bdata}) or a plain list."""
+    if isinstance(values, dict):
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=np.dtype(values["dtype"]))
+    return np.asarray(values)
 
 
 def expected_summary(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
@@ -255,6 +263,19 @@ def test_report_of_the_built_warehouse(warehouse, tmp_path: Path) -> None:
     assert dom.index('id="summary"') < dom.index('id="segments"'), "the summary comes first"
     with duckdb.connect(str(warehouse.duckdb_path), read_only=True) as con:
         assert summary_figures(dom) == expected_summary(con)
+
+    roc = next(
+        t for t in chart_spec(html, "roc-pr")["data"] if t.get("name", "").startswith("bilstm (ROC AUC")
+    )
+    bilstm = warehouse.query(
+        "select score, label from propensity_test_predictions where model_name = 'bilstm' order by contact_id"
+    )
+    full = curves(bilstm["label"].to_numpy(bool), bilstm["score"].to_numpy(float))
+    kept = corners(full["fp"], full["tp"])
+    assert np.array_equal(decoded(roc["x"]), full["fpr"][kept].astype(np.float32)), (
+        "the ROC curve is not thinned"
+    )
+    assert np.array_equal(decoded(roc["y"]), full["tpr"][kept].astype(np.float32))
 
     training = chart_spec(html, "training")
     assert {trace["name"] for trace in training["data"]} == {"train", "validation"}
