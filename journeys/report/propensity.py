@@ -58,8 +58,7 @@ def test_scores(tables: Tables) -> pd.DataFrame:
 def test_metrics(tables: Tables) -> pd.DataFrame:
     """Test-split propensity metrics, one row per model, one column per metric (plus ci_lower / ci_upper of
     roc_auc when the build records intervals)."""
-    interval = tables.has("model_metrics", "ci_lower", "ci_upper")
-    extra = ", ci_lower, ci_upper" if interval else ", null as ci_lower, null as ci_upper"
+    extra = f", {tables.interval_columns()}"
     long = tables.df(
         f"select model_name, metric, value{extra} from model_metrics "
         "where split = 'test' and model_name in (select distinct model_name from propensity_test_predictions)",

@@ -111,8 +111,7 @@ def _propensity(tables: Tables) -> str:
 
 
 def _auc_table(tables: Tables) -> pd.DataFrame:
-    interval = tables.has("model_metrics", "ci_lower", "ci_upper")
-    extra = ", ci_lower, ci_upper" if interval else ", null as ci_lower, null as ci_upper"
+    extra = f", {tables.interval_columns()}"
     return tables.df(
         f"select model_name, value{extra} from model_metrics where split = 'test' and metric = 'roc_auc' "
         "and model_name in (select distinct model_name from propensity_test_predictions)",
@@ -133,8 +132,7 @@ def _auc(metrics: pd.DataFrame, model: str) -> str:
 
 def _order_effect(tables: Tables) -> str:
     """ROC AUC lost when each contact's pages are shuffled, for the model and for truth (model_metrics)."""
-    interval = tables.has("model_metrics", "ci_lower", "ci_upper")
-    extra = ", ci_lower, ci_upper" if interval else ", null as ci_lower, null as ci_upper"
+    extra = f", {tables.interval_columns()}"
     effects = tables.df(
         f"select model_name, value{extra} from model_metrics where metric = 'order_effect' order by model_name",
         "model_metrics",

@@ -29,6 +29,13 @@ class Tables:
             )
         return self.con.execute(sql).df()
 
+    def interval_columns(self) -> str:
+        """`ci_lower, ci_upper` of model_metrics as select items: the columns when the build records
+        intervals, else nulls."""
+        if self.has("model_metrics", "ci_lower", "ci_upper"):
+            return "ci_lower, ci_upper"
+        return "null as ci_lower, null as ci_upper"
+
     def columns(self, table: str) -> set[str]:
         return self._columns.get(table, set())
 
