@@ -16,8 +16,8 @@ import plotly.graph_objects as go
 import pytest
 
 from journeys.report import write_report
+from journeys.report.curves import bootstrap_bands, bootstrap_weights, corners, curves
 from journeys.report.page import Chart, Section, render_page
-from journeys.report.propensity import bootstrap_bands, bootstrap_weights, corners, curves
 from journeys.urls import EMAIL_REGEX
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

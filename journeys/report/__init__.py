@@ -15,10 +15,11 @@ import duckdb
 from journeys.report.data_quality import data_quality_section
 from journeys.report.journeys_section import journeys_section
 from journeys.report.page import render_page
-from journeys.report.propensity import metrics_section, propensity_section, training_section
+from journeys.report.propensity import propensity_section
 from journeys.report.segments import segment_section
 from journeys.report.summary import summary_section
 from journeys.report.tables import Tables
+from journeys.report.training import metrics_section, training_section
 
 log = logging.getLogger(__name__)
 

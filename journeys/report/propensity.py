@@ -8,13 +8,20 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from journeys.report.page import PALETTE, Chart, Section, html_table
+from journeys.report.curves import (
+    BAND_GRID,
+    BOOTSTRAP_REPLICATES,
+    CALIBRATION_BINS,
+    bootstrap_bands,
+    bootstrap_weights,
+    calibration_bins,
+    corners,
+    curves,
+    run_ends,
+)
+from journeys.report.page import PALETTE, Chart, Section
 from journeys.report.tables import Tables
 
-BOOTSTRAP_REPLICATES = 200
-BOOTSTRAP_SEED = 0
-BAND_GRID = np.linspace(0.0, 1.0, 201)
-CALIBRATION_BINS = 10
 AUDIT_TOP = 15
 CONFUSION_CELLS = ("true_negatives", "false_positives", "false_negatives", "true_positives")
 EXPERIMENT_COLUMNS = (
@@ -70,65 +77,6 @@ def test_metrics(tables: Tables) -> pd.DataFrame:
     return wide.join(auc.rename(columns=lambda c: f"roc_auc_{c}"))
 
 
-def curves(labels: np.ndarray, scores: np.ndarray) -> dict[str, np.ndarray]:
-    """ROC (fpr, tpr) and PR (recall, precision) points at every distinct score, with its threshold."""
-    order = np.argsort(-scores, kind="stable")
-    sorted_scores, sorted_labels = scores[order], labels[order]
-    last_of_tie = np.r_[np.flatnonzero(np.diff(sorted_scores)), len(scores) - 1]
-    tp = np.cumsum(sorted_labels)[last_of_tie]
-    fp = (last_of_tie + 1) - tp
-    positives, negatives = max(int(labels.sum()), 1), max(int((~labels).sum()), 1)
-    return {
-        "tp": np.r_[0, tp],
-        "fp": np.r_[0, fp],
-        "threshold": np.r_[np.inf, sorted_scores[last_of_tie]],
-        "fpr": np.r_[0.0, fp / negatives],
-        "tpr": np.r_[0.0, tp / positives],
-        "recall": np.r_[0.0, tp / positives],
-        "precision": np.r_[tp[0] / max(tp[0] + fp[0], 1), tp / (tp + fp)],
-    }
-
-
-def corners(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Indices of the points that are not inside a straight run (collinear interior points carry no shape):
-    the drawn curve is exactly the full curve. x, y: integer counts, so the test is exact."""
-    dx, dy = np.diff(x), np.diff(y)
-    turns = dx[:-1] * dy[1:] - dy[:-1] * dx[1:] != 0
-    return np.flatnonzero(np.r_[True, turns, True])
-
-
-def bootstrap_weights(n: int) -> np.ndarray:
-    """Poisson(1) weights of n contacts in each replicate, seeded: the same resamples for every model."""
-    rng = np.random.default_rng(BOOTSTRAP_SEED)
-    return rng.poisson(1.0, size=(BOOTSTRAP_REPLICATES, n)).astype(np.int32)
-
-
-def bootstrap_bands(labels: np.ndarray, scores: np.ndarray, weights: np.ndarray) -> dict[str, np.ndarray]:
-    """Pointwise 95% bootstrap bands: TPR at each FPR of BAND_GRID, precision at each recall of BAND_GRID.
-    weights: one row per replicate, one column per contact (bootstrap_weights)."""
-    order = np.argsort(-scores, kind="stable")
-    sorted_labels = labels[order]
-    last_of_tie = np.r_[np.flatnonzero(np.diff(scores[order])), len(scores) - 1]
-    sorted_weights = weights[:, order]
-    tp = np.cumsum(sorted_weights * sorted_labels, axis=1, dtype=np.int32)[:, last_of_tie].astype(float)
-    fp = np.cumsum(sorted_weights, axis=1, dtype=np.int32)[:, last_of_tie] - tp
-    tpr, fpr = tp / np.maximum(tp[:, -1:], 1), fp / np.maximum(fp[:, -1:], 1)
-    precision = tp / np.maximum(tp + fp, 1)
-    roc = np.array(
-        [np.interp(BAND_GRID, np.r_[0.0, f], np.r_[0.0, t]) for f, t in zip(fpr, tpr, strict=True)]
-    )
-    at_recall = np.array(
-        [
-            p[np.minimum(np.searchsorted(t, BAND_GRID, side="left"), len(t) - 1)]
-            for t, p in zip(tpr, precision, strict=True)
-        ]
-    )
-    bands = {}
-    for name, values in (("tpr", roc), ("precision", at_recall)):
-        bands[f"{name}_low"], bands[f"{name}_high"] = np.percentile(values, [2.5, 97.5], axis=0)
-    return bands
-
-
 def _roc_pr(scores: pd.DataFrame, metrics: pd.DataFrame) -> Chart:
     fig = make_subplots(rows=1, cols=2, subplot_titles=("ROC", "precision-recall"), horizontal_spacing=0.1)
     prevalence = float(scores.groupby("model_name")["label"].mean().iloc[0])
@@ -156,7 +104,7 @@ def _roc_pr(scores: pd.DataFrame, metrics: pd.DataFrame) -> Chart:
             col=1,
             hovertemplate=f"{model}<br>FPR %{{x:.4f}}<br>TPR %{{y:.4f}}<br>threshold %{{customdata:.4f}}<extra></extra>",
         )
-        pr = np.unique(np.r_[corners(c["tp"], c["fp"]), _run_ends(c["recall"])])
+        pr = np.unique(np.r_[corners(c["tp"], c["fp"]), run_ends(c["recall"])])
         fig.add_scatter(
             x=c["recall"][pr].astype(np.float32),
             y=c["precision"][pr].astype(np.float32),
@@ -222,12 +170,6 @@ def _auc_label(model: str, metrics: pd.DataFrame) -> str:
     return f"{model} (ROC AUC {row['roc_auc']:.3f}{interval})"
 
 
-def _run_ends(values: np.ndarray) -> np.ndarray:
-    """First and last index of every run of equal values (a vertical stretch of the PR curve)."""
-    change = np.flatnonzero(np.diff(values) != 0)
-    return np.unique(np.r_[0, change, change + 1, len(values) - 1])
-
-
 def _band(
     fig: go.Figure, x: np.ndarray, low: np.ndarray, high: np.ndarray, color: str, model: str, col: int
 ) -> None:
@@ -273,18 +215,6 @@ def _operating_point(fig: go.Figure, row: pd.Series, model: str, color: str) -> 
             x=[x], y=[y], mode="markers", marker=marker, legendgroup=model, showlegend=False, row=1, col=col,
             hovertemplate=f"{text}<br>{x_name} %{{x:.4f}}<br>{y_name} %{{y:.4f}}<extra></extra>",
         )  # fmt: skip
-
-
-def calibration_bins(labels: np.ndarray, scores: np.ndarray) -> pd.DataFrame:
-    """Equal-count bins of the score: mean predicted, observed rate with a 95% normal interval, contacts."""
-    ranks = pd.Series(scores).rank(method="first").to_numpy()
-    bins = np.minimum((ranks - 1) * CALIBRATION_BINS // len(scores), CALIBRATION_BINS - 1).astype(int)
-    frame = pd.DataFrame({"bin": bins, "score": scores, "label": labels.astype(float)})
-    grouped = frame.groupby("bin").agg(
-        predicted=("score", "mean"), observed=("label", "mean"), n=("label", "size")
-    )
-    grouped["half_width"] = 1.96 * np.sqrt(grouped["observed"] * (1 - grouped["observed"]) / grouped["n"])
-    return grouped
 
 
 def _calibration(scores: pd.DataFrame, metrics: pd.DataFrame) -> Chart:
@@ -446,54 +376,4 @@ def _experiments(tables: Tables) -> Chart:
         "Experiments: test ROC AUC by sequence length, encoding and model",
         fig,
         note="propensity_experiments; bars: 95% interval",
-    )
-
-
-def training_section(tables: Tables) -> Section:
-    """Loss and metric curves per epoch, train against validation; the kept epoch is marked, not drawn."""
-    frame = tables.df("select * from training_history order by epoch", "training_history")
-    metrics = [
-        c
-        for c in frame.columns
-        if c != "epoch" and not c.startswith(("val_", "is_")) and pd.api.types.is_float_dtype(frame[c])
-    ]
-    fig = make_subplots(rows=1, cols=len(metrics), subplot_titles=metrics)
-    epochs = frame["epoch"].to_numpy(int)
-    best = (
-        frame.loc[frame["is_best_epoch"].astype(bool), "epoch"] if "is_best_epoch" in frame else pd.Series([])
-    )
-    for col, metric in enumerate(metrics, start=1):
-        for j, (name, column) in enumerate((("train", metric), ("validation", f"val_{metric}"))):
-            if column in frame.columns:
-                fig.add_scatter(
-                    x=epochs,
-                    y=frame[column].to_numpy(float),
-                    mode="lines+markers",
-                    name=name,
-                    legendgroup=name,
-                    showlegend=col == 1,
-                    line={"color": PALETTE[j]},
-                    row=1,
-                    col=col,
-                    hovertemplate=f"{name} {metric}<br>epoch %{{x}}: %{{y:.5f}}<extra></extra>",
-                )
-        for epoch in best:
-            fig.add_vline(x=int(epoch), line_dash="dash", line_color=PALETTE[2], row=1, col=col)
-    fig.update_xaxes(title_text="epoch", dtick=1)
-    fig.update_layout(height=380, width=min(1180, 480 * len(metrics)))
-    kept = ", ".join(str(int(e)) for e in best)
-    note = (
-        f"dashed line: epoch {kept}, whose weights were kept (training_history.is_best_epoch)" if kept else ""
-    )
-    return Section(
-        "training", "Training curves", [Chart("training", "BiLSTM training curves", fig, note=note)]
-    )
-
-
-def metrics_section(tables: Tables) -> Section:
-    """Every row of model_metrics, one line per (model, split), for readers who want the numbers."""
-    frame = tables.df("select model_name, split, metric, value from model_metrics", "model_metrics")
-    wide = frame.pivot_table(index=["model_name", "split"], columns="metric", values="value", aggfunc="first")
-    return Section(
-        "metrics", "Model metrics", [html_table("table-model-metrics", "model_metrics", wide.reset_index())]
     )
