@@ -323,7 +323,11 @@ def _audit(tables: Tables) -> Chart:
     )
     threshold = float(audit["threshold"].iloc[0])
     fig.add_vline(
-        x=threshold, line_dash="dash", line_color=PALETTE[1], annotation_text=f"leakage threshold {threshold}"
+        x=threshold,
+        line_dash="dash",
+        line_color=PALETTE[1],
+        annotation_text=f"leakage threshold {threshold}",
+        annotation_position="bottom left",
     )
     fig.update_layout(
         height=160 + 24 * len(audit),
