@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from journeys.report_charts import PALETTE, Series, bar_chart, heatmap, line_chart, scatter_chart
+from journeys.warehouse import connect
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ def write_report(db_path: Path, out_path: Path) -> Path:
     db_path, out_path = Path(db_path), Path(out_path)
     if not db_path.exists():
         raise FileNotFoundError(f"{db_path}: no DuckDB database; run `make build` first")
-    with duckdb.connect(str(db_path), read_only=True) as con:
+    with connect(db_path) as con:
         wh = Warehouse(con, db_path)
         sections = [
             segment_section(wh),
@@ -222,12 +223,12 @@ def _fmt_value(value: float) -> str:
 
 def projection_section(wh: Warehouse) -> Section:
     """PCA (SVD of the standardised, log-scaled numeric features) of a seeded sample, coloured by segment."""
-    columns = set(wh.columns("int_contact_features_assembled"))
+    columns = set(wh.columns("contact_features"))
     numeric = [c for c in (*COUNT_FEATURES, *DAY_FEATURES) if c in columns]
     frame = wh.df(
         f"select s.segment_id, {', '.join('f.' + c for c in numeric)} from contact_segments as s "
-        "join int_contact_features_assembled as f using (contact_id) order by s.contact_id",
-        "contact_segments", "int_contact_features_assembled",
+        "join contact_features as f using (contact_id) order by s.contact_id",
+        "contact_segments", "contact_features",
     )  # fmt: skip
     rng = np.random.default_rng(PROJECTION_SEED)
     sample = np.sort(rng.choice(len(frame), size=min(PROJECTION_SAMPLE, len(frame)), replace=False))

@@ -7,13 +7,13 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pytest
 
 from journeys.report import CSS, JS, PAGE, curves, write_report
 from journeys.report_charts import line_chart
 from journeys.urls import EMAIL_REGEX
+from journeys.warehouse import connect
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_FLAGS = (
@@ -89,7 +89,7 @@ def test_report_of_the_built_warehouse_renders_every_chart(warehouse, tmp_path: 
     models = warehouse.query("select distinct model_name from propensity_test_predictions")["model_name"]
     assert len(models) >= 3 and all(f'id="confusion-{model.replace("_", "-")}"' in dom for model in models)
     assert console == [], console
-    with duckdb.connect(str(warehouse.duckdb_path), read_only=True) as con:
+    with connect(warehouse.duckdb_path) as con:
         segmented = con.execute("select count(*) from contact_segments").fetchone()[0]
     assert f"{segmented:,} segmented contacts" in dom
 

@@ -18,6 +18,7 @@ SQL_LAYER = [
     "path:models/intermediate",
     "path:seeds",
     "quarantined_rows",
+    "contact_features",
     "contact_journeys",
     "unmapped_urls",
     "url_category_coverage",
@@ -119,7 +120,7 @@ def test_contract_features_for_a_planted_contact(fixture_db: Path) -> None:
         """select days_since_lead, is_buyer, course_natural_language_processing,
                   course_tensorflow_developer_certificate, course_deep_learning_specialization,
                   has_page_history, page_count, category_codes
-           from int_contact_features_assembled where contact_id = 1010""",
+           from contact_features where contact_id = 1010""",
     )[0]
     # 2021-01-04 10:59 is 13 h 01 min before the reference date 2021-01-05.
     assert row[0] == pytest.approx((13 * 60 + 1) / 1440)
@@ -147,7 +148,7 @@ def test_page_history_is_chronological_and_categorised(fixture_db: Path) -> None
 def test_contact_without_pages_has_empty_sequence(fixture_db: Path) -> None:
     row = query(
         fixture_db,
-        "select has_page_history, page_count, category_codes from int_contact_features_assembled "
+        "select has_page_history, page_count, category_codes from contact_features "
         "where contact_id = 1011",
     )[0]
     assert row == (False, 0, [])
@@ -157,7 +158,7 @@ def test_bulk_import_and_flags(fixture_db: Path) -> None:
     row = query(
         fixture_db,
         "select is_bulk_import, opted_out_batch, unsubscribed_all, opted_out_events, has_company "
-        "from int_contact_features_assembled where contact_id = 1002",
+        "from contact_features where contact_id = 1002",
     )[0]
     assert row == (True, True, True, False, False)
 

@@ -169,7 +169,7 @@ def test_planted_bad_values_become_null_and_are_flagged(warehouse) -> None:
 
 def test_buyer_label_matches_the_planted_truth(warehouse) -> None:
     truth = pd.read_csv(warehouse.raw_dir / "truth.csv")
-    features = warehouse.query("select contact_id, is_buyer from int_contact_features_assembled")
+    features = warehouse.query("select contact_id, is_buyer from contact_features")
     joined = features.merge(truth, on="contact_id", suffixes=("", "_truth"), validate="one_to_one")
     assert len(joined) == len(features)
     assert (joined["is_buyer"] == joined["is_buyer_truth"]).all()
@@ -178,14 +178,14 @@ def test_buyer_label_matches_the_planted_truth(warehouse) -> None:
 def test_feature_contract_columns_and_types(warehouse) -> None:
     columns = warehouse.query(
         "select column_name, data_type from information_schema.columns "
-        "where table_name = 'int_contact_features_assembled'"
+        "where table_name = 'contact_features'"
     )
     assert dict(zip(columns["column_name"], columns["data_type"], strict=True)) == CONTRACT_TYPES
 
 
 def test_sequences_are_consistent_with_the_page_history(warehouse) -> None:
     features = warehouse.query(
-        "select contact_id, has_page_history, page_count, category_codes from int_contact_features_assembled"
+        "select contact_id, has_page_history, page_count, category_codes from contact_features"
     )
     lengths = features["category_codes"].map(len)
     assert (lengths == features["page_count"]).all()
