@@ -101,15 +101,13 @@
 
 {% macro duckdb__hubspot_records(table_name, columns, email_column) -%}
     {#- The body of a base model: one row per record of the source that the reader parsed, in the
-        reader's order (`reader_index`), every read column as trimmed text (NULL when empty), its
-        quarantine reason (missing, invalid or repeated Contact ID; NULL = staged) and, for
-        quarantined records only, the record written back as one CSV record (RFC 4180 quoting)
-        with the e-mail column blanked. The hooks of hubspot_record_hooks add the reader's rejected records and number
-        every record. -#}
-    {%- set fields -%}
-        *columns(* exclude (reader_index)
-            {%- if email_column %} replace ('' as "{{ email_column }}"){% endif %})
-    {%- endset %}
+        reader's order (`reader_index`), every read column as trimmed text (NULL when empty), the
+        physical lines it spans, its quarantine reason (missing, invalid or repeated Contact ID;
+        NULL = staged) and, for quarantined records only, the record written back as one CSV
+        record (RFC 4180 quoting) with the e-mail column blanked. The post-hooks add the reader's
+        rejected records and number every record. -#}
+    {%- set computed = ['reader_index', 'all_text', 'has_valid_id', 'contact_key', 'quarantine_reason']
+        + columns | map(attribute=1) | list -%}
 with
 
 source_records as (
@@ -123,32 +121,14 @@ records_in_reader_order as (
     from source_records
 ),
 
-records_as_lists as (
+records_with_fields as (
     select
-        reader_index,
-        list_value({{ fields }}) as fields,
+        *,
         {%- for column in columns %}
         nullif(trim(cast("{{ column[0] }}" as varchar)), '') as {{ column[1] }},
         {%- endfor %}
+        concat(*columns(lambda c: c != 'reader_index')) as all_text,
     from records_in_reader_order
-),
-
-parsed_records as (
-    select
-        * exclude (fields),
-        array_to_string(
-            list_transform(
-                fields,
-                lambda field: case
-                    when field is null then ''
-                    when {{ regexp_matches('field', "'[,\"\\r\\n]'") }}
-                        then '"' || replace(field, '"', '""') || '"'
-                    else field
-                end
-            ),
-            ','
-        ) as record_text,
-    from records_as_lists
 ),
 
 records_with_ids as (
@@ -156,7 +136,7 @@ records_with_ids as (
         *,
         {{ regexp_matches('contact_id', "'^[0-9]{1,18}$'") }} as has_valid_id,
         {{ try_cast_to('contact_id', api.Column.translate_type('bigint')) }} as contact_key,
-    from parsed_records
+    from records_with_fields
 ),
 
 records_with_reason as (
@@ -171,19 +151,42 @@ records_with_reason as (
     from records_with_ids
 ),
 
+{#- the source's own columns (extras included) of quarantined records only, e-mail blanked -#}
+quarantined_fields as (
+    select
+        *,
+        case
+            when coalesce(quarantine_reason, '') != ''
+                then list_value(*columns(* exclude ({{ computed | join(', ') }})
+                    {%- if email_column %} replace ('' as "{{ email_column }}"){% endif %}))
+        end as raw_fields,
+    from records_with_reason
+),
+
 final as (
     select
         reader_index,
         cast(null as bigint) as record_number,
         cast(null as bigint) as line_number,
-        1 + length(record_text) - length(replace(record_text, chr(10), '')) as line_span,
+        1 + length(all_text) - length(replace(all_text, chr(10), '')) as line_span,
         quarantine_reason,
         cast(null as varchar) as reader_error,
-        case when quarantine_reason is not null then record_text end as raw_text,
+        array_to_string(
+            list_transform(
+                raw_fields,
+                lambda field: case
+                    when field is null then ''
+                    when {{ regexp_matches('field', "'[,\"\\r\\n]'") }}
+                        then '"' || replace(field, '"', '""') || '"'
+                    else field
+                end
+            ),
+            ','
+        ) as raw_text,
         {%- for column in columns %}
         {{ column[1] }}{{ ',' if not loop.last }}
         {%- endfor %}
-    from records_with_reason
+    from quarantined_fields
 )
 
 select * from final
