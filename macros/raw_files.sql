@@ -229,7 +229,8 @@ where not exists (
 
 {% macro raw_file_header(table_name) -%}
     {#- The column names of a raw file's header, parsed by the CSV reader (quotes and a BOM
-        handled). Read into up to 512 padded text columns, so no dialect sniffing is involved. -#}
+        handled). Read into up to 512 padded text columns, so no dialect sniffing is involved;
+        errors in later records (e.g. bytes invalid in the encoding) are left to the real read. -#}
     {%- set padded = [] -%}
     {%- for i in range(1, 513) -%}
         {%- do padded.append("'c" ~ i ~ "': 'VARCHAR'") -%}
@@ -237,7 +238,8 @@ where not exists (
     {%- set header_sql -%}
         select * from read_csv('{{ raw_file_path(table_name) | replace("'", "''") }}',
             header = false, auto_detect = false, columns = { {{- padded | join(', ') -}} },
-            null_padding = true, parallel = false, strict_mode = false, {{ csv_read_options() }})
+            null_padding = true, parallel = false, strict_mode = false, ignore_errors = true,
+            {{ csv_read_options() }})
         limit 1
     {%- endset -%}
     {%- set names = [] -%}
