@@ -7,6 +7,8 @@ macro step by step (a parity test runs every URL of the synthetic export through
 
 from __future__ import annotations
 
+import functools
+import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,8 +30,10 @@ def max_sequence_length(project_file: Path = ROOT / "dbt_project.yml") -> int:
     return int(yaml.safe_load(project_file.read_text())["vars"]["max_sequence_length"])
 
 
+@functools.lru_cache(maxsize=8)
 def url_query_allowlist(project_file: Path = ROOT / "dbt_project.yml") -> tuple[str, ...]:
-    """The dbt var `url_query_allowlist`: query parameters normalised URLs keep (lower-case names)."""
+    """The dbt var `url_query_allowlist`: query parameters normalised URLs keep (lower-case names).
+    Read once per process (the service normalises URLs on every request)."""
     names = yaml.safe_load(project_file.read_text())["vars"].get("url_query_allowlist") or []
     return tuple(str(name).lower() for name in names)
 
