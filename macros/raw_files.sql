@@ -200,9 +200,18 @@ select * from final
 
 {% macro duckdb__check_raw_input(table_name) -%}
     {%- if raw_source_mode() == 'files' -%}
-        {%- set path = raw_file_path(table_name) | replace("'", "''") -%}
-select error('Raw file {{ table_name }}.csv not found: expected it at {{ path }} (set JOURNEYS_RAW_DIR to the export folder)')
-where not exists (select 1 from glob('{{ path }}'))
+        {%- if execute -%}
+            {%- set path = raw_file_path(table_name) -%}
+            {%- set found = run_query(
+                "select count(*) from glob('" ~ path | replace("'", "''") ~ "')"
+            ).columns[0].values()[0] -%}
+            {%- if found == 0 -%}
+                {{ exceptions.raise_compiler_error(
+                    "Raw file " ~ table_name ~ ".csv not found: expected it at " ~ path
+                    ~ " (set JOURNEYS_RAW_DIR to the export folder)"
+                ) }}
+            {%- endif -%}
+        {%- endif -%}
     {%- else -%}
         {%- set schema = var('raw_schema', 'raw_hubspot') | replace("'", "''") -%}
 select error('{{ raw_source_label(table_name) | replace("'", "''") }} not found (set dbt var raw_schema to the schema holding {{ table_name }})')
