@@ -236,17 +236,24 @@ where not exists (
 {%- endmacro %}
 
 
-{% macro raw_file_header(table_name) -%}
-    {#- The column names of a raw file's header, parsed by the CSV reader (quotes and a BOM
-        handled). Read into up to 512 padded text columns, so no dialect sniffing is involved;
-        errors in later records (e.g. bytes invalid in the encoding) are left to the real read. -#}
+{% macro padded_text_columns() -%}
+    {#- A `columns` struct of 512 text columns c1..c512: a lenient read pads every record into it,
+        whatever its field count, with no dialect sniffing. -#}
     {%- set padded = [] -%}
     {%- for i in range(1, 513) -%}
         {%- do padded.append("'c" ~ i ~ "': 'VARCHAR'") -%}
     {%- endfor -%}
+    {{ return('{' ~ padded | join(', ') ~ '}') }}
+{%- endmacro %}
+
+
+{% macro raw_file_header(table_name) -%}
+    {#- The column names of a raw file's header, parsed by the CSV reader (quotes and a BOM
+        handled). Read into up to 512 padded text columns, so no dialect sniffing is involved;
+        errors in later records (e.g. bytes invalid in the encoding) are left to the real read. -#}
     {%- set header_sql -%}
         select * from read_csv('{{ raw_file_path(table_name) | replace("'", "''") }}',
-            header = false, auto_detect = false, columns = { {{- padded | join(', ') -}} },
+            header = false, auto_detect = false, columns = {{ padded_text_columns() }},
             null_padding = true, parallel = false, strict_mode = false, ignore_errors = true,
             {{ csv_read_options() }})
         limit 1
@@ -445,13 +452,9 @@ where first_line is not null
 
 {% macro duckdb__raw_record_count(table_name) -%}
     {%- if raw_source_mode() == 'files' -%}
-        {%- set padded = [] -%}
-        {%- for i in range(1, 513) -%}
-            {%- do padded.append("'c" ~ i ~ "': 'VARCHAR'") -%}
-        {%- endfor -%}
     select count(*) - 1 as raw_records
     from read_csv('{{ raw_file_path(table_name) | replace("'", "''") }}',
-        header = false, auto_detect = false, columns = { {{- padded | join(', ') -}} },
+        header = false, auto_detect = false, columns = {{ padded_text_columns() }},
         null_padding = true, parallel = false, strict_mode = false, {{ csv_read_options() }})
     {%- else -%}
     select count(*) as raw_records from {{ source('hubspot', table_name) }}
