@@ -316,14 +316,13 @@ having count(*) > 0
         named in the source's external_location): one row per record with the reader's error, a
         quarantine reason and the raw text with the e-mail field (its header position) blanked. -#}
     {%- if raw_source_mode() == 'files' -%}
-    {%- set path = raw_file_path(table_name) | replace("'", "''") -%}
 insert into {{ this }} (record_number, line_span, quarantine_reason, reader_error, raw_text)
 with
 
+{# the rejects tables are named after the source table: the latest scan is this model's #}
 this_scan as (
     select max(scan_id) as scan_id
     from {{ table_name }}_reject_scans
-    where file_path = '{{ path }}'
 ),
 
 rejected_records as (
