@@ -13,6 +13,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from journeys.warehouse import connect
+
 PREVIOUS_FILE_NAME = "url_categories_previous.parquet"
 # What `make categories` rebuilds: the rule seeds, the URL layer and the marts an analyst reads.
 URL_LAYER = (
@@ -26,9 +28,9 @@ URL_LAYER = (
 )
 # Staged page history the URL layer reads; parsing the raw export is most of a full build's SQL time.
 STAGING = (
-    "stg_hubspot__contact_lines",
+    "base_hubspot__contact_records",
     "stg_hubspot__contacts",
-    "stg_hubspot__page_history_lines",
+    "base_hubspot__page_history_records",
     "stg_hubspot__page_history",
 )
 RAW_FILES = ("hubspot_export.csv", "pageview_hist.csv")
@@ -55,7 +57,7 @@ def nodes_to_build(db_path: Path, raw_dir: Path) -> str:
         not path.exists() or path.stat().st_mtime > db_path.stat().st_mtime for path in raw_paths
     ):
         return layer + " " + " ".join(f"+{name}" for name in STAGING)
-    with duckdb.connect(str(db_path), read_only=True) as con:
+    with connect(db_path) as con:
         staged = {
             row[0]
             for row in con.execute(
@@ -72,7 +74,7 @@ def snapshot_categories(db_path: Path) -> int:
     target.unlink(missing_ok=True)
     if not Path(db_path).exists():
         return 0
-    with duckdb.connect(str(db_path), read_only=True) as con:
+    with connect(db_path) as con:
         if not _has_table(con, "int_urls_categorized"):
             return 0
         con.execute(
@@ -111,7 +113,7 @@ def category_changes(con: duckdb.DuckDBPyConnection, previous: Path) -> pd.DataF
 def report(db_path: Path, top_unmapped: int = 15) -> str:
     """The text `make categories` prints after the build."""
     previous = previous_categories_path(db_path)
-    with duckdb.connect(str(db_path), read_only=True) as con:
+    with connect(db_path) as con:
         coverage = con.execute(
             "select category, page_views, share_of_page_views, distinct_urls from url_category_coverage "
             "order by page_views desc, category"

@@ -1,4 +1,4 @@
-"""Column groups of `int_contact_features_assembled`, the table every model reads (docs/architecture.md).
+"""Column groups of `contact_features`, the table every model reads (docs/architecture.md).
 
 One place for the names, so the models, the service and the evaluations cannot drift apart.
 """

@@ -8,7 +8,7 @@
   propensity model sees (page-type order, country, counts): its test AUC next to truth's on the same rows.
 - `planted_signal`: the figures above in one dict.
 
-Features follow `int_contact_features_assembled` (docs/architecture.md); `features_from_export` builds
+Features follow `contact_features` (docs/architecture.md); `features_from_export` builds
 the columns used here straight from the raw files, for tests that run without the dbt build. Page
 journeys are PAGE_COLUMNS (chronological synth page-type indices, -1 padding) rather than the
 contract's `category_codes` lists, because the seed's codes are the SQL layer's choice.

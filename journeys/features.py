@@ -1,4 +1,4 @@
-"""Segment features from `int_contact_features_assembled`: what k-prototypes sees of a contact.
+"""Segment features from `contact_features`: what k-prototypes sees of a contact.
 
 - counts: HubSpot leaves a zero count empty, so missing counts are 0; then log1p (long tails) and z-score;
 - days-before timestamps: z-scored; a missing date is left out of the distance (NaN);
@@ -194,7 +194,7 @@ def _check_columns(contacts: pd.DataFrame, config: FeatureConfig) -> None:
     absent = [name for name in wanted if name not in contacts.columns]
     if absent:
         raise ValueError(
-            f"int_contact_features_assembled has no column(s) {absent} named in the segments_* vars"
+            f"contact_features has no column(s) {absent} named in the segments_* vars"
         )
 
 

@@ -247,7 +247,7 @@ def _joined(contacts: pd.DataFrame, scored: pd.DataFrame) -> pd.DataFrame:
     if data["segment_id"].isna().any():
         missing = data.loc[data["segment_id"].isna(), "contact_id"].iloc[0]
         raise RuntimeError(
-            f"contact {missing} of int_contact_features_assembled has no row in contact_segments"
+            f"contact {missing} of contact_features has no row in contact_segments"
         )
     return data
 

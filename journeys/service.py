@@ -1,7 +1,7 @@
 """FastAPI scoring service over the models the last `dbt build` saved.
 
 The service never re-implements a model: it turns request bodies into DataFrames shaped like
-`int_contact_features_assembled` (through DuckDB, so the dtypes are those the dbt Python models saw)
+`contact_features` (through DuckDB, so the dtypes are those the dbt Python models saw)
 and calls the loaders' `.score`. Page URLs are normalised and categorised by `journeys.urls`, the
 Python twin of the SQL rules, read from the same seeds.
 """
@@ -339,7 +339,7 @@ async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResp
 def features_frame(
     contacts: list[ContactBase], categorizer: UrlCategorizer, sequence_length: int
 ) -> pd.DataFrame:
-    """Request contacts -> DataFrame with the columns and dtypes of `int_contact_features_assembled`."""
+    """Request contacts -> DataFrame with the columns and dtypes of `contact_features`."""
     rows = [contact.model_dump(exclude={"pages"}) for contact in contacts]
     frame = pd.DataFrame(rows)
     urls = [page.url for contact in contacts for page in contact.pages]
@@ -467,12 +467,12 @@ def warehouse_contacts(
     con: duckdb.DuckDBPyConnection, contact_ids: list[int]
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Request contacts (segments, propensity) describing warehouse contacts as a client sends them:
-    features from `int_contact_features_assembled`, raw page URLs oldest first from
+    features from `contact_features`, raw page URLs oldest first from
     `int_page_views_categorized`. Used by the parity test and the benchmark."""
     con.execute("create or replace temporary table wanted_contacts (contact_id bigint)")
     con.executemany("insert into wanted_contacts values (?)", [[int(i)] for i in contact_ids])
     features = con.execute(
-        "select f.* from int_contact_features_assembled as f join wanted_contacts using (contact_id) "
+        "select f.* from contact_features as f join wanted_contacts using (contact_id) "
         "order by contact_id"
     ).df()
     pages = con.execute(

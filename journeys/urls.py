@@ -7,6 +7,8 @@ macro step by step (a parity test runs every URL of the synthetic export through
 
 from __future__ import annotations
 
+import functools
+import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,20 +30,29 @@ def max_sequence_length(project_file: Path = ROOT / "dbt_project.yml") -> int:
     return int(yaml.safe_load(project_file.read_text())["vars"]["max_sequence_length"])
 
 
+@functools.lru_cache(maxsize=8)
+def url_query_allowlist(project_file: Path = ROOT / "dbt_project.yml") -> tuple[str, ...]:
+    """The dbt var `url_query_allowlist`: query parameters normalised URLs keep (lower-case names).
+    Read once per process (the service normalises URLs on every request)."""
+    names = yaml.safe_load(project_file.read_text())["vars"].get("url_query_allowlist") or []
+    return tuple(str(name).lower() for name in names)
+
+
 # Regexes of macros/normalize_url.sql. DuckDB runs RE2, whose `$` (without the m flag) is the end of
-# the text: Python's equivalent is `\Z`, which is the only change made to them.
-TRACKING_PARAMETER_REGEX = (
-    "utm_[^&=]*|_hsmi|_hsenc|hsctatracking|hslang|__hstc|__hssc|__hsfp|hsutk|gclid|fbclid"
-)
-EMAIL_REGEX = r"(?i)[a-z0-9._%+-]+(@|%40)[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}"
+# the text: Python's equivalent is `\Z`, which is the only change made to them. EMAIL_REGEX (macro
+# email_regex) is an address-like token in any script: runs of characters other than separators.
+_TOKEN = r'[^\t\n\r @,;:<>()\[\]"/?&#='
+EMAIL_REGEX = _TOKEN + r"]+(@|%40)" + _TOKEN + r".]+(\." + _TOKEN + r".]+)*\." + _TOKEN + r".0-9_%-]{2,}"
 TRANSLATE_PROXY_REGEX = r"^(https?://)?translate\.googleusercontent\.com/[^#]*[?&]u=[^&#]"
 
 
-def normalize_urls(raw: pd.Series) -> pd.Series:
-    """Normalise raw URLs exactly as the `normalize_url` macro does; NA where the SQL gives NULL."""
+def normalize_urls(raw: pd.Series, query_allowlist: tuple[str, ...] | None = None) -> pd.Series:
+    """Normalise raw URLs exactly as the `normalize_url` macro does; NA where the SQL gives NULL.
+    `query_allowlist` defaults to the dbt var `url_query_allowlist`."""
+    allowlist = url_query_allowlist() if query_allowlist is None else tuple(query_allowlist)
     with warnings.catch_warnings():  # the macro's groups are for alternation, not extraction
         warnings.filterwarnings("ignore", "This pattern is interpreted", UserWarning)
-        return _normalize(raw.astype("string"))
+        return _normalize(raw.astype("string"), allowlist)
 
 
 def _percent_decode(value: str) -> str:
@@ -52,7 +63,7 @@ def _percent_decode(value: str) -> str:
         return value
 
 
-def _normalize(raw: pd.Series) -> pd.Series:
+def _normalize(raw: pd.Series, allowlist: tuple[str, ...]) -> pd.Series:
     lowered = raw.str.strip(" ").mask(lambda s: s.str.strip(" ") == "").str.lower()
     # 1. unwrap translate-proxy URLs: the original is the `u` query parameter (DuckDB's url_decode
     #    keeps `+` and invalid escapes; a value that does not decode to UTF-8 stays encoded)
@@ -67,10 +78,15 @@ def _normalize(raw: pd.Series) -> pd.Series:
     host = _extract(without_scheme, r"^([^/?]*)").str.replace(r"^www\.", "", regex=True)
     path = _extract(without_scheme, r"^[^/?]*([^?]*)").str.replace(r"/+\Z", "", regex=True)
     path = path.mask(path == "", "/")
-    # 4. query without tracking parameters and empty pieces, each piece wrapped as `&piece&`
-    query = "&" + _extract(without_scheme, r"^[^?]*\?(.*)\Z").str.replace("&", "&&", regex=False) + "&"
-    query = query.str.replace(rf"&({TRACKING_PARAMETER_REGEX})(=[^&]*)?&", "", regex=True)
-    query = query.str.replace(r"&+", "&", regex=True).str.replace(r"^&|&\Z", "", regex=True)
+    # 4. query: only the allow-listed parameters, in their order, each piece wrapped as `&piece&`
+    if allowlist:
+        allowed = "|".join(re.escape(name) for name in allowlist)
+        query = "&" + _extract(without_scheme, r"^[^?]*\?(.*)\Z").str.replace("&", "&&", regex=False) + "&"
+        query = query.str.findall(rf"&(({allowed})(=[^&]*)?)&").map(
+            lambda pieces: "&".join(piece[0] for piece in pieces), na_action="ignore"
+        ).astype("string")
+    else:
+        query = pd.Series("", index=without_scheme.index, dtype="string").mask(without_scheme.isna())
     # 5. reassemble, then redact e-mail addresses
     assembled = host + path + ("?" + query).mask(query == "", "")
     return assembled.str.replace(EMAIL_REGEX, "redacted-email", regex=True)

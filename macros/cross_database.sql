@@ -36,6 +36,16 @@
 {%- endmacro %}
 
 
+{% macro regexp_extract_all_group(value, pattern, group) -%}
+    {#- List of capture group `group` of every non-overlapping match, in order. -#}
+    {{ return(adapter.dispatch('regexp_extract_all_group', 'customer_journeys')(value, pattern, group)) }}
+{%- endmacro %}
+
+{% macro default__regexp_extract_all_group(value, pattern, group) -%}
+    regexp_extract_all({{ value }}, {{ pattern }}, {{ group }})
+{%- endmacro %}
+
+
 {% macro list_agg_ordered(value, order_by) -%}
     {{ return(adapter.dispatch('list_agg_ordered', 'customer_journeys')(value, order_by)) }}
 {%- endmacro %}

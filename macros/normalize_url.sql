@@ -1,15 +1,23 @@
 {#- URL normalisation: one SQL expression, documented step by step in _macros.yml so that
     journeys/urls.py can replicate it exactly. Every step is a plain regex or string function. -#}
 
-{% macro url_tracking_parameter_regex() -%}
-    {#- Query parameter names (after lower-casing) that only track a visit. -#}
-    {{ return("utm_[^&=]*|_hsmi|_hsenc|hsctatracking|hslang|__hstc|__hssc|__hsfp|hsutk|gclid|fbclid") }}
+{% macro url_query_allowlist_regex() -%}
+    {#- The var `url_query_allowlist` as an RE2 alternation of escaped, lower-case parameter names;
+        empty when no parameter is kept. -#}
+    {%- set names = [] -%}
+    {%- for name in var('url_query_allowlist', []) -%}
+        {%- do names.append(modules.re.escape(name | string | lower)) -%}
+    {%- endfor -%}
+    {{ return(names | join('|')) }}
 {%- endmacro %}
 
 
 {% macro email_regex() -%}
-    {#- An e-mail address, also with a percent-encoded @ (%40), any case. -#}
-    {{ return("(?i)[a-z0-9._%+-]+(@|%40)[a-z0-9-]+(\\.[a-z0-9-]+)*\\.[a-z]{2,}") }}
+    {#- An address-like token, in any script: a local part and a domain made of any characters
+        but separators (whitespace, `@,;:<>()[]"/?&#=`), joined by `@` or `%40`, the domain
+        ending in a dot and two or more characters that are not digits. -#}
+    {%- set token = '[^\\t\\n\\r @,;:<>()\\[\\]"/?&#=' -%}
+    {{ return(token ~ ']+(@|%40)' ~ token ~ '.]+(\\.' ~ token ~ '.]+)*\\.' ~ token ~ '.0-9_%-]{2,}') }}
 {%- endmacro %}
 
 
@@ -61,8 +69,10 @@
         ) }}, ''), '/')
     {%- endset -%}
 
-    {#- 4. query without tracking parameters and empty pieces: every piece is wrapped as
-        `&piece&` so that neighbours never share a separator -#}
+    {#- 4. query: only the parameters named in var('url_query_allowlist'), in their order; every
+        piece is wrapped as `&piece&` so that neighbours never share a separator -#}
+    {%- set allowed = customer_journeys.url_query_allowlist_regex() -%}
+    {%- if allowed -%}
     {%- set query_wrapped -%}
         '&' || replace(
             {{ customer_journeys.regexp_extract_group(without_scheme, "'^[^?]*\\?(.*)$'", 1) }},
@@ -70,18 +80,16 @@
         ) || '&'
     {%- endset -%}
     {%- set query -%}
-        {{ customer_journeys.regexp_replace_all(
-            customer_journeys.regexp_replace_all(
-                customer_journeys.regexp_replace_all(
-                    query_wrapped,
-                    "'&(" ~ customer_journeys.url_tracking_parameter_regex() ~ ")(=[^&]*)?&'",
-                    "''"
-                ),
-                "'&+'", "'&'"
+        {{ customer_journeys.list_join(
+            customer_journeys.regexp_extract_all_group(
+                query_wrapped, "'&((" ~ allowed ~ ")(=[^&]*)?)&'", 1
             ),
-            "'^&|&$'", "''"
+            "'&'"
         ) }}
     {%- endset -%}
+    {%- else -%}
+    {%- set query = "''" -%}
+    {%- endif %}
 
     {#- 5. reassemble, then redact e-mail addresses -#}
     {%- set assembled -%}

@@ -1,10 +1,33 @@
-{#- Reading the raw HubSpot CSV files. The files are parsed here, line by line, instead of by
-    the engine's CSV reader: a broken line then stays one line (it cannot swallow the lines after
-    it), every physical line keeps its number, and each one is either parsed or quarantined with
-    a reason. -#}
+{#- What a CSV reader cannot know about the two HubSpot export files: the header spellings of the
+    columns staging reads, the `...` column, the Email column blanked in kept raw text, and the
+    rules that make a parsed record unusable (missing, invalid or repeated Contact ID). The files
+    themselves are read by the engine's CSV reader through the `hubspot` sources
+    (models/staging/_hubspot__sources.yml); everything engine-specific is behind adapter.dispatch. -#}
 
-{% macro raw_file_path(file_name) -%}
-    {{ return(env_var('JOURNEYS_RAW_DIR', 'data/raw') ~ '/' ~ file_name) }}
+{% macro raw_source_mode() -%}
+    {#- `files` (the export's CSV files, read by the engine) or `tables` (tables already loaded). -#}
+    {%- set mode = var('raw_source', 'files') -%}
+    {%- if mode not in ['files', 'tables'] -%}
+        {{ exceptions.raise_compiler_error(
+            "dbt var raw_source is '" ~ mode ~ "': use files (the CSV export) or tables (var raw_schema)"
+        ) }}
+    {%- endif -%}
+    {{ return(mode) }}
+{%- endmacro %}
+
+
+{% macro raw_file_path(table_name) -%}
+    {{ return(env_var('JOURNEYS_RAW_DIR', 'data/raw') ~ '/' ~ table_name ~ '.csv') }}
+{%- endmacro %}
+
+
+{% macro raw_source_label(table_name) -%}
+    {#- How messages name a raw input: the file (files) or the warehouse table (tables). -#}
+    {%- if raw_source_mode() == 'files' -%}
+        {{ return('Raw file ' ~ table_name ~ '.csv (' ~ raw_file_path(table_name) ~ ')') }}
+    {%- else -%}
+        {{ return('Raw table ' ~ var('raw_schema', 'raw_hubspot') ~ '.' ~ table_name) }}
+    {%- endif -%}
 {%- endmacro %}
 
 
@@ -65,240 +88,374 @@
 {%- endmacro %}
 
 
-{% macro csv_field_regex() -%}
-    {#- One RFC 4180 field: quoted (with "" escapes) or unquoted without quotes or commas. -#}
-    {{ return('"(?:[^"]|"")*"|[^,"]*') }}
+{% macro hubspot_page_history_email_column() -%}
+    {#- The page-history column holding the contact's e-mail address: never selected, and blanked
+        (by its position) in the raw text kept for quarantined records. -#}
+    {{ return('Email') }}
 {%- endmacro %}
 
 
-{% macro read_raw_lines(file_name) -%}
-    {{ return(adapter.dispatch('read_raw_lines', 'customer_journeys')(file_name)) }}
+{% macro hubspot_records(table_name, columns, email_column=none) -%}
+    {{ return(adapter.dispatch('hubspot_records', 'customer_journeys')(table_name, columns, email_column)) }}
 {%- endmacro %}
 
-{% macro duckdb__read_raw_lines(file_name) -%}
-    {#- (line_number, line_text) for every physical line; CR of CRLF endings and a UTF-8 BOM removed;
-        the empty piece after the file's final newline is not a line. -#}
-    select
-        line_number,
-        line_text,
-    from (
-        select
-            unnest(range(1, len(lines) + 1)) as line_number,
-            unnest(lines) as line_text,
-            len(lines) as piece_count,
-        from (
-            select
-                string_split(
-                    replace(replace(content, chr(13), ''), chr(65279), ''), chr(10)
-                ) as lines,
-            from read_text('{{ customer_journeys.raw_file_path(file_name) }}')
-        )
-    )
-    where not (line_number = piece_count and line_text = '')
-{%- endmacro %}
-
-
-{% macro read_raw_header_line(file_name) -%}
-    {{ return(adapter.dispatch('read_raw_header_line', 'customer_journeys')(file_name)) }}
-{%- endmacro %}
-
-{% macro duckdb__read_raw_header_line(file_name) -%}
-    {#- (line_text) of the file's first line only, cleaned like read_raw_lines. -#}
-    select
-        replace(replace(split_part(content, chr(10), 1), chr(13), ''), chr(65279), '') as line_text,
-    from read_text('{{ customer_journeys.raw_file_path(file_name) }}')
-{%- endmacro %}
-
-
-{% macro split_csv_fields(line_text) -%}
-    {{ return(adapter.dispatch('split_csv_fields', 'customer_journeys')(line_text)) }}
-{%- endmacro %}
-
-{% macro duckdb__split_csv_fields(line_text) -%}
-    {#- The fields of one CSV line, unquoted. A line without any quote is split on commas (the
-        common, fast case); otherwise RE2 tokenises quoted and unquoted fields. -#}
-    case
-        when {{ dbt.position("'\"'", line_text) }} = 0 then string_split({{ line_text }}, ',')
-        else list_transform(
-            regexp_extract_all(
-                ',' || {{ line_text }}, ',({{ customer_journeys.csv_field_regex() }})', 1
-            ),
-            lambda f: case when f like '"%' then replace(f[2:-2], '""', '"') else f end
-        )
-    end
-{%- endmacro %}
-
-
-{% macro assert_raw_file_columns(file_name, columns) -%}
-    {#- Fails the build with one line naming the file and the missing column(s). Runs at
-        execution time only (dbt parses without a database). -#}
-    {%- if execute -%}
-        {%- set path = customer_journeys.raw_file_path(file_name) -%}
-        {%- set found = run_query("select count(*) from glob('" ~ path ~ "')").columns[0].values()[0] -%}
-        {%- if found == 0 -%}
-            {{ exceptions.raise_compiler_error(
-                "Raw file " ~ file_name ~ " not found: expected it at " ~ path
-                ~ " (set JOURNEYS_RAW_DIR to the export folder)"
-            ) }}
-        {%- endif -%}
-        {%- set missing_sql -%}
-            with
-
-            header as (
-                select list_transform(
-                    {{ customer_journeys.split_csv_fields('line_text') }}, lambda name: trim(name)
-                ) as fields
-                from ({{ customer_journeys.read_raw_header_line(file_name) }})
-            ),
-
-            required_columns as (
-                {%- for column in columns %}
-                select {{ loop.index }} as column_index, '{{ column[0] | replace("'", "''") }}' as column_name
-                {{ 'union all' if not loop.last }}
-                {%- endfor %}
-            )
-
-            select required_columns.column_name
-            from required_columns
-            cross join header
-            where coalesce(list_position(header.fields, required_columns.column_name), 0) = 0
-            order by required_columns.column_index
-        {%- endset -%}
-        {%- set missing = [] -%}
-        {%- for name in run_query(missing_sql).columns[0].values() -%}
-            {%- do missing.append('"' ~ name ~ '"') -%}
-        {%- endfor -%}
-        {%- if missing -%}
-            {{ exceptions.raise_compiler_error(
-                "Raw file " ~ file_name ~ " (" ~ path ~ ") lacks required column(s): "
-                ~ missing | join(', ')
-            ) }}
-        {%- endif -%}
-    {%- endif -%}
-{%- endmacro %}
-
-
-{% macro parse_raw_csv(file_name, columns) -%}
-    {#- One row per physical data line: line_number, line_text (as read: the caller must redact it
-        before persisting), parse_error (NULL when the line parsed) and one trimmed VARCHAR column
-        per (header, name) pair, NULL when empty. -#}
-    {{ customer_journeys.assert_raw_file_columns(file_name, columns) }}
-    {%- set field = customer_journeys.csv_field_regex() %}
-    with
-
-    raw_lines as (
-        {{ customer_journeys.read_raw_lines(file_name) }}
-    ),
-
-    split_lines as (
-        select
-            line_number,
-            line_text,
-            {{ dbt.position("'\"'", 'line_text') }} = 0
-            or {{ customer_journeys.regexp_matches(
-                'line_text', "'^(?:" ~ field ~ ")(?:,(?:" ~ field ~ "))*$'"
-            ) }} as is_well_formed,
-            {{ customer_journeys.split_csv_fields('line_text') }} as fields,
-        from raw_lines
-    ),
-
-    header_names as (
-        select
-            list_transform(fields, lambda name: trim(name)) as names,
-        from split_lines
-        where line_number = 1
-    ),
-
-    header as (
-        select
-            len(names) as field_count,
-            {%- for column in columns %}
-            list_position(names, '{{ column[0] | replace("'", "''") }}') as position_{{ column[1] }},
-            {%- endfor %}
-        from header_names
-    ),
-
-    final as (
-        select
-            split_lines.line_number,
-            split_lines.line_text,
-            case
-                when trim(split_lines.line_text) = '' then 'blank_line'
-                when not split_lines.is_well_formed then 'malformed_line'
-                when len(split_lines.fields) != header.field_count then 'wrong_field_count'
-            end as parse_error,
-            {%- for column in columns %}
-            case
-                when split_lines.is_well_formed
-                    and len(split_lines.fields) = header.field_count
-                    then nullif(trim(split_lines.fields[header.position_{{ column[1] }}]), '')
-            end as {{ column[1] }},
-            {%- endfor %}
-        from split_lines
-        cross join header
-        where split_lines.line_number > 1
-    )
-
-    select * from final
-{%- endmacro %}
-
-
-{% macro raw_lines_with_quarantine_reason(file_name, columns) -%}
-    {#- The body of a `stg_hubspot__*_lines` model: every physical data line of `file_name`, parsed
-        into `columns`, with the reason it cannot be staged (parse error, missing or invalid id, a
-        later duplicate of an id) and, for those lines only, its raw text with e-mails redacted. -#}
+{% macro duckdb__hubspot_records(table_name, columns, email_column) -%}
+    {#- The body of a base model: one row per record of the source that the reader parsed, in the
+        reader's order (`reader_index`), every read column as trimmed text (NULL when empty), the
+        physical lines it spans, its quarantine reason (missing, invalid or repeated Contact ID;
+        NULL = staged) and, for quarantined records only, the record written back as one CSV
+        record (RFC 4180 quoting) with the e-mail column blanked. The post-hooks add the reader's
+        rejected records and number every record. -#}
+    {%- set computed = ['reader_index', 'all_text', 'has_valid_id', 'contact_key', 'quarantine_reason']
+        + columns | map(attribute=1) | list -%}
 with
 
-parsed_lines as (
-    {{ parse_raw_csv(file_name, columns) }}
+source_records as (
+    select * from {{ source('hubspot', table_name) }}
 ),
 
-lines_with_valid_ids as (
+records_in_reader_order as (
+    select
+        row_number() over () as reader_index,
+        *,
+    from source_records
+),
+
+records_with_fields as (
     select
         *,
-        parse_error is null
-        and {{ regexp_matches('contact_id', "'^[0-9]{1,18}$'") }} as has_valid_id,
+        {%- for column in columns %}
+        nullif(trim(cast("{{ column[0] }}" as varchar)), '') as {{ column[1] }},
+        {%- endfor %}
+        concat(*columns(lambda c: c != 'reader_index')) as all_text,
+    from records_in_reader_order
+),
+
+records_with_ids as (
+    select
+        *,
+        {{ regexp_matches('contact_id', "'^[0-9]{1,18}$'") }} as has_valid_id,
         {{ try_cast_to('contact_id', api.Column.translate_type('bigint')) }} as contact_key,
-    from parsed_lines
+    from records_with_fields
 ),
 
-first_lines as (
+records_with_reason as (
     select
-        contact_key,
-        min(line_number) as first_line_number,
-    from lines_with_valid_ids
-    where has_valid_id
-    group by contact_key
-),
-
-lines_with_reason as (
-    select
-        lines_with_valid_ids.*,
+        *,
         case
-            when lines_with_valid_ids.parse_error is not null then lines_with_valid_ids.parse_error
-            when lines_with_valid_ids.contact_id is null then 'missing_contact_id'
-            when not lines_with_valid_ids.has_valid_id then 'invalid_contact_id'
-            when lines_with_valid_ids.line_number > first_lines.first_line_number
+            when contact_id is null then 'missing_contact_id'
+            when not has_valid_id then 'invalid_contact_id'
+            when reader_index > min(reader_index) over (partition by contact_key)
                 then 'duplicate_contact_id'
         end as quarantine_reason,
-    from lines_with_valid_ids
-    left join first_lines
-        on lines_with_valid_ids.contact_key = first_lines.contact_key
+    from records_with_ids
+),
+
+{#- the source's own columns (extras included) of quarantined records only, e-mail blanked -#}
+quarantined_fields as (
+    select
+        *,
+        case
+            when coalesce(quarantine_reason, '') != ''
+                then list_value(*columns(* exclude ({{ computed | join(', ') }})
+                    {%- if email_column %} replace ('' as "{{ email_column }}"){% endif %}))
+        end as raw_fields,
+    from records_with_reason
 ),
 
 final as (
     select
-        line_number,
+        reader_index,
+        cast(null as bigint) as record_number,
+        cast(null as bigint) as line_number,
+        1 + length(all_text) - length(replace(all_text, chr(10), '')) as line_span,
         quarantine_reason,
-        case
-            when quarantine_reason is not null
-                then left({{ redact_emails('line_text') }}, {{ var('quarantine_raw_text_chars') }})
-        end as raw_text,
+        cast(null as varchar) as reader_error,
+        array_to_string(
+            list_transform(
+                raw_fields,
+                lambda field: case
+                    when field is null then ''
+                    when {{ regexp_matches('field', "'[,\"\\r\\n]'") }}
+                        then '"' || replace(field, '"', '""') || '"'
+                    else field
+                end
+            ),
+            ','
+        ) as raw_text,
         {%- for column in columns %}
-        {{ column[1] }},
+        {{ column[1] }}{{ ',' if not loop.last }}
         {%- endfor %}
-    from lines_with_reason
+    from quarantined_fields
 )
 
 select * from final
+{%- endmacro %}
+
+
+{% macro check_raw_input(table_name) -%}
+    {#- Pre-hook of a base model: stops the build with one line when the file (or table) is absent. -#}
+    {{ return(adapter.dispatch('check_raw_input', 'customer_journeys')(table_name)) }}
+{%- endmacro %}
+
+{% macro duckdb__check_raw_input(table_name) -%}
+    {%- if raw_source_mode() == 'files' -%}
+        {%- if execute -%}
+            {%- set path = raw_file_path(table_name) -%}
+            {%- set found = run_query(
+                "select count(*) from glob('" ~ path | replace("'", "''") ~ "')"
+            ).columns[0].values()[0] -%}
+            {%- if found == 0 -%}
+                {{ exceptions.raise_compiler_error(
+                    "Raw file " ~ table_name ~ ".csv not found: expected it at " ~ path
+                    ~ " (set JOURNEYS_RAW_DIR to the export folder)"
+                ) }}
+            {%- endif -%}
+        {%- endif -%}
+    {%- else -%}
+        {%- set schema = var('raw_schema', 'raw_hubspot') | replace("'", "''") -%}
+select error('{{ raw_source_label(table_name) | replace("'", "''") }} not found (set dbt var raw_schema to the schema holding {{ table_name }})')
+where not exists (
+    select 1 from information_schema.tables
+    where table_schema = '{{ schema }}' and table_name = '{{ table_name }}'
+)
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro csv_read_options() -%}
+    {#- DuckDB CSV reader options shared by every read of a raw file: RFC 4180 quoting (line breaks
+        inside quotes), a BOM and CRLF handled by the reader, encoding from var('raw_encoding'). -#}
+    {%- set encoding = var('raw_encoding', 'utf-8') -%}
+    {%- if encoding not in ['utf-8', 'latin-1'] -%}
+        {{ exceptions.raise_compiler_error(
+            "dbt var raw_encoding is '" ~ encoding ~ "': use utf-8 or latin-1"
+        ) }}
+    {%- endif -%}
+    {{ return("delim = ',', quote = '\"', escape = '\"', encoding = '" ~ encoding ~ "'") }}
+{%- endmacro %}
+
+
+{% macro padded_text_columns() -%}
+    {#- A `columns` struct of 512 text columns c1..c512: a lenient read pads every record into it,
+        whatever its field count, with no dialect sniffing. -#}
+    {%- set padded = [] -%}
+    {%- for i in range(1, 513) -%}
+        {%- do padded.append("'c" ~ i ~ "': 'VARCHAR'") -%}
+    {%- endfor -%}
+    {{ return('{' ~ padded | join(', ') ~ '}') }}
+{%- endmacro %}
+
+
+{% macro raw_file_header(table_name) -%}
+    {#- The column names of a raw file's header, parsed by the CSV reader (quotes and a BOM
+        handled). Read into up to 512 padded text columns, so no dialect sniffing is involved;
+        errors in later records (e.g. bytes invalid in the encoding) are left to the real read. -#}
+    {%- set header_sql -%}
+        select * from read_csv('{{ raw_file_path(table_name) | replace("'", "''") }}',
+            header = false, auto_detect = false, columns = {{ padded_text_columns() }},
+            null_padding = true, parallel = false, strict_mode = false, ignore_errors = true,
+            {{ csv_read_options() }})
+        limit 1
+    {%- endset -%}
+    {%- set names = [] -%}
+    {%- for value in run_query(header_sql).rows[0] -%}
+        {%- if value is not none -%}{%- do names.append(value | trim) -%}{%- endif -%}
+    {%- endfor -%}
+    {{ return(names) }}
+{%- endmacro %}
+
+
+{% macro check_raw_header(table_name, columns, email_column=none) -%}
+    {#- Pre-hook of a base model: stops the build with one line naming the file (or table) and
+        every required column its header lacks; for a file, hands the header's columns (all text)
+        to the reader (DuckDB variable `<table>_columns`, read by the source's external_location).
+        Runs before the read, never at parse or compile. -#}
+    {{ return(adapter.dispatch('check_raw_header', 'customer_journeys')(table_name, columns, email_column)) }}
+{%- endmacro %}
+
+{% macro duckdb__check_raw_header(table_name, columns, email_column) -%}
+    {%- set required = columns | map(attribute=0) | list + ([email_column] if email_column else []) -%}
+    {%- if raw_source_mode() == 'files' -%}
+        {%- if execute -%}
+            {%- set names = raw_file_header(table_name) -%}
+            {%- set missing = [] -%}
+            {%- for name in required if name not in names -%}
+                {%- do missing.append('"' ~ name ~ '"') -%}
+            {%- endfor -%}
+            {%- if missing -%}
+                {{ exceptions.raise_compiler_error(
+                    raw_source_label(table_name) ~ " lacks required column(s): " ~ missing | join(', ')
+                ) }}
+            {%- endif -%}
+            {%- set fields = [] -%}
+            {%- for name in names -%}
+                {%- do fields.append("'" ~ name | replace("'", "''") ~ "': 'VARCHAR'") -%}
+            {%- endfor %}
+set variable {{ table_name }}_columns = { {{- fields | join(', ') -}} }
+        {%- endif -%}
+    {%- else %}
+select error('{{ raw_source_label(table_name) | replace("'", "''") }} lacks required column(s): ' || string_agg('"' || name || '"', ', ' order by position))
+from (values
+    {%- for name in required %}
+    ({{ loop.index }}, '{{ name | replace("'", "''") }}'){{ ',' if not loop.last }}
+    {%- endfor %}
+) as required_columns (position, name)
+where name not in (select column_name from (describe select * from {{ source('hubspot', table_name) }}))
+having count(*) > 0
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro add_reader_rejects(table_name, email_column=none) -%}
+    {{ return(adapter.dispatch('add_reader_rejects', 'customer_journeys')(table_name, email_column)) }}
+{%- endmacro %}
+
+{% macro duckdb__add_reader_rejects(table_name, email_column) -%}
+    {#- Post-hook of a base model (files only; nothing to add from tables). The records DuckDB's reader rejected in this model's scan (store_rejects temporary tables,
+        named in the source's external_location): one row per record with the reader's error, a
+        quarantine reason and the raw text with the e-mail field (its header position) blanked. -#}
+    {%- if raw_source_mode() == 'files' -%}
+insert into {{ this }} (record_number, line_span, quarantine_reason, reader_error, raw_text)
+with
+
+{# the rejects tables are named after the source table: the latest scan is this model's #}
+this_scan as (
+    select max(scan_id) as scan_id
+    from {{ table_name }}_reject_scans
+),
+
+rejected_records as (
+    select
+        reject_errors.line - 1 as record_number,
+        arg_min(reject_errors.error_type, reject_errors.column_idx) as error_type,
+        arg_min(reject_errors.error_message, reject_errors.column_idx) as error_message,
+        regexp_replace(
+            regexp_replace(arg_min(reject_errors.csv_line, reject_errors.column_idx), '^\r?\n', ''),
+            '\r?\n$', ''
+        ) as csv_line,
+    from {{ table_name }}_reject_errors as reject_errors
+    inner join this_scan
+        on reject_errors.scan_id = this_scan.scan_id
+    group by reject_errors.line
+),
+
+email_position as (
+    select {{ (raw_file_header(table_name).index(email_column) + 1) if email_column and execute else 'null' }} as position
+)
+
+select
+    rejected_records.record_number,
+    1 + length(csv_line) - length(replace(csv_line, chr(10), '')) as line_span,
+    case rejected_records.error_type
+        when 'MISSING COLUMNS' then 'wrong_field_count'
+        when 'TOO MANY COLUMNS' then 'wrong_field_count'
+        when 'UNQUOTED VALUE' then 'unterminated_quote'
+        when 'INVALID ENCODING' then 'invalid_encoding'
+        when 'LINE SIZE OVER MAXIMUM' then 'record_too_long'
+        else 'unreadable_record'
+    end as quarantine_reason,
+    rejected_records.error_type || ': ' || rejected_records.error_message as reader_error,
+    array_to_string(
+        list_transform(
+            string_split(rejected_records.csv_line, ','),
+            lambda field, i: case when i = email_position.position then '' else field end
+        ),
+        ','
+    ) as raw_text,
+from rejected_records
+cross join email_position
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro number_records() -%}
+    {{ return(adapter.dispatch('number_records', 'customer_journeys')()) }}
+{%- endmacro %}
+
+{% macro duckdb__number_records() -%}
+    {#- Post-hook of a base model. Gives every record its 1-based `record_number` (the reader's rejects keep theirs; parsed
+        records fill the numbers in between, in reader order) and, for a file, the physical
+        `line_number` where it starts (header = line 1; a record spans 1 + its line breaks). -#}
+update {{ this }} as records
+set
+    record_number = numbered.record_number,
+    line_number = numbered.line_number
+from (
+    {%- if raw_source_mode() == 'files' %}
+    with
+
+    merge_keys as (
+        select
+            rowid as row_key,
+            line_span,
+            coalesce(
+                reader_index,
+                record_number - row_number() over (
+                    partition by reader_index is null order by record_number
+                ) + 1
+            ) as merge_position,
+            case when reader_index is null then 0 else 1 end as rejected_first,
+        from {{ this }}
+    ),
+
+    record_numbers as (
+        select
+            row_key,
+            line_span,
+            row_number() over (order by merge_position, rejected_first) as record_number,
+        from merge_keys
+    )
+
+    select
+        row_key,
+        record_number,
+        2 + coalesce(sum(line_span) over (
+            order by record_number rows between unbounded preceding and 1 preceding
+        ), 0) as line_number,
+    from record_numbers
+    {%- else %}
+    select rowid as row_key, reader_index as record_number, cast(null as bigint) as line_number
+    from {{ this }}
+    {%- endif %}
+) as numbered
+where records.rowid = numbered.row_key
+{%- endmacro %}
+
+
+{% macro stop_on_invalid_encoding(table_name) -%}
+    {#- Post-hook of a base model (files only). Bytes invalid in var('raw_encoding') stop the build: one line naming the file, the first
+        bad line and the var to set. -#}
+    {%- if raw_source_mode() == 'files' -%}
+select error(
+    'Raw file {{ table_name }}.csv has bytes that are not valid {{ var("raw_encoding") }} from line '
+    || first_line
+    || ': set dbt var raw_encoding to the file''s encoding (utf-8 or latin-1), e.g. --vars ''{raw_encoding: latin-1}'''
+)
+from (
+    select min(line_number) as first_line
+    from {{ this }}
+    where quarantine_reason = 'invalid_encoding'
+)
+where first_line is not null
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro raw_record_count(table_name) -%}
+    {#- SQL giving the number of records in a raw source, counted apart from the staging path: for
+        a file, a second read by the CSV reader in its lenient mode (no header, up to 512 padded
+        columns, nothing rejected; blank lines are not records); for a table, its rows. -#}
+    {{ return(adapter.dispatch('raw_record_count', 'customer_journeys')(table_name)) }}
+{%- endmacro %}
+
+{% macro duckdb__raw_record_count(table_name) -%}
+    {%- if raw_source_mode() == 'files' -%}
+    select count(*) - 1 as raw_records
+    from read_csv('{{ raw_file_path(table_name) | replace("'", "''") }}',
+        header = false, auto_detect = false, columns = {{ padded_text_columns() }},
+        null_padding = true, parallel = false, strict_mode = false, {{ csv_read_options() }})
+    {%- else -%}
+    select count(*) as raw_records from {{ source('hubspot', table_name) }}
+    {%- endif -%}
 {%- endmacro %}

@@ -35,9 +35,9 @@ class Warehouse:
 
     def query(self, sql: str):
         """Run read-only SQL against the built database and return a pandas DataFrame."""
-        import duckdb
+        from journeys.warehouse import connect
 
-        with duckdb.connect(str(self.duckdb_path), read_only=True) as con:
+        with connect(self.duckdb_path) as con:
             return con.execute(sql).df()
 
 

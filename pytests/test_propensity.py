@@ -2,7 +2,7 @@
 
 Buyers are likelier when a specialization page (code 6) comes BEFORE a course-signup page (code 12) than
 after it: a bag of categories cannot see that, a sequence model can. The data follows the columns of
-`int_contact_features_assembled` so these tests run without dbt.
+`contact_features` so these tests run without dbt.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ MODELS = {"bilstm", "logistic_regression", "logistic_regression_bigrams", "major
 
 @pytest.fixture(scope="module")
 def features(warehouse) -> pd.DataFrame:
-    return warehouse.query("select * from int_contact_features_assembled order by contact_id")
+    return warehouse.query("select * from contact_features order by contact_id")
 
 
 @pytest.fixture(scope="module")

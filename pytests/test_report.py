@@ -10,7 +10,6 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import plotly.graph_objects as go
 import pytest
@@ -19,6 +18,7 @@ from journeys.report import write_report
 from journeys.report.curves import bootstrap_bands, bootstrap_weights, corners, curves
 from journeys.report.page import Chart, Section, render_page
 from journeys.urls import EMAIL_REGEX
+from journeys.warehouse import connect
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_FLAGS = (
@@ -261,7 +261,7 @@ def test_report_of_the_built_warehouse(warehouse, tmp_path: Path) -> None:
     assert screenshot.stat().st_size > 50_000  # a blank page of this size gives about 15 kB
 
     assert dom.index('id="summary"') < dom.index('id="segments"'), "the summary comes first"
-    with duckdb.connect(str(warehouse.duckdb_path), read_only=True) as con:
+    with connect(warehouse.duckdb_path) as con:
         assert summary_figures(dom) == expected_summary(con)
 
     roc = next(
@@ -287,7 +287,7 @@ def with_later_tables(source: Path, target: Path) -> Path:
     """A copy of a built database with the tables later issues add: named segments, AUC intervals, the
     order effect and the experiments grid (values made up, shapes as their contracts say)."""
     shutil.copy(source, target)
-    with duckdb.connect(str(target)) as con:
+    with connect(target, read_only=False) as con:
         con.execute(
             "create table segments as select segment_id, 'name ' || segment_id as segment_name, "
             "'described as ' || segment_id as segment_description, any_value(segment_size) as contacts, "
@@ -332,7 +332,7 @@ def test_report_draws_the_tables_later_builds_add(warehouse, tmp_path: Path) -> 
     assert 'data-report-status="ok"' in dom
     marks = chart_marks(dom)
     assert marks["experiments"] >= 6 * 4 and marks["transitions"] >= 20 and marks["step-matrix"] > 0, marks
-    with duckdb.connect(str(db), read_only=True) as con:
+    with connect(db) as con:
         figures, expected = summary_figures(dom), expected_summary(con)
         segments = con.execute(
             "select segment_id, segment_name, segment_description from segments"

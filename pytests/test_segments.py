@@ -36,7 +36,7 @@ EMAIL = re.compile(r"[a-z0-9._%+-]+(?:@|%40)[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2
 
 @pytest.fixture(scope="module")
 def built(warehouse):
-    contacts = warehouse.query("select * from int_contact_features_assembled order by contact_id")
+    contacts = warehouse.query("select * from contact_features order by contact_id")
     segments = warehouse.query("select * from contact_segments order by contact_id")
     return warehouse, contacts, segments
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import shutil
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -17,6 +16,7 @@ from schemathesis.generation import GenerationMode
 
 from journeys.propensity.artifacts import SCORE_DECIMALS
 from journeys.service import create_app, load_models, warehouse_contacts
+from journeys.warehouse import connect
 
 SAMPLE_SEED = 3
 FUZZ_EXAMPLES = 60
@@ -67,7 +67,7 @@ def test_refuses_seed_codes_the_model_was_not_trained_with(warehouse, tmp_path) 
 
 def test_segments_match_contact_segments(warehouse, client: TestClient) -> None:
     ids = sample_ids(warehouse, "contact_segments", "true", 400)
-    with duckdb.connect(str(warehouse.duckdb_path), read_only=True) as con:
+    with connect(warehouse.duckdb_path) as con:
         segments_body, _ = warehouse_contacts(con, ids)
     response = client.post("/v1/segments", json={"contacts": segments_body})
     assert response.status_code == 200, response.text
@@ -82,17 +82,17 @@ def test_segments_match_contact_segments(warehouse, client: TestClient) -> None:
 
 
 def test_propensity_matches_purchase_propensity(warehouse, client: TestClient) -> None:
-    with_history = sample_ids(warehouse, "int_contact_features_assembled", "has_page_history", 450)
-    without = sample_ids(warehouse, "int_contact_features_assembled", "not has_page_history", 50)
+    with_history = sample_ids(warehouse, "contact_features", "has_page_history", 450)
+    without = sample_ids(warehouse, "contact_features", "not has_page_history", 50)
     ids = sorted(with_history + without)
-    with duckdb.connect(str(warehouse.duckdb_path), read_only=True) as con:
+    with connect(warehouse.duckdb_path) as con:
         _, propensity_body = warehouse_contacts(con, ids)
     response = client.post("/v1/propensity", json={"contacts": propensity_body})
     assert response.status_code == 200, response.text
     served = pd.DataFrame(response.json()["results"]).set_index("contact_id")
     stored = warehouse.query(
         "select f.contact_id, f.category_codes, p.propensity, p.predicted_flag "
-        "from int_contact_features_assembled as f left join purchase_propensity as p using (contact_id) "
+        "from contact_features as f left join purchase_propensity as p using (contact_id) "
         f"where f.contact_id in ({', '.join(map(str, ids))}) order by f.contact_id"
     ).set_index("contact_id")
     assert served.index.tolist() == stored.index.tolist()

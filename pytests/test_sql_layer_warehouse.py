@@ -1,5 +1,5 @@
 """The SQL layer on the shared synthetic warehouse (30k contacts with the generator's documented dirt):
-raw files re-read independently in Python and compared with what staging kept or quarantined."""
+raw files re-read independently by Python's CSV reader and compared with what staging kept or quarantined."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ FILES = {
     "hubspot_export.csv": "stg_hubspot__contacts",
     "pageview_hist.csv": "stg_hubspot__page_history",
 }
-PARSE_REASONS = {"blank_line", "malformed_line", "wrong_field_count"}
 
 # The contract of docs/architecture.md, as DuckDB names the types.
 CONTRACT_TYPES = {
@@ -54,96 +53,94 @@ CONTRACT_TYPES = {
 }  # fmt: skip
 
 
-def raw_lines(path: Path) -> list[str]:
-    """Physical lines (header first), as the SQL layer counts them: LF-separated, CR dropped."""
-    lines = path.read_text(encoding="utf-8").replace("\r", "").split("\n")
-    return lines[:-1] if lines and lines[-1] == "" else lines
+def raw_records(path: Path) -> tuple[list[str], dict[int, tuple[int, list[str]]]]:
+    """The header and record number -> (first physical line, fields), by Python's strict CSV reader
+    (RFC 4180: a record may span lines; blank lines hold no record), apart from the SQL layer."""
+    records: dict[int, tuple[int, list[str]]] = {}
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.reader(handle, strict=True)
+        header = next(reader)
+        line = reader.line_num + 1
+        for fields in reader:
+            if fields:
+                records[len(records) + 1] = (line, fields)
+            line = reader.line_num + 1
+    return header, records
 
 
-def parse_line(line: str) -> list[str] | None:
-    """The fields of one line by Python's strict CSV reader; None when it is not a valid CSV line."""
-    try:
-        return next(csv.reader([line], strict=True))
-    except (csv.Error, StopIteration):
-        return None
-
-
-def expected_quarantine(path: Path) -> dict[int, str]:
-    """Line number -> reason for the parse and id problems, computed from the raw file alone."""
-    lines = raw_lines(path)
-    width = len(parse_line(lines[0]) or [])
+def expected_quarantine(path: Path) -> dict[int, tuple[int, str]]:
+    """Record number -> (line, reason) for the field-count and id problems, from the raw file alone."""
+    header, records = raw_records(path)
     seen: set[int] = set()
-    reasons: dict[int, str] = {}
-    for number, line in enumerate(lines[1:], start=2):
-        fields = parse_line(line)
-        contact_id = fields[0].strip(" ") if fields else ""
-        if not line.strip(" "):
-            reasons[number] = "blank_line"
-        elif fields is None or line.count('"') % 2:
-            reasons[number] = "malformed_line"
-        elif len(fields) != width:
-            reasons[number] = "wrong_field_count"
+    reasons: dict[int, tuple[int, str]] = {}
+    for number, (line, fields) in records.items():
+        contact_id = fields[0].strip()
+        if len(fields) != len(header):
+            reasons[number] = (line, "wrong_field_count")
         elif not contact_id:
-            reasons[number] = "missing_contact_id"
+            reasons[number] = (line, "missing_contact_id")
         elif not re.fullmatch(r"[0-9]{1,18}", contact_id):
-            reasons[number] = "invalid_contact_id"
+            reasons[number] = (line, "invalid_contact_id")
         elif int(contact_id) in seen:
-            reasons[number] = "duplicate_contact_id"
+            reasons[number] = (line, "duplicate_contact_id")
         else:
             seen.add(int(contact_id))
     return reasons
 
 
-def test_every_raw_line_is_staged_or_quarantined_exactly_once(warehouse) -> None:
+def quarantined(warehouse, file_name: str) -> dict[int, tuple[int, str]]:
+    got = warehouse.query(
+        "select record_number, line_number, quarantine_reason from quarantined_rows "
+        f"where source_file = '{file_name}'"
+    )
+    return {
+        int(r): (int(n), reason)
+        for r, n, reason in zip(got["record_number"], got["line_number"], got["quarantine_reason"], strict=True)
+    }
+
+
+def test_every_raw_record_is_staged_or_quarantined_exactly_once(warehouse) -> None:
     for file_name, staged_model in FILES.items():
-        data_lines = set(range(2, len(raw_lines(warehouse.raw_dir / file_name)) + 1))
-        staged = warehouse.query(f"select line_number from {staged_model}")["line_number"]
+        records = set(raw_records(warehouse.raw_dir / file_name)[1])
+        staged = warehouse.query(f"select record_number from {staged_model}")["record_number"]
         quarantined = warehouse.query(
-            f"select line_number from quarantined_rows where source_file = '{file_name}'"
-        )["line_number"]
+            f"select record_number from quarantined_rows where source_file = '{file_name}'"
+        )["record_number"]
         assert staged.is_unique and quarantined.is_unique
         assert not set(staged) & set(quarantined), file_name
-        assert set(staged) | set(quarantined) == data_lines, file_name
+        assert set(staged) | set(quarantined) == records, file_name
 
 
-def test_contact_lines_are_quarantined_for_the_reasons_the_raw_file_shows(warehouse) -> None:
+def test_contact_records_are_quarantined_for_the_reasons_the_raw_file_shows(warehouse) -> None:
     expected = expected_quarantine(warehouse.raw_dir / "hubspot_export.csv")
-    got = warehouse.query(
-        "select line_number, quarantine_reason from quarantined_rows where source_file = 'hubspot_export.csv'"
-    )
-    assert dict(zip(got["line_number"], got["quarantine_reason"], strict=True)) == expected
+    assert quarantined(warehouse, "hubspot_export.csv") == expected
     # the generator plants duplicates and truncated lines at these rates: both must be present
-    assert {"duplicate_contact_id", "wrong_field_count"} <= set(expected.values())
+    assert {"duplicate_contact_id", "wrong_field_count"} <= {reason for _, reason in expected.values()}
 
 
-def test_page_history_lines_are_quarantined_for_the_reasons_the_raw_files_show(warehouse) -> None:
+def test_page_history_records_are_quarantined_for_the_reasons_the_raw_files_show(warehouse) -> None:
     expected = expected_quarantine(warehouse.raw_dir / "pageview_hist.csv")
     staged_contacts = set(warehouse.query("select contact_id from stg_hubspot__contacts")["contact_id"])
-    lines = raw_lines(warehouse.raw_dir / "pageview_hist.csv")
-    for number, line in enumerate(lines[1:], start=2):
-        if number not in expected and int(parse_line(line)[0]) not in staged_contacts:
-            expected[number] = "unknown_contact_id"
-    got = warehouse.query(
-        "select line_number, quarantine_reason from quarantined_rows where source_file = 'pageview_hist.csv'"
-    )
-    assert dict(zip(got["line_number"], got["quarantine_reason"], strict=True)) == expected
+    for number, (line, fields) in raw_records(warehouse.raw_dir / "pageview_hist.csv")[1].items():
+        if number not in expected and int(fields[0]) not in staged_contacts:
+            expected[number] = (line, "unknown_contact_id")
+    assert quarantined(warehouse, "pageview_hist.csv") == expected
 
 
 def raw_export(warehouse) -> pd.DataFrame:
-    """The export's staged lines as raw text, keyed by line number (Python's own CSV parse)."""
-    lines = raw_lines(warehouse.raw_dir / "hubspot_export.csv")
-    header = parse_line(lines[0])
-    staged = set(warehouse.query("select line_number from stg_hubspot__contacts")["line_number"])
-    rows = {n: parse_line(lines[n - 1]) for n in staged}
+    """The export's staged records as raw text, keyed by record number (Python's own CSV parse)."""
+    header, records = raw_records(warehouse.raw_dir / "hubspot_export.csv")
+    staged = set(warehouse.query("select record_number from stg_hubspot__contacts")["record_number"])
+    rows = {n: records[n][1] for n in staged}
     return pd.DataFrame.from_dict(rows, orient="index", columns=header)
 
 
 def test_planted_bad_values_become_null_and_are_flagged(warehouse) -> None:
     raw = raw_export(warehouse)
     staged = warehouse.query(
-        "select line_number, became_lead_at, num_sessions, ip_country, ip_country_code, invalid_fields "
+        "select record_number, became_lead_at, num_sessions, ip_country, ip_country_code, invalid_fields "
         "from stg_hubspot__contacts"
-    ).set_index("line_number").loc[raw.index]
+    ).set_index("record_number").loc[raw.index]
     flags = staged["invalid_fields"].fillna("")
 
     malformed = raw["Became a Lead Date"].isin(dirt.MALFORMED_TIMESTAMPS)
@@ -169,7 +166,7 @@ def test_planted_bad_values_become_null_and_are_flagged(warehouse) -> None:
 
 def test_buyer_label_matches_the_planted_truth(warehouse) -> None:
     truth = pd.read_csv(warehouse.raw_dir / "truth.csv")
-    features = warehouse.query("select contact_id, is_buyer from int_contact_features_assembled")
+    features = warehouse.query("select contact_id, is_buyer from contact_features")
     joined = features.merge(truth, on="contact_id", suffixes=("", "_truth"), validate="one_to_one")
     assert len(joined) == len(features)
     assert (joined["is_buyer"] == joined["is_buyer_truth"]).all()
@@ -178,14 +175,14 @@ def test_buyer_label_matches_the_planted_truth(warehouse) -> None:
 def test_feature_contract_columns_and_types(warehouse) -> None:
     columns = warehouse.query(
         "select column_name, data_type from information_schema.columns "
-        "where table_name = 'int_contact_features_assembled'"
+        "where table_name = 'contact_features'"
     )
     assert dict(zip(columns["column_name"], columns["data_type"], strict=True)) == CONTRACT_TYPES
 
 
 def test_sequences_are_consistent_with_the_page_history(warehouse) -> None:
     features = warehouse.query(
-        "select contact_id, has_page_history, page_count, category_codes from int_contact_features_assembled"
+        "select contact_id, has_page_history, page_count, category_codes from contact_features"
     )
     lengths = features["category_codes"].map(len)
     assert (lengths == features["page_count"]).all()

@@ -210,7 +210,7 @@ def test_a_broken_rule_stops_dbt_build_at_the_seed(tmp_path: Path) -> None:
         "rule unknown (contains 'foo'): category 'courses' has no code in url_category_codes",
     ):
         assert line in log
-    assert "SKIP relation main.int_urls_categorized" in log, log[-3000:]
+    assert "SKIP relation intermediate.int_urls_categorized" in log, log[-3000:]
 
 
 def test_url_rule_hits_lists_every_rule_with_its_status(warehouse) -> None:

@@ -15,9 +15,11 @@ from hypothesis import strategies as st
 from journeys.urls import UrlCategorizer, normalize_urls
 
 URL_PIECES = st.sampled_from(
-    [*"aAwW.:/?#&=%_-@+ 12uthsxzé\n\t", "utm_", "http://", "https://", "www.", "translate.googleusercontent.com/",
-     "u=", "%40", "_hsenc", "hsLang", ".com", "%2f", "%41", "%c3", "%28", "deeplearning.ai/", "blog", "events", "?a=1"]
+    [*"aAwW.:/?#&=%_-@+ 12uthsxzéñ\n\t;,", "utm_", "http://", "https://", "www.", "translate.googleusercontent.com/",
+     "u=", "%40", "_hsenc", "hsLang", ".com", "%2f", "%41", "%c3", "%28", "deeplearning.ai/", "blog", "events", "?a=1",
+     "josé.núñez", "email=", "ref=", "%2B", ".co.uk", "ä"]
 )  # fmt: skip
+ALLOWLIST = ("a", "u", "email", "hslang")
 
 
 def as_python(values: list) -> list[str | None]:
@@ -26,15 +28,18 @@ def as_python(values: list) -> list[str | None]:
     ]
 
 
-@pytest.fixture(scope="module")
-def sql_normalize(tmp_path_factory: pytest.TempPathFactory):
-    """The `normalize_url` macro compiled by dbt, run by DuckDB over a list of raw URLs."""
+@pytest.fixture(scope="module", params=[(), ALLOWLIST], ids=["default", "allowlist"])
+def sql_normalize(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    """The `normalize_url` macro compiled by dbt (var url_query_allowlist = the param), run by DuckDB
+    over a list of raw URLs; `normalize.allowlist` is the param."""
     base = tmp_path_factory.mktemp("macro")
     env = dbt_env(base / "raw", base / "unused.duckdb", base / "artifacts")
     result = run_dbt(
         [
             "compile",
             "--quiet",
+            "--vars",
+            "{url_query_allowlist: [" + ", ".join(request.param) + "]}",
             "--inline",
             "select {{ normalize_url('raw_url') }} as normalized_url from urls",
         ],
@@ -48,6 +53,7 @@ def sql_normalize(tmp_path_factory: pytest.TempPathFactory):
         con.register("urls", pd.DataFrame({"raw_url": pd.Series(urls, dtype="string")}))
         return as_python(con.execute(sql).df()["normalized_url"].tolist())
 
+    normalize.allowlist = request.param
     yield normalize
     con.close()
 
@@ -59,6 +65,7 @@ def test_known_urls() -> None:
             "HTTPS://blog.deeplearning.ai/blog/foo/?hsLang=en#top",
             "https://translate.googleusercontent.com/translate_c?depth=1&u=https%3A%2F%2Fwww.deeplearning.ai%2Fai-for-everyone%2F",
             "http://x.com/?email=a.b@c.com&&b=1",
+            "https://x.com/u/jos%C3%A9.n%C3%BA%C3%B1ez%40exämple.com/?e=josé+tag@exämple.co.uk#a@b.com",
             "https://translate.googleusercontent.com/translate_c?u=https%3A%2F%2Fdeeplearning.ai%2Fcaf%C3%28",
             "",
             None,
@@ -69,7 +76,8 @@ def test_known_urls() -> None:
         "deeplearning.ai/",
         "blog.deeplearning.ai/blog/foo",
         "deeplearning.ai/ai-for-everyone",
-        "x.com/?email=redacted-email&b=1",
+        "x.com/",
+        "x.com/u/redacted-email",
         "https%3a%2f%2fdeeplearning.ai%2fcaf%c3%28/",
         None,
         None,
@@ -79,7 +87,15 @@ def test_known_urls() -> None:
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.lists(URL_PIECES, max_size=14).map("".join), min_size=1, max_size=25))
 def test_normalisation_matches_the_compiled_macro(sql_normalize, urls: list[str]) -> None:
-    assert as_python(normalize_urls(pd.Series(urls, dtype="string")).tolist()) == sql_normalize(urls)
+    python = normalize_urls(pd.Series(urls, dtype="string"), query_allowlist=sql_normalize.allowlist)
+    assert as_python(python.tolist()) == sql_normalize(urls)
+
+
+def test_allowlisted_parameters_are_kept_in_order_and_addresses_redacted() -> None:
+    raw = pd.Series(["https://x.com/p/?utm_source=z&b=2&A=1&email=josé%40exämple.com&a=#f"], dtype="string")
+    assert normalize_urls(raw, query_allowlist=("a", "email")).tolist() == [
+        "x.com/p?a=1&email=redacted-email&a="
+    ]
 
 
 def test_seed_errors_name_file_and_rule(tmp_path: Path) -> None:

@@ -17,11 +17,11 @@ import sys
 import time
 from pathlib import Path
 
-import duckdb
 import httpx
 import numpy as np
 
 from journeys.service import MAX_CONTACTS_PER_REQUEST, warehouse_contacts
+from journeys.warehouse import connect
 
 HOST = "127.0.0.1"
 
@@ -61,9 +61,9 @@ def main() -> int:
     args = parser.parse_args()
 
     needed = args.batch_size * args.batches
-    with duckdb.connect(str(args.db), read_only=True) as con:
+    with connect(args.db) as con:
         ids = con.execute(
-            "select contact_id from int_contact_features_assembled where has_page_history order by contact_id"
+            "select contact_id from contact_features where has_page_history order by contact_id"
         ).df()["contact_id"]
         rng = np.random.default_rng(args.seed)
         chosen = rng.choice(ids.to_numpy(), size=min(needed, len(ids)), replace=False).tolist()

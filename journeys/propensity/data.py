@@ -1,4 +1,4 @@
-"""From `int_contact_features_assembled` rows to labelled, split, encoded model inputs.
+"""From `contact_features` rows to labelled, split, encoded model inputs.
 
 The encoder is fitted on the training split only (category vocabularies, scaling), stored as plain JSON in
 the artifact, and reused unchanged by the scoring service, so a contact gets the same inputs everywhere.
@@ -72,10 +72,10 @@ def label_contacts(
     features: pd.DataFrame, config: PropensityConfig, segments: pd.DataFrame | None = None
 ) -> LabelledContacts:
     """Keep contacts with page history and a known label; turn the target into class indices 0..k-1."""
-    _require_columns(features, ["contact_id", "has_page_history", "category_codes"], "int_contact_features_assembled")
+    _require_columns(features, ["contact_id", "has_page_history", "category_codes"], "contact_features")
     if features["contact_id"].duplicated().any():
         dup = features.loc[features["contact_id"].duplicated(), "contact_id"].iloc[0]
-        raise ValueError(f"int_contact_features_assembled: contact_id {dup} appears more than once")
+        raise ValueError(f"contact_features: contact_id {dup} appears more than once")
     with_history = features[features["has_page_history"].fillna(False).astype(bool)].copy()
     if config.target == "segment":
         if segments is None:
@@ -86,7 +86,7 @@ def label_contacts(
         class_names = [str(int(v)) if float(v).is_integer() else str(v) for v in class_values]
     else:
         column = "is_buyer" if config.target == "any_course" else config.target
-        _require_columns(with_history, [column], "int_contact_features_assembled")
+        _require_columns(with_history, [column], "contact_features")
         target = with_history[column].astype("boolean")
         class_values = np.array([False, True])
         class_names = ["0", "1"]
@@ -149,7 +149,7 @@ class Encoder:
     def fit(cls, train: pd.DataFrame, config: PropensityConfig, vocabulary_size: int) -> Encoder:
         """Learn vocabularies (rare values pooled) and log1p-scale statistics from the training contacts."""
         numeric, boolean, categorical = input_features(config)
-        _require_columns(train, [*numeric, *boolean, *categorical], "int_contact_features_assembled")
+        _require_columns(train, [*numeric, *boolean, *categorical], "contact_features")
         vocabularies = {}
         for name in categorical:
             counts = train[name].dropna().astype(str).value_counts()

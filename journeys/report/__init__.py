@@ -10,8 +10,6 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import duckdb
-
 from journeys.report.data_quality import data_quality_section
 from journeys.report.journeys_section import journeys_section
 from journeys.report.page import render_page
@@ -20,6 +18,7 @@ from journeys.report.segments import segment_section
 from journeys.report.summary import summary_section
 from journeys.report.tables import Tables
 from journeys.report.training import metrics_section, training_section
+from journeys.warehouse import connect
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +28,7 @@ def write_report(db_path: Path, out_path: Path) -> Path:
     db_path, out_path = Path(db_path), Path(out_path)
     if not db_path.exists():
         raise FileNotFoundError(f"{db_path}: no DuckDB database; run `make build` first")
-    with duckdb.connect(str(db_path), read_only=True) as con:
+    with connect(db_path) as con:
         tables = Tables(con, db_path)
         sections = [
             summary_section(tables),

@@ -117,9 +117,9 @@ def _overall_moments(tables: Tables, features: list[str]) -> np.ndarray:
     exprs = [f if f in DAYS_COLUMNS else f"coalesce({f}, 0)" for f in features]
     select = ", ".join(f"avg({e}), stddev_pop({e})" for e in exprs)
     row = tables.df(
-        f"select {select} from contact_segments join int_contact_features_assembled using (contact_id)",
+        f"select {select} from contact_segments join contact_features using (contact_id)",
         "contact_segments",
-        "int_contact_features_assembled",
+        "contact_features",
     ).to_numpy(float)
     return row.reshape(len(features), 2)
 
@@ -234,7 +234,7 @@ def _k_selection(tables: Tables) -> Chart:
 
 def _projection(tables: Tables, names: dict[int, str]) -> Chart:
     """PCA (SVD of the standardised, log-scaled numeric features) of a seeded sample, coloured by segment."""
-    columns = tables.columns("int_contact_features_assembled")
+    columns = tables.columns("contact_features")
     numeric = [c for c in PROJECTED_FEATURES if c in columns]
     segmented = tables.df("select contact_id from contact_segments order by contact_id", "contact_segments")
     rng = np.random.default_rng(PROJECTION_SEED)
@@ -244,10 +244,10 @@ def _projection(tables: Tables, names: dict[int, str]) -> Chart:
     )
     frame = tables.df(
         f"select s.segment_id, {', '.join('f.' + c for c in numeric)} from projection_sample "
-        "join contact_segments as s using (contact_id) join int_contact_features_assembled as f using (contact_id) "
+        "join contact_segments as s using (contact_id) join contact_features as f using (contact_id) "
         "order by contact_id",
         "contact_segments",
-        "int_contact_features_assembled",
+        "contact_features",
     )
     scaled = scaled_numeric(frame, numeric)
     _, singular, vt = np.linalg.svd(scaled, full_matrices=False)

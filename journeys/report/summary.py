@@ -154,7 +154,7 @@ def _data_quality(tables: Tables) -> str:
     )
     staged = int(
         tables.df(
-            "select count(*) as n from int_contact_features_assembled", "int_contact_features_assembled"
+            "select count(*) as n from contact_features", "contact_features"
         )["n"].iloc[0]
     )
     unmatched = tables.df(

@@ -1,65 +1,74 @@
-{#- One row per raw line that could not be staged, from either file: why, where, and the raw text
-    (e-mail addresses redacted) when the line could not be parsed. -#}
+{#- One row per raw record that could not be staged, from either source: why, where, and (for a
+    record the reader rejected or whose id is unusable) its raw text with the e-mail field blanked
+    and every address-like token redacted. -#}
 
 with
 
-contact_lines as (
-    select * from {{ ref('stg_hubspot__contact_lines') }}
+contact_records as (
+    select * from {{ ref('base_hubspot__contact_records') }}
 ),
 
-page_history_lines as (
-    select * from {{ ref('stg_hubspot__page_history_lines') }}
+page_history_records as (
+    select * from {{ ref('base_hubspot__page_history_records') }}
 ),
 
 contacts as (
     select contact_id from {{ ref('stg_hubspot__contacts') }}
 ),
 
-page_history_lines_with_reason as (
+page_history_records_with_reason as (
     select
-        page_history_lines.line_number,
-        page_history_lines.contact_id,
+        page_history_records.record_number,
+        page_history_records.line_number,
+        page_history_records.contact_id,
         coalesce(
-            page_history_lines.quarantine_reason,
+            page_history_records.quarantine_reason,
             case when contacts.contact_id is null then 'unknown_contact_id' end
         ) as quarantine_reason,
-        page_history_lines.raw_text,
-    from page_history_lines
+        page_history_records.reader_error,
+        page_history_records.raw_text,
+    from page_history_records
     left join contacts
-        on {{ try_cast_to('page_history_lines.contact_id', api.Column.translate_type('bigint')) }}
+        on {{ try_cast_to('page_history_records.contact_id', api.Column.translate_type('bigint')) }}
             = contacts.contact_id
 ),
 
-quarantined_lines as (
+quarantined_records as (
     select
         'hubspot_export.csv' as source_file,
+        record_number,
         line_number,
         contact_id,
         quarantine_reason,
+        reader_error,
         raw_text,
-    from contact_lines
+    from contact_records
     where quarantine_reason is not null
 
     union all
 
     select
         'pageview_hist.csv' as source_file,
+        record_number,
         line_number,
         contact_id,
         quarantine_reason,
+        reader_error,
         raw_text,
-    from page_history_lines_with_reason
+    from page_history_records_with_reason
     where quarantine_reason is not null
 ),
 
 final as (
     select
         source_file,
+        cast(record_number as {{ api.Column.translate_type('integer') }}) as record_number,
         cast(line_number as {{ api.Column.translate_type('integer') }}) as line_number,
         {{ redact_emails('contact_id') }} as contact_id,
         quarantine_reason,
-        raw_text,
-    from quarantined_lines
+        reader_error,
+        left({{ redact_emails('raw_text') }}, {{ var('quarantine_raw_text_chars') }}) as raw_text,
+    from quarantined_records
 )
 
 select * from final

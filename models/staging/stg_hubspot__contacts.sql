@@ -1,4 +1,4 @@
-{#- One row per usable contact of hubspot_export.csv: typed, trimmed, lower-cased where case
+{#- One row per usable contact of the hubspot_export source: typed, trimmed, lower-cased where case
     carries no meaning. A value that does not parse becomes NULL and is named in
     invalid_fields. -#}
 
@@ -30,8 +30,8 @@
 
 with
 
-contact_lines as (
-    select * from {{ ref('stg_hubspot__contact_lines') }}
+contact_records as (
+    select * from {{ ref('base_hubspot__contact_records') }}
     where quarantine_reason is null
 ),
 
@@ -41,63 +41,65 @@ countries as (
 
 typed_contacts as (
     select
-        contact_lines.line_number,
-        {{ try_cast_to('contact_lines.contact_id', api.Column.translate_type('bigint')) }}
+        contact_records.record_number,
+        contact_records.line_number,
+        {{ try_cast_to('contact_records.contact_id', api.Column.translate_type('bigint')) }}
             as contact_id,
 
         {%- for raw, typed in timestamp_columns %}
-        {{ try_cast_to('contact_lines.' ~ raw, timestamp_type) }} as {{ typed }},
+        {{ try_cast_to('contact_records.' ~ raw, timestamp_type) }} as {{ typed }},
         {%- endfor %}
 
         {%- for column in count_columns %}
-        {%- set as_integer = try_cast_to('contact_lines.' ~ column, integer_type) %}
+        {%- set as_integer = try_cast_to('contact_records.' ~ column, integer_type) %}
         case when {{ as_integer }} >= 0 then {{ as_integer }} end as {{ column }},
         {%- endfor %}
-        {%- set avg_as_double = try_cast_to('contact_lines.avg_pageviews', double_type) %}
+        {%- set avg_as_double = try_cast_to('contact_records.avg_pageviews', double_type) %}
         case when {{ avg_as_double }} >= 0 then {{ avg_as_double }} end as avg_pageviews,
 
         {%- for column in flag_columns %}
         case
-            when contact_lines.{{ column }} is null then false
-            when lower(contact_lines.{{ column }}) in ('yes', 'true') then true
-            when lower(contact_lines.{{ column }}) in ('no', 'false') then false
+            when contact_records.{{ column }} is null then false
+            when lower(contact_records.{{ column }}) in ('yes', 'true') then true
+            when lower(contact_records.{{ column }}) in ('no', 'false') then false
         end as {{ column }},
         {%- endfor %}
 
-        contact_lines.last_email_name,
-        contact_lines.last_event,
-        contact_lines.job_title,
-        contact_lines.education,
-        contact_lines.courses_taken,
-        {{ redact_emails('contact_lines.first_page_seen') }} as first_page_seen,
-        {{ redact_emails('contact_lines.last_page_seen') }} as last_page_seen,
+        contact_records.last_email_name,
+        contact_records.last_event,
+        contact_records.job_title,
+        contact_records.education,
+        contact_records.courses_taken,
+        {{ redact_emails('contact_records.first_page_seen') }} as first_page_seen,
+        {{ redact_emails('contact_records.last_page_seen') }} as last_page_seen,
         known_countries.country_name as ip_country,
         known_codes.country_code as ip_country_code,
-        {%- set company_as_double = try_cast_to('contact_lines.associated_company_id', double_type) %}
+        {%- set company_as_double = try_cast_to('contact_records.associated_company_id', double_type) %}
         case
             when {{ company_as_double }} > 0
                 then cast({{ company_as_double }} as {{ api.Column.translate_type('bigint') }})
         end as associated_company_id,
 
         {#- raw values kept for the invalid-value flags below -#}
-        contact_lines.ip_country as ip_country_raw,
-        contact_lines.ip_country_code as ip_country_code_raw,
+        contact_records.ip_country as ip_country_raw,
+        contact_records.ip_country_code as ip_country_code_raw,
         {%- for raw, typed in timestamp_columns %}
-        contact_lines.{{ raw }} as {{ raw }}_raw,
+        contact_records.{{ raw }} as {{ raw }}_raw,
         {%- endfor %}
         {%- for column in checked_columns %}
-        contact_lines.{{ column }} as {{ column }}_raw,
+        contact_records.{{ column }} as {{ column }}_raw,
         {%- endfor %}
-    from contact_lines
+    from contact_records
     left join countries as known_countries
-        on lower(contact_lines.ip_country) = known_countries.country_name
+        on lower(contact_records.ip_country) = known_countries.country_name
     left join (select distinct country_code from countries) as known_codes
-        on lower(contact_lines.ip_country_code) = known_codes.country_code
+        on lower(contact_records.ip_country_code) = known_codes.country_code
 ),
 
 final as (
     select
         contact_id,
+        record_number,
         line_number,
         {%- for raw, typed in timestamp_columns %}
         {{ typed }},

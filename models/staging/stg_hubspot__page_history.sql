@@ -1,4 +1,4 @@
-{#- One row per usable contact of pageview_hist.csv (its line parsed, its id valid, first of its
+{#- One row per usable contact of the pageview_hist source (its record parsed, its id valid, first of its
     id, and the contact staged from the export): the four "Last Page Seen" slots, newest first,
     with parsed change dates. E-mail-like text inside URLs is redacted; the Email column is never
     read. -#}
@@ -8,8 +8,8 @@
 
 with
 
-page_history_lines as (
-    select * from {{ ref('stg_hubspot__page_history_lines') }}
+page_history_records as (
+    select * from {{ ref('base_hubspot__page_history_records') }}
     where quarantine_reason is null
 ),
 
@@ -17,17 +17,18 @@ contacts as (
     select contact_id from {{ ref('stg_hubspot__contacts') }}
 ),
 
-lines_of_staged_contacts as (
-    select page_history_lines.*
-    from page_history_lines
+records_of_staged_contacts as (
+    select page_history_records.*
+    from page_history_records
     inner join contacts
-        on {{ try_cast_to('page_history_lines.contact_id', api.Column.translate_type('bigint')) }}
+        on {{ try_cast_to('page_history_records.contact_id', api.Column.translate_type('bigint')) }}
             = contacts.contact_id
 ),
 
 final as (
     select
         {{ try_cast_to('contact_id', api.Column.translate_type('bigint')) }} as contact_id,
+        record_number,
         line_number,
         {%- for column in url_columns %}
         {{ redact_emails(column) }} as {{ column }},
@@ -44,7 +45,7 @@ final as (
             end{{ ',' if not loop.last }}
             {%- endfor %}
         ), '') as invalid_fields,
-    from lines_of_staged_contacts
+    from records_of_staged_contacts
 )
 
 select * from final

@@ -4,5 +4,5 @@ from journeys.segments import build_contact_segments
 
 
 def model(dbt, session):
-    contacts = dbt.ref("int_contact_features_assembled").df()
+    contacts = dbt.ref("contact_features").df()
     return build_contact_segments(contacts, dbt.config.meta_get("segments"))

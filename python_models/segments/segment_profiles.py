@@ -4,6 +4,6 @@ from journeys.segment_reports import segment_profiles
 
 
 def model(dbt, session):
-    contacts = dbt.ref("int_contact_features_assembled").df()
+    contacts = dbt.ref("contact_features").df()
     scored = dbt.ref("contact_segments").df()
     return segment_profiles(contacts, scored, dbt.config.meta_get("segments"))

@@ -1,12 +1,14 @@
-{#- Personal data check: no relation outside staging may have an e-mail-like column name or hold
-    a value that looks like an e-mail address (text and text-list columns, every row). Returns
-    one row per offending column. The depends_on lines (every output table named in
-    docs/architecture.md) make dbt build run it after the whole pipeline. -#}
+{#- Personal data check: no relation outside the base models (`base_*`, which keep raw URLs and
+    raw text) may have an e-mail-like column name or hold an address-like value, in any schema
+    (staging, intermediate, marts, seeds) and in any text or list-of-text column, every row. The
+    pattern is macro email_regex: addresses in any script, with `@` or `%40`. Returns one row per
+    offending column. The depends_on lines (every output table named in docs/architecture.md) make
+    dbt build run it after the whole pipeline. -#}
 -- depends_on: {{ ref('quarantined_rows') }}
 -- depends_on: {{ ref('contact_journeys') }}
 -- depends_on: {{ ref('unmapped_urls') }}
 -- depends_on: {{ ref('url_category_coverage') }}
--- depends_on: {{ ref('int_contact_features_assembled') }}
+-- depends_on: {{ ref('contact_features') }}
 -- depends_on: {{ ref('contact_segments') }}
 -- depends_on: {{ ref('segment_centroids') }}
 -- depends_on: {{ ref('segment_profiles') }}
@@ -18,21 +20,20 @@
 -- depends_on: {{ ref('propensity_metrics') }}
 -- depends_on: {{ ref('model_metrics') }}
 
-{%- set email_value_regex = "[a-z0-9._%+-]+(@|%40)[a-z0-9-]+(\\.[a-z0-9-]+)*\\.[a-z]{2,}" %}
 {%- set email_name_regex = "^(e_?mail|email_address|.*_e_?mail|.*_email_address)$" %}
 
 {%- set checks = [] %}
 {%- if execute %}
     {%- set columns_sql %}
-        select table_name, column_name, data_type
+        select table_schema, table_name, column_name, data_type
         from information_schema.columns
-        where table_schema = '{{ target.schema }}'
-            and table_catalog = current_database()
-            and table_name not like 'stg\_%' escape '\'
-        order by table_name, column_name
+        where table_catalog = current_database()
+            and table_schema not in ('information_schema', 'pg_catalog')
+            and table_name not like 'base\_%' escape '\'
+        order by table_schema, table_name, column_name
     {%- endset %}
     {%- for row in run_query(columns_sql).rows %}
-        {%- do checks.append({'table': row[0], 'column': row[1], 'type': row[2]}) %}
+        {%- do checks.append({'schema': row[0], 'table': row[1], 'column': row[2], 'type': row[3]}) %}
     {%- endfor %}
 {%- endif %}
 
@@ -46,26 +47,27 @@ offending_columns as (
         cast(null as bigint) as offending_values,
     where false
     {%- for check in checks %}
+    {%- set relation = check.schema ~ '.' ~ check.table %}
     {%- if modules.re.match(email_name_regex, check.column.lower()) %}
 
     union all
 
     select
-        '{{ check.table }}', '{{ check.column }}', 'e-mail-like column name', cast(null as bigint)
+        '{{ relation }}', '{{ check.column }}', 'e-mail-like column name', cast(null as bigint)
     {%- endif %}
-    {%- if check.type.upper().startswith('VARCHAR') %}
+    {%- if check.type.upper() in ['VARCHAR', 'VARCHAR[]'] %}
+    {%- set value = '"' ~ check.column ~ '"' if check.type.upper() == 'VARCHAR'
+        else "array_to_string(\"" ~ check.column ~ "\", ' ')" %}
 
     union all
 
     select
-        '{{ check.table }}',
+        '{{ relation }}',
         '{{ check.column }}',
         'e-mail-like values',
         count(*),
-    from {{ target.schema }}."{{ check.table }}"
-    where {{ regexp_matches(
-        'lower(cast("' ~ check.column ~ '" as varchar))', "'" ~ email_value_regex ~ "'"
-    ) }}
+    from "{{ check.schema }}"."{{ check.table }}"
+    where {{ regexp_matches(value, "'" ~ email_regex() ~ "'") }}
     having count(*) > 0
     {%- endif %}
     {%- endfor %}

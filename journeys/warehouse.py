@@ -1,0 +1,27 @@
+"""Connecting to the DuckDB warehouse that `dbt build` writes.
+
+dbt builds into the schemas `staging`, `intermediate` and `marts` (macros/generate_schema_name.sql);
+readers name tables bare (`contact_segments`), so the connection searches those schemas, marts first.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+SEARCH_PATH = ("marts", "intermediate", "staging", "main")
+
+
+def connect(db_path: str | Path, read_only: bool = True) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse at `db_path` with `search_path` set so bare table names resolve."""
+    con = duckdb.connect(str(db_path), read_only=read_only)
+    existing = {
+        schema
+        for (schema,) in con.execute(
+            "select schema_name from information_schema.schemata where catalog_name = current_database()"
+        ).fetchall()
+    }
+    # DuckDB refuses a search_path naming a schema that does not exist (e.g. a partial build)
+    con.execute("set search_path = ?", [",".join(s for s in SEARCH_PATH if s in existing)])
+    return con

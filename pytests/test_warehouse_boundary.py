@@ -1,0 +1,160 @@
+"""The warehouse boundary: the same export fed as files written differently (columns reordered plus an
+extra property, a BOM, CRLF, latin-1) or as warehouse tables gives the same staged and quarantined
+records; a wrong encoding stops the build with one line; the project compiles and documents itself
+with no data; the no-e-mail test fails on a leak."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import ROOT, dbt_env, run_dbt
+from test_sql_layer_fixture import FIXTURE, SQL_LAYER
+
+from journeys.synth import write_export
+from journeys.warehouse import connect
+
+CHECK = ["assert_raw_records_staged_or_quarantined"]
+LATIN_1 = "--vars", "{raw_encoding: latin-1}"
+
+
+def build(raw_dir: Path, db_path: Path, *extra: str) -> str:
+    """`dbt build` of the SQL layer and the reconciliation test; fails the test with the log on error."""
+    args = ["build", "--select", *SQL_LAYER, *CHECK, "--indirect-selection", "cautious", *extra]
+    result = run_dbt(args, dbt_env(raw_dir, db_path, db_path.parent / "artifacts"))
+    log = result.stdout + result.stderr
+    if result.returncode != 0:
+        pytest.fail(f"dbt build failed:\n{log[-6000:]}")
+    return log
+
+
+def rewritten_export(source: Path, target: Path, encoding: str) -> None:
+    """The fixture export written by another tool: columns reversed plus an extra property column
+    holding commas and a line break, a BOM, CRLF line ends, `encoding`; records (also the malformed
+    ones) kept in order; the truncated last record (an open quote) copied as it was."""
+    target.mkdir(parents=True, exist_ok=True)
+    for name in ("hubspot_export.csv", "pageview_hist.csv"):
+        text = (source / name).read_text(encoding="utf-8")
+        body, truncated = text.rsplit("\n", 1)
+        records = [fields for fields in csv.reader(body.splitlines(keepends=True)) if fields]
+        header = records[0]
+        order = list(reversed(range(len(header))))
+        with (target / name).open("w", encoding=encoding, newline="") as handle:
+            handle.write("\ufeff" if encoding == "utf-8" else "")
+            writer = csv.writer(handle, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+            writer.writerow(["Extra, property"] + [header[i] for i in order])
+            for number, fields in enumerate(records[1:], start=1):
+                extra = f"note {number},\nsecond line"
+                if len(fields) == len(header):
+                    writer.writerow([extra] + [fields[i] for i in order])
+                else:  # a record with the wrong field count stays wrong
+                    writer.writerow([extra] + fields)
+            handle.write(truncated)
+
+
+def staged_and_quarantined(db_path: Path) -> dict[str, object]:
+    with connect(db_path) as con:
+        return {
+            "contacts": con.execute(
+                "select contact_id, last_email_name, job_title, last_event, num_sessions "
+                "from stg_hubspot__contacts order by contact_id"
+            ).fetchall(),
+            "history": con.execute(
+                "select contact_id, url_current, url_previous_1, changed_at_current "
+                "from stg_hubspot__page_history order by contact_id"
+            ).fetchall(),
+            "quarantined": con.execute(
+                "select source_file, record_number, quarantine_reason from quarantined_rows order by all"
+            ).fetchall(),
+            "features": con.execute("select * from contact_features order by contact_id").fetchall(),
+        }
+
+
+@pytest.fixture(scope="module")
+def fixture_tables(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    db_path = tmp_path_factory.mktemp("fixture_as_files") / "db.duckdb"
+    build(FIXTURE, db_path)
+    return staged_and_quarantined(db_path)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "latin-1"])
+def test_a_rewritten_export_stages_the_same_records(fixture_tables, tmp_path: Path, encoding: str) -> None:
+    raw = tmp_path / "raw"
+    rewritten_export(FIXTURE, raw, encoding)
+    db_path = tmp_path / "db.duckdb"
+    build(raw, db_path, *(LATIN_1 if encoding == "latin-1" else ()))
+    assert staged_and_quarantined(db_path) == fixture_tables
+
+
+def test_bytes_invalid_in_the_encoding_stop_the_build_with_one_line(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    rewritten_export(FIXTURE, raw, "latin-1")
+    result = run_dbt(
+        ["run", "--select", "path:models/staging/base"], dbt_env(raw, tmp_path / "db.duckdb", tmp_path)
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    lines = {line.strip() for line in output.splitlines() if "not valid utf-8" in line}
+    # the export's first non-ASCII byte is in record 6 (1006's "São Paulo"); it starts on line 12:
+    # the header is line 1 and each of the five records before it spans two lines (the extra
+    # column's line break)
+    assert any(
+        line.endswith(
+            "Raw file hubspot_export.csv has bytes that are not valid utf-8 from line 12: set dbt var "
+            "raw_encoding to the file's encoding (utf-8 or latin-1), e.g. --vars '{raw_encoding: latin-1}'"
+        )
+        for line in lines
+    ), output[-3000:]
+    assert "Traceback" not in output
+
+
+def test_warehouse_tables_give_the_same_tables_as_files(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    write_export(raw, n_contacts=3000, seed=3, dirt=True)
+    files_db, tables_db = tmp_path / "files.duckdb", tmp_path / "tables.duckdb"
+    build(raw, files_db)
+    with duckdb.connect(str(tables_db)) as con:  # what an ELT tool loaded: every column as text
+        con.execute("create schema raw_hubspot")
+        for name in ("hubspot_export", "pageview_hist"):
+            con.execute(
+                f"create table raw_hubspot.{name} as select * from read_csv(?, header = true, all_varchar = true)",
+                [str(raw / f"{name}.csv")],
+            )
+    build(tmp_path / "no-files-here", tables_db, "--vars", "{raw_source: tables}")
+    counts = "select (select count(*) from {0}) as n"
+    for table in ("contact_journeys", "contact_features", "quarantined_rows", "stg_hubspot__page_history"):
+        with connect(files_db) as con:
+            (from_files,) = con.execute(counts.format(table)).fetchone()
+        with connect(tables_db) as con:
+            (from_tables,) = con.execute(counts.format(table)).fetchone()
+        assert from_files == from_tables > 0, table
+    with connect(tables_db) as con:
+        reasons = dict(con.execute("select quarantine_reason, count(*) from quarantined_rows group by 1").fetchall())
+    assert reasons.get("duplicate_contact_id", 0) > 0
+
+
+def test_parse_compile_and_docs_need_no_data(tmp_path: Path) -> None:
+    env = dbt_env(tmp_path / "no-raw-files", tmp_path / "db.duckdb", tmp_path / "artifacts")
+    target = ["--target-path", str(tmp_path / "target")]
+    for command in (["parse"], ["compile"], ["docs", "generate"]):
+        result = run_dbt([*command, *target], env)
+        assert result.returncode == 0, (command, (result.stdout + result.stderr)[-3000:])
+    assert not (tmp_path / "no-raw-files").exists()
+    assert (tmp_path / "target" / "catalog.json").exists()
+    assert ROOT.exists()
+
+
+def test_the_no_email_test_fails_on_a_leak(tmp_path: Path) -> None:
+    db_path = tmp_path / "db.duckdb"
+    build(FIXTURE, db_path)
+    env = dbt_env(FIXTURE, db_path, tmp_path / "artifacts")
+    check = ["test", "--select", "assert_no_email_outside_base"]
+    assert run_dbt(check, env).returncode == 0
+    with duckdb.connect(str(db_path)) as con:
+        con.execute("create table marts.leak_probe (note varchar, pages varchar[])")
+        con.execute("insert into marts.leak_probe values ('fine', ['deeplearning.ai/?e=josé.núñez%40exämple.com'])")
+    result = run_dbt(check, env)
+    assert result.returncode != 0
+    assert "Failure in test assert_no_email_outside_base" in result.stdout + result.stderr
