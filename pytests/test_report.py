@@ -10,6 +10,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import plotly.graph_objects as go
 import pytest
