@@ -16,7 +16,7 @@ export TF_ENABLE_ONEDNN_OPTS := 0
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: build test bench synth lint clean categories
+.PHONY: build test bench bench-service synth lint clean categories
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -52,6 +52,10 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench_kprototypes.py
+
+# The scoring service under load on 127.0.0.1, over the last build's DuckDB file and artifacts (about 3 min).
+bench-service: $(STAMP)
+	$(BIN)/python scripts/bench_service.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check journeys pytests python_models scripts

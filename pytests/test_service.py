@@ -16,6 +16,8 @@ from schemathesis.generation import GenerationMode
 
 from journeys.propensity.artifacts import SCORE_DECIMALS
 from journeys.service import create_app, load_models, warehouse_contacts
+from journeys.service.features import contact_batch
+from journeys.service.schemas import PropensityRequest
 from journeys.warehouse import connect
 
 SAMPLE_SEED = 3
@@ -136,3 +138,26 @@ def test_no_input_gives_a_server_error(app, path: str, mode: GenerationMode) -> 
     call()
     expected = 200 if mode is GenerationMode.POSITIVE else 422
     assert expected in statuses, f"{mode.value} examples never got {expected}: {sorted(set(statuses))}"
+
+
+def test_fast_encoding_equals_the_build_encoder(warehouse, app) -> None:
+    """The service encodes request columns with NumPy; the network must get exactly what `Encoder.transform`
+    gives for the warehouse rows of the same contacts (a change to the encoder shows up here first)."""
+    ids = sample_ids(warehouse, "contact_features", "has_page_history", 300)
+    with connect(warehouse.duckdb_path) as con:
+        _, body = warehouse_contacts(con, ids)
+    models = app.state.models.models
+    batch = contact_batch(
+        PropensityRequest(contacts=body).contacts, models.category_codes, models.max_sequence_length
+    )
+    features = warehouse.query(
+        f"select * from contact_features where contact_id in ({', '.join(map(str, ids))}) "
+        "order by contact_id"
+    )
+    assert batch.contact_id.tolist() == features["contact_id"].tolist()
+    encoder = models.propensity.encoder
+    expected = encoder.transform(features).as_keras(encoder.categorical_features)
+    served = models.propensity.encode(batch)
+    assert served.keys() == expected.keys()
+    for name, values in expected.items():
+        np.testing.assert_array_equal(served[name], values, err_msg=name)

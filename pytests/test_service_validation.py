@@ -1,7 +1,7 @@
 """Request validation of the scoring service: 422 naming the field, 413 on big bodies, batch limits.
 
-These tests check the HTTP layer only, so they score with small stand-ins that honour the loader
-interface (`.version`, `.threshold`, `.score`); the real models are exercised in test_service.py.
+These tests check the HTTP layer only, so they score with small stand-ins that honour the scorer
+interface (`.version`, `.threshold`, `.score(ContactBatch)`); the real models are exercised in test_service.py.
 """
 
 from __future__ import annotations
@@ -11,30 +11,34 @@ import logging
 from datetime import UTC, datetime
 
 import numpy as np
-import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
-from journeys.service import MAX_BODY_BYTES, MAX_CONTACTS_PER_REQUEST, Countries, LoadedModels, create_app
+from journeys.service import (
+    MAX_BODY_BYTES,
+    MAX_CONTACTS_PER_REQUEST,
+    Countries,
+    LoadedModels,
+    ModelState,
+    create_app,
+)
+from journeys.service.features import CategoryCodes, ContactBatch
+from journeys.service.scores import PropensityScores, SegmentScores
 from journeys.urls import UrlCategorizer
 
 
 class RecordingSegments:
-    """Segment stand-in: remembers the frame it was given; segment = has a page history."""
+    """Segment stand-in: remembers the batch it was given; segment = has a page history."""
 
     version = "segments-test"
 
     def __init__(self) -> None:
-        self.seen: pd.DataFrame | None = None
+        self.seen: ContactBatch | None = None
 
-    def score(self, features: pd.DataFrame) -> pd.DataFrame:
-        self.seen = features
-        return pd.DataFrame(
-            {
-                "contact_id": features["contact_id"][::-1].to_numpy(),
-                "segment_id": features["has_page_history"][::-1].to_numpy(dtype=int),
-                "dissimilarity": features["page_count"][::-1].to_numpy(dtype=float),
-            }
+    def score(self, batch: ContactBatch) -> SegmentScores:
+        self.seen = batch
+        return SegmentScores(
+            batch.contact_id, batch.flags["has_page_history"].astype(np.int64), batch.page_count.astype(float)
         )
 
 
@@ -45,16 +49,19 @@ class RecordingPropensity:
     threshold = 0.5
 
     def __init__(self) -> None:
-        self.seen: pd.DataFrame | None = None
+        self.seen: ContactBatch | None = None
 
-    def score(self, features: pd.DataFrame) -> pd.DataFrame:
-        self.seen = features
-        lengths = features["category_codes"].map(len).to_numpy()
+    def score(self, batch: ContactBatch) -> PropensityScores:
+        self.seen = batch
+        lengths = batch.page_count
         propensity = np.where(lengths > 0, lengths / 4.0, np.nan)
-        flag = pd.array(np.where(lengths > 0, propensity >= self.threshold, False), dtype="boolean")
-        flag[lengths == 0] = pd.NA
-        return pd.DataFrame(
-            {"contact_id": features["contact_id"], "propensity": propensity, "predicted_flag": flag}
+        flag = np.where(lengths > 0, propensity >= self.threshold, None)
+        return PropensityScores(
+            batch.contact_id,
+            propensity,
+            flag,
+            np.full(len(batch), None, dtype=object),
+            batch.category_codes(),
         )
 
 
@@ -63,18 +70,21 @@ def stand_ins() -> tuple[RecordingSegments, RecordingPropensity]:
     return RecordingSegments(), RecordingPropensity()
 
 
-@pytest.fixture()
-def client(stand_ins: tuple[RecordingSegments, RecordingPropensity]) -> TestClient:
+def loaded(stand_ins: tuple[RecordingSegments, RecordingPropensity]) -> LoadedModels:
     segments, propensity = stand_ins
-    models = LoadedModels(
+    return LoadedModels(
         segments,
         propensity,
-        UrlCategorizer.from_seeds(),
+        CategoryCodes(UrlCategorizer.from_seeds()),
         Countries.from_seed(),
         4,
         datetime(2026, 1, 1, tzinfo=UTC),
     )
-    return TestClient(create_app(models))
+
+
+@pytest.fixture()
+def client(stand_ins: tuple[RecordingSegments, RecordingPropensity]) -> TestClient:
+    return TestClient(create_app(loaded(stand_ins)))
 
 
 def contact(contact_id: int, **fields: object) -> dict[str, object]:
@@ -93,7 +103,35 @@ def test_health_names_model_versions(client: TestClient) -> None:
     assert body["max_contacts_per_request"] == MAX_CONTACTS_PER_REQUEST
 
 
-def test_frame_has_the_feature_contract_types(client: TestClient, stand_ins) -> None:
+def test_refuses_traffic_until_the_models_are_loaded(stand_ins) -> None:
+    state = ModelState()
+    client = TestClient(create_app(state))
+    health = client.get("/health")
+    assert health.status_code == 503 and health.json()["status"] == "loading" and not health.json()["ready"]
+    for path in ("/v1/segments", "/v1/propensity"):
+        refused = client.post(path, json={"contacts": [contact(1)]})
+        assert refused.status_code == 503 and int(refused.headers["retry-after"]) > 0
+        assert client.post(path, json={"contacts": []}).status_code == 503, "refused before validation"
+    state.models = loaded(stand_ins)
+    health = client.get("/health").json()
+    assert health["status"] == "ok" and health["segments"]["version"] == "segments-test"
+    assert client.post("/v1/segments", json={"contacts": [contact(1)]}).status_code == 200
+
+
+def test_a_failed_load_is_reported_and_stops_the_server() -> None:
+    stopped = []
+
+    def missing_artifacts() -> LoadedModels:
+        raise FileNotFoundError("no segment model at artifacts/segments/segment_model.json")
+
+    state = ModelState()
+    state.load_in_background(missing_artifacts, on_failure=lambda: stopped.append(True)).join(timeout=10)
+    response = TestClient(create_app(state)).get("/health")
+    assert response.status_code == 503 and stopped == [True]
+    assert response.json()["status"] == "failed" and "segment_model.json" in response.json()["error"]
+
+
+def test_batch_holds_what_the_warehouse_would(client: TestClient, stand_ins) -> None:
     pages = [
         {"url": "https://www.deeplearning.ai/the-batch/", "seen_at": "2020-01-01T10:00:00"},
         {"url": "https://www.deeplearning.ai/events/?utm_source=x"},
@@ -101,28 +139,37 @@ def test_frame_has_the_feature_contract_types(client: TestClient, stand_ins) -> 
         {"url": "https://blog.deeplearning.ai/blog/x/"},
         {"url": "https://www.deeplearning.ai/about/", "seen_at": "2020-04-01T00:00:00"},
     ]
-    body = {"contacts": [contact(5, pages=pages, course_ai_for_everyone=True), contact(9, num_sessions=None)]}
+    body = {"contacts": [
+        contact(5, pages=pages, course_ai_for_everyone=True, ip_country=" GERMANY", ip_country_code="DE",
+                job_title="  ", last_event="Pie & AI"),
+        contact(9, num_sessions=None),
+    ]}  # fmt: skip
     response = client.post("/v1/segments", json=body)
     assert response.status_code == 200, response.text
-    frame = stand_ins[0].seen
-    row = frame.iloc[0]
-    assert frame["contact_id"].dtype == np.int64
-    assert row["ip_country"] == "germany"
+    batch = stand_ins[0].seen
+    assert batch.contact_id.tolist() == [5, 9] and batch.contact_id.dtype == np.int64
+    # lower(trim(country)), lower(code), empty text is NULL, text otherwise as sent
+    assert batch.texts["ip_country"].tolist() == ["germany", "germany"]
+    assert batch.texts["ip_country_code"].tolist() == ["de", None]
+    assert batch.texts["job_title"].tolist() == [None, None] and batch.texts["last_event"][0] == "Pie & AI"
     # five pages, the four most recent kept: events 1, home 7, blog 2, about 14
-    assert list(row["category_codes"]) == [1, 7, 2, 14]
-    assert row["page_count"] == 4 and bool(row["has_page_history"])
-    assert row["first_page_at"] == pd.Timestamp("2020-01-01 10:00") and row["last_page_at"] == pd.Timestamp(
-        "2020-04-01"
-    )
-    assert (
-        bool(row["is_buyer"])
-        and bool(row["course_ai_for_everyone"])
-        and not bool(row["course_ai_for_medicine"])
-    )
-    assert pd.isna(frame.iloc[1]["num_sessions"]) and list(frame.iloc[1]["category_codes"]) == []
+    assert batch.category_codes() == [[1, 7, 2, 14], []]
+    assert batch.page_count.tolist() == [4, 0] and batch.flags["has_page_history"].tolist() == [True, False]
+    assert batch.numbers["page_count"].tolist() == [4.0, 0.0]
+    assert batch.flags["course_ai_for_everyone"].tolist() == [True, False]
+    assert not batch.flags["course_ai_for_medicine"].any()
+    assert batch.numbers["num_sessions"][0] == 2 and np.isnan(batch.numbers["num_sessions"][1])
     results = response.json()["results"]
     assert [r["contact_id"] for r in results] == [5, 9], "results follow the request order"
     assert [r["segment_id"] for r in results] == [1, 0]
+    assert [r["dissimilarity"] for r in results] == [4.0, 0.0]
+
+
+def test_propensity_contacts_carry_no_course_flags(client: TestClient, stand_ins) -> None:
+    """Course flags are the propensity label: the propensity batch has none to leak."""
+    response = client.post("/v1/propensity", json={"contacts": [contact(1)]})
+    assert response.status_code == 200, response.text
+    assert not [name for name in stand_ins[1].seen.flags if name.startswith("course_")]
 
 
 def test_propensity_without_pages_is_null_not_an_error(client: TestClient) -> None:
