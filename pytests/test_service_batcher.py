@@ -15,11 +15,13 @@ class Recorder:
 
     def __init__(self) -> None:
         self.batches: list[list[int]] = []
+        self.started = threading.Event()
         self.release = threading.Event()
 
     def score(self, batch: list[int]) -> list[int]:
         if not self.batches:
-            self.release.wait(timeout=10)
+            self.started.set()
+            self.release.wait(timeout=30)
         self.batches.append(batch)
         if any(value < 0 for value in batch):
             raise ValueError("negative value in batch")
@@ -37,7 +39,7 @@ def batcher_for(recorder: Recorder, max_contacts: int) -> Batcher:
 
 async def send_all(batcher: Batcher, recorder: Recorder, requests: list[list[int]]) -> list:
     first = asyncio.ensure_future(batcher.submit(requests[0], len(requests[0])))
-    await asyncio.sleep(0.05)  # the first request is being scored (blocked): the others queue
+    await asyncio.to_thread(recorder.started.wait, 30)  # the first request is being scored: the others queue
     rest = [asyncio.ensure_future(batcher.submit(r, len(r))) for r in requests[1:]]
     await asyncio.sleep(0.05)
     recorder.release.set()
@@ -76,7 +78,14 @@ def test_a_failing_batch_fails_its_requests_only() -> None:
     assert after == [6], "the batcher keeps serving after a failed batch"
 
 
-def test_close_stops_the_thread() -> None:
-    batcher = batcher_for(Recorder(), max_contacts=10)
+def test_serves_again_after_close() -> None:
+    """An app's lifespan can end and start again (test clients do): closing must not strand later requests."""
+    recorder = Recorder()
+    recorder.release.set()
+    batcher = batcher_for(recorder, max_contacts=10)
+    batcher.close()
+    assert asyncio.run(batcher.submit([1], 1)) == [2]
     batcher.close()
     assert not batcher._thread.is_alive()
+    assert asyncio.run(batcher.submit([2], 1)) == [4]
+    batcher.close()

@@ -118,6 +118,15 @@ def test_refuses_traffic_until_the_models_are_loaded(stand_ins) -> None:
     assert client.post("/v1/segments", json={"contacts": [contact(1)]}).status_code == 200
 
 
+def test_scores_again_after_the_lifespan_restarts(stand_ins) -> None:
+    """Shutting down closes the batchers; an app started again (as test clients do) must still answer."""
+    app = create_app(loaded(stand_ins))
+    for _ in range(2):
+        with TestClient(app) as client:
+            for path in ("/v1/segments", "/v1/propensity"):
+                assert client.post(path, json={"contacts": [contact(1)]}, timeout=30).status_code == 200
+
+
 def test_a_failed_load_is_reported_and_stops_the_server() -> None:
     stopped = []
 

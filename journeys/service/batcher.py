@@ -50,19 +50,28 @@ class Batcher(Generic[Batch, Result]):
         self.max_wait_s, self.max_contacts = max_wait_s, max_contacts
         self._queue: queue.SimpleQueue[tuple[Batch, int, Future] | None] = queue.SimpleQueue()
         self._held: tuple[Batch, int, Future] | None = None
-        self._thread = threading.Thread(target=self._loop, name=f"batcher-{name}", daemon=True)
-        self._thread.start()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
 
     async def submit(self, items: Batch, n_contacts: int) -> Result:
         """Queue one request's contacts and wait for their scores (errors of the batch are raised here)."""
         future: Future = Future()
-        self._queue.put((items, n_contacts, future))
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():  # first use, or used again after close
+                self._thread = threading.Thread(target=self._loop, name=f"batcher-{self.name}", daemon=True)
+                self._thread.start()
+            self._queue.put((items, n_contacts, future))
         return await asyncio.wrap_future(future)
 
     def close(self) -> None:
-        """Stop the thread once the requests already queued are answered."""
-        self._queue.put(None)
-        self._thread.join(timeout=10)
+        """Stop the thread once the requests already queued are answered (an app's lifespan may end and
+        start again, as test clients do: the next request starts a new thread)."""
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                return
+            self._queue.put(None)
+            thread = self._thread
+        thread.join(timeout=10)
 
     def _next(self, timeout_s: float | None) -> tuple[Batch, int, Future] | None:
         """The request held back from the last batch, else the next queued one (None: stop)."""
