@@ -35,7 +35,7 @@ from journeys.service.scores import PropensityScores, SegmentScores
 
 
 class SegmentScorer:
-    """`SegmentModel.score` on NumPy columns: same segments and dissimilarities, bit for bit."""
+    """`SegmentModel.score` on NumPy columns: same segments, dissimilarities equal to about 1e-15."""
 
     def __init__(self, model: Any) -> None:
         features, kprototypes = model.features, model.kprototypes
