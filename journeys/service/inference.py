@@ -61,6 +61,9 @@ class SegmentScorer:
         self.centroids_cat = np.asarray(kprototypes.centroids_cat_)
         self.gamma = float(kprototypes.gamma)
         self._check_columns()
+        # the first call compiles k-prototypes' kernels: pay it at load, not on a request
+        labels_cost(np.zeros((1, len(self.means))), np.zeros((1, len(self.codes)), dtype=np.int64),
+                    self.centroids_num, self.centroids_cat, self.gamma)  # fmt: skip
 
     def _check_columns(self) -> None:
         """Refuse to serve a model whose features the service does not build (the vars may name any column)."""
