@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from journeys.features import MISSING, OTHER, FeatureConfig, SegmentFeatures
+from journeys.segments.features import MISSING, OTHER, FeatureConfig, SegmentFeatures
 
 CONFIG = FeatureConfig(
     count_features=("num_sessions", "emails_opened"),

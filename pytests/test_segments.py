@@ -11,14 +11,8 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from journeys.kprototypes import KPrototypes, dissimilarity, encode_categories, split_num_cat
-from journeys.segments import (
-    MODEL_FILE,
-    SegmentSettings,
-    choose_k,
-    elbow_k,
-    load_segment_model,
-    pairwise_dissimilarity,
-)
+from journeys.segments.model import MODEL_FILE, SegmentSettings, load_segment_model, pairwise_dissimilarity
+from journeys.segments.training import choose_k, elbow_k
 
 # The goal. With the default vars the fixture's export (30k contacts, seed 7, dirt) scores 0.92;
 # a random partition scores ~0 (checked below).
@@ -30,6 +24,7 @@ SEGMENT_TABLES = [
     "segment_comparison",
     "segment_k_selection",
     "segment_metrics",
+    "segments",
 ]
 EMAIL = re.compile(r"[a-z0-9._%+-]+(?:@|%40)[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}", re.IGNORECASE)
 
@@ -114,7 +109,8 @@ def test_comparison_covers_every_pair_and_matches_the_prototypes(built):
     expected = dissimilarity(
         kp.centroids_num_, kp.centroids_cat_, kp.centroids_num_, kp.centroids_cat_, kp.gamma
     )
-    got = expected[comparison["segment_a"], comparison["segment_b"]]
+    position = {segment: i for i, segment in enumerate(model.segment_ids)}
+    got = expected[comparison["segment_a"].map(position), comparison["segment_b"].map(position)]
     np.testing.assert_allclose(comparison["prototype_dissimilarity"], got)
 
 
@@ -129,7 +125,7 @@ def test_k_selection_records_the_choice(built):
 def test_artifact_is_json_and_no_table_holds_an_email(built):
     warehouse, _, _ = built
     files = sorted(p.name for p in (warehouse.artifacts_dir / MODEL_FILE.parent).iterdir())
-    assert files == [MODEL_FILE.name]
+    assert files == [MODEL_FILE.name, "training_run.json"]
     assert not EMAIL.search((warehouse.artifacts_dir / MODEL_FILE).read_text())
     for table in SEGMENT_TABLES:
         frame = warehouse.query(f"select * from {table}")
@@ -146,6 +142,7 @@ def test_settings_parse_rendered_vars_and_reject_bad_ones():
         "max_iter": "50",
         "gamma": "None",
         "seed": "0",
+        "stability_fits": "3",
         "count_features": ["num_sessions"],
         "day_features": "[]",
         "categorical_features": "['has_company']",

@@ -10,12 +10,19 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from journeys import retraining
+from journeys.propensity.artifacts import META_FILE, MODEL_FILE, SUBDIR, load_propensity_model, read_meta
 from journeys.propensity.config import PropensityConfig
-from journeys.propensity.pipeline import read_truth, saved_table, train_and_score
+from journeys.propensity.pipeline import add_deciles, read_truth, saved_table, train_and_score
 
 PATH_SETTINGS = ("artifacts_dir", "raw_dir")
+RUN_SETTINGS = (*PATH_SETTINGS, "retrain")  # not model settings
+MODEL_NAME = "propensity"
+SPLITS_FILE = "splits.npz"  # contact_id -> split of the training run, for builds that only score
+HEADLINE_METRICS = ("roc_auc", "pr_auc", "f1", "brier")
 SCORE_COLUMNS = ["contact_id", "propensity", "predicted_flag", "predicted_class", "decile", "split", "target",
                  "model_version"]
 
@@ -26,17 +33,51 @@ def build_purchase_propensity(
     settings: dict[str, Any],
     segments: Any = None,
 ) -> pd.DataFrame:
-    """Train, evaluate, save and score once; returns one row per contact with page history.
+    """Score with the saved model, or train, evaluate, save and score (var retrain, journeys.retraining);
+    returns one row per contact with page history.
 
     `segments` is the contact_segments relation (anything with `.df()`), read only for target `segment`.
     """
     _log_to_dbt()
-    config = PropensityConfig.from_vars({k: v for k, v in settings.items() if k not in PATH_SETTINGS})
+    config = PropensityConfig.from_vars({k: v for k, v in settings.items() if k not in RUN_SETTINGS})
     artifacts_dir, raw_dir = _paths(settings)
-    run = train_and_score(features, category_codes, config, artifacts_dir,
-                          segments=segments.df() if config.target == "segment" else None,
+    folder = artifacts_dir / SUBDIR
+    segment_frame = segments.df() if config.target == "segment" else None
+    compatibility = {
+        "settings": config.to_json(),
+        "category_codes": category_codes[["category", "category_code"]].astype(str)
+        .sort_values("category_code").to_numpy().tolist(),
+        "feature_contract": retraining.frame_contract(features),
+        "segments_version": None if segment_frame is None else sorted(segment_frame["model_version"].unique()),
+    }
+    decision = retraining.decide(MODEL_NAME, retraining.parse_mode(settings.get("retrain", "auto")), folder,
+                                 compatibility, [MODEL_FILE, META_FILE, SPLITS_FILE])
+    if not decision.train:
+        return score_with_saved_model(features, artifacts_dir)[SCORE_COLUMNS]
+    run = train_and_score(features, category_codes, config, artifacts_dir, segments=segment_frame,
                           truth=read_truth(raw_dir))
+    np.savez_compressed(folder / SPLITS_FILE, contact_id=run.scores["contact_id"].to_numpy(np.int64),
+                        split=run.scores["split"].to_numpy(dtype=str))
+    bilstm = run.metrics[run.metrics["model_name"] == "bilstm"].set_index("metric")["value"]
+    retraining.record_training(
+        folder, MODEL_NAME, run.model.version, compatibility, decision.reason,
+        int(run.scores["split"].isin(["train", "validation", "test"]).sum()),
+        read_meta(artifacts_dir)["training_fingerprint"][:16], config.to_json(),
+        {f"test_{name}": float(bilstm[name]) for name in HEADLINE_METRICS if name in bilstm.index},
+    )
     return run.scores[SCORE_COLUMNS]
+
+
+def score_with_saved_model(features: pd.DataFrame, artifacts_dir: Path) -> pd.DataFrame:
+    """purchase_propensity from the saved model alone: the same scores, deciles and columns as a training
+    build; `split` is the contact's split in the training run, `new` for a contact that run never saw."""
+    model = load_propensity_model(artifacts_dir)
+    with np.load(Path(artifacts_dir) / SUBDIR / SPLITS_FILE, allow_pickle=False) as saved:
+        splits = pd.Series(saved["split"].astype(object), index=saved["contact_id"])
+    with_history = features[features["has_page_history"].fillna(False).astype(bool)]
+    return add_deciles(model.score(with_history)).assign(
+        split=lambda f: f["contact_id"].map(splits).fillna("new"), model_version=model.version,
+        target=model.target)
 
 
 def saved_run_table(scored: pd.DataFrame, settings: dict[str, Any], name: str) -> pd.DataFrame:

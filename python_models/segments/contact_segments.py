@@ -1,6 +1,6 @@
 """Trains the segment model once (features, k, k-prototypes), saves it and scores every contact."""
 
-from journeys.segments import build_contact_segments
+from journeys.segments.training import build_contact_segments
 
 
 def model(dbt, session):

@@ -1,6 +1,6 @@
 """Prototype of every segment, feature by feature, from the model that scored contact_segments."""
 
-from journeys.segment_reports import segment_centroids
+from journeys.segments.reports import segment_centroids
 
 
 def model(dbt, session):

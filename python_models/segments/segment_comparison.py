@@ -1,6 +1,6 @@
 """Every pair of segments: prototype dissimilarity and the features that separate them most."""
 
-from journeys.segment_reports import segment_comparison
+from journeys.segments.reports import segment_comparison
 
 
 def model(dbt, session):

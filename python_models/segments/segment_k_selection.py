@@ -1,6 +1,6 @@
 """Cost and silhouette of every k evaluated for the model that scored contact_segments, and the choice."""
 
-from journeys.segment_reports import segment_k_selection
+from journeys.segments.reports import segment_k_selection
 
 
 def model(dbt, session):

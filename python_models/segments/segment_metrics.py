@@ -1,6 +1,6 @@
 """Segment model figures for model_metrics (cost, k, sizes; ARI against planted truth when present)."""
 
-from journeys.segment_reports import segment_metrics
+from journeys.segments.reports import segment_metrics
 
 
 def model(dbt, session):

@@ -1,6 +1,6 @@
 """Size, share, buyer rate and feature statistics of every segment."""
 
-from journeys.segment_reports import segment_profiles
+from journeys.segments.reports import segment_profiles
 
 
 def model(dbt, session):

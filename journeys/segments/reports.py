@@ -1,5 +1,5 @@
-"""Tables that describe the segments of the saved model: centroids, profiles, pairwise comparison,
-k selection and quality metrics. Each is one dbt Python model downstream of `contact_segments`.
+"""Tables that describe the segments of the saved model: the `segments` dimension (ids, names), centroids,
+profiles, pairwise comparison, k selection and quality metrics. Each is one dbt Python model downstream of `contact_segments`.
 
 Only feature values, counts and shares leave this module: no contact identifiers beyond segment sizes,
 and never an e-mail (none is among the features the SQL layer exposes).
@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import adjusted_rand_score
 
-from journeys.segments import SegmentModel, encoded_features, model_for
+from journeys.segments.model import SegmentModel, encoded_features, model_for
 
 MODEL_NAME = "segments"
 TOP_CATEGORIES_PROFILED = 5
@@ -28,9 +28,9 @@ def segment_centroids(scored: pd.DataFrame, meta: dict[str, Any]) -> pd.DataFram
     model, _ = model_for(scored, meta)
     features, kp = model.features, model.kprototypes
     rows = []
-    for segment in range(model.n_segments):
+    for position, segment in enumerate(model.segment_ids):
         for j, name in enumerate(features.numeric_columns):
-            scaled = float(kp.centroids_num_[segment, j])
+            scaled = float(kp.centroids_num_[position, j])
             rows.append(
                 {
                     "segment_id": segment,
@@ -49,7 +49,7 @@ def segment_centroids(scored: pd.DataFrame, meta: dict[str, Any]) -> pd.DataFram
                     "feature_type": "categorical",
                     "scaled_value": None,
                     "value": None,
-                    "category": str(kp.categories_[j][kp.centroids_cat_[segment, j]]),
+                    "category": str(kp.categories_[j][kp.centroids_cat_[position, j]]),
                 }
             )
     return _with_version(pd.DataFrame(rows), model)
@@ -72,6 +72,7 @@ def segment_profiles(contacts: pd.DataFrame, scored: pd.DataFrame, meta: dict[st
     for segment, members in data.groupby("segment_id", sort=True):
         base = {
             "segment_id": int(segment),
+            "segment_name": model.names[model.index_of(segment)]["name"],
             "segment_size": len(members),
             "segment_share": len(members) / n_total,
             "buyer_rate": float(members["is_buyer"].mean()) if "is_buyer" in members else None,
@@ -120,8 +121,10 @@ def segment_comparison(contacts: pd.DataFrame, scored: pd.DataFrame, meta: dict[
     """
     model, _ = model_for(scored, meta)
     kp, features = model.kprototypes, model.features
+    contacts = contacts.sort_values("contact_id", ignore_index=True)  # sums independent of the warehouse's order
     xnum, xcat = encoded_features(model, contacts)
-    labels = scored.set_index("contact_id").loc[contacts["contact_id"], "segment_id"].to_numpy()
+    ids = scored.set_index("contact_id").loc[contacts["contact_id"], "segment_id"].to_numpy()
+    labels = pd.Series(range(model.n_segments), index=model.segment_ids).loc[ids].to_numpy()
     k = model.n_segments
     means = np.vstack(
         [
@@ -139,7 +142,8 @@ def segment_comparison(contacts: pd.DataFrame, scored: pd.DataFrame, meta: dict[
         for j, values in enumerate(kp.categories_)
     ]
     rows = []
-    for a, b in combinations(range(k), 2):
+    by_id = sorted(range(k), key=lambda position: model.segment_ids[position])
+    for a, b in combinations(by_id, 2):
         prototype = float(
             np.sum((kp.centroids_num_[a] - kp.centroids_num_[b]) ** 2)
             + kp.gamma * np.count_nonzero(kp.centroids_cat_[a] != kp.centroids_cat_[b])
@@ -153,8 +157,8 @@ def segment_comparison(contacts: pd.DataFrame, scored: pd.DataFrame, meta: dict[
         for rank, (name, value) in enumerate(ranked, 1):
             rows.append(
                 {
-                    "segment_a": a,
-                    "segment_b": b,
+                    "segment_a": model.segment_ids[a],
+                    "segment_b": model.segment_ids[b],
                     "prototype_dissimilarity": prototype,
                     "rank": rank,
                     "feature": name,
@@ -178,7 +182,7 @@ def _detail(model: SegmentModel, name: str, a: int, b: int, means: np.ndarray, d
     values = kp.categories_[j]
     return (
         f"{values[top_a]} {distributions[j][a][top_a]:.0%} vs {values[top_b]} {distributions[j][b][top_b]:.0%}; "
-        f"{values[top_a]} in segment {b}: {distributions[j][b][top_a]:.0%}"
+        f"{values[top_a]} in segment {model.segment_ids[b]}: {distributions[j][b][top_a]:.0%}"
     )
 
 
@@ -189,10 +193,12 @@ def segment_k_selection(scored: pd.DataFrame, meta: dict[str, Any]) -> pd.DataFr
 
 
 def segment_metrics(scored: pd.DataFrame, meta: dict[str, Any]) -> pd.DataFrame:
-    """model_metrics rows: fit figures on all contacts, and the ARI against planted truth when it exists."""
+    """model_metrics rows: fit figures on all contacts, quality without truth (stability, silhouette, each
+    feature's share of the cost) and, as an outcome only, the ARI against planted truth when it exists."""
     model, settings = model_for(scored, meta)
     training = model.training
-    sizes = np.bincount(scored["segment_id"].to_numpy(), minlength=model.n_segments)
+    quality = training["quality"]
+    sizes = scored["segment_id"].value_counts().reindex(model.segment_ids, fill_value=0)
     chosen = next(row for row in model.k_selection if row["is_chosen"])
     rows = [
         ("all", "k", training["k"]),
@@ -204,8 +210,13 @@ def segment_metrics(scored: pd.DataFrame, meta: dict[str, Any]) -> pd.DataFrame:
         ("all", "train_seconds", training["seconds"]),
         ("all", "smallest_segment_share", float(sizes.min() / sizes.sum())),
         ("all", "largest_segment_share", float(sizes.max() / sizes.sum())),
-        ("sample", "silhouette", chosen["silhouette"]),
-        *[("all", f"segment_{s}_size", int(size)) for s, size in enumerate(sizes)],
+        ("all", "stability_ari", quality["stability_ari"]),
+        ("all", "stability_ari_min", quality["stability_ari_min"]),
+        ("all", "stability_fits", quality["stability_fits"]),
+        ("sample", "silhouette", quality["silhouette"]),
+        ("sample", "k_selection_silhouette", chosen["silhouette"]),
+        *[("all", f"cost_share_{name}", share) for name, share in quality["cost_shares"].items()],
+        *[("all", f"segment_{s}_size", int(size)) for s, size in sizes.items()],
     ]
     truth = _read_truth(settings.raw_dir)
     if truth is not None:
@@ -243,7 +254,7 @@ def _joined(contacts: pd.DataFrame, scored: pd.DataFrame) -> pd.DataFrame:
     """Contacts with their segment; every contact must have exactly one."""
     data = contacts.merge(
         scored[["contact_id", "segment_id"]], on="contact_id", how="left", validate="one_to_one"
-    )
+    ).sort_values("contact_id", ignore_index=True)  # sums independent of the warehouse's row order
     if data["segment_id"].isna().any():
         missing = data.loc[data["segment_id"].isna(), "contact_id"].iloc[0]
         raise RuntimeError(
@@ -255,3 +266,17 @@ def _joined(contacts: pd.DataFrame, scored: pd.DataFrame) -> pd.DataFrame:
 def _with_version(frame: pd.DataFrame, model: SegmentModel) -> pd.DataFrame:
     frame["model_version"] = model.version
     return frame
+
+
+def segments_dimension(scored: pd.DataFrame, meta: dict[str, Any]) -> pd.DataFrame:
+    """One row per segment: stable id, readable name, one-line description, contacts and share."""
+    model, _ = model_for(scored, meta)
+    contacts = scored["segment_id"].value_counts().reindex(model.segment_ids, fill_value=0)
+    frame = pd.DataFrame({
+        "segment_id": np.asarray(model.segment_ids, dtype=np.int32),
+        "segment_name": [names["name"] for names in model.names],
+        "segment_description": [names["description"] for names in model.names],
+        "contacts": contacts.to_numpy(dtype=np.int64),
+        "share": contacts.to_numpy(dtype=float) / max(len(scored), 1),
+    }).sort_values("segment_id", ignore_index=True)
+    return _with_version(frame, model)

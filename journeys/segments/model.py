@@ -1,34 +1,29 @@
-"""Customer segments: train k-prototypes on the contact features once, save it, score contacts with it.
+"""The segment model: its settings, the fitted model (features + k-prototypes + segment ids and names), and
+saving / loading it as JSON under `$JOURNEYS_ARTIFACTS/segments/`.
 
-`build_contact_segments` is what the dbt model `contact_segments` calls: it prepares the features, chooses
-k (var `segments_k`; `auto`: cost elbow and silhouette over a range, on a sample), fits, saves it under
-`$JOURNEYS_ARTIFACTS/segments/` as JSON and scores every contact through `SegmentModel.score`, the same
-code the service reaches through `load_segment_model`. Segment ids are ordered by size (0 = largest).
+`SegmentModel.score` is the single scoring path: the build writes `contact_segments` with it and the service
+reaches the same code through `load_segment_model`. Training lives in `journeys.segments.training`.
 """
 
 from __future__ import annotations
 
 import ast
-import hashlib
 import json
-import logging
-import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import silhouette_score
 
-from journeys.features import FeatureConfig, SegmentFeatures
 from journeys.kprototypes import KPrototypes, encode_categories, split_num_cat
+from journeys.retraining import parse_mode
+from journeys.segments.features import FeatureConfig, SegmentFeatures
 
-LOG = logging.getLogger("journeys.segments")
-ARTIFACT_FORMAT = "journeys.segments/1"
-MODEL_FILE = Path("segments") / "segment_model.json"
+ARTIFACT_FORMAT = "journeys.segments/2"
+SUBDIR = Path("segments")
+MODEL_FILE = SUBDIR / "segment_model.json"
 SCORE_COLUMNS = ["contact_id", "segment_id", "dissimilarity"]
-SILHOUETTE_ROWS = 2_000
 
 
 @dataclass(frozen=True)
@@ -43,8 +38,24 @@ class SegmentSettings:
     max_iter: int
     gamma: float | None
     seed: int
+    stability_fits: int
     artifacts_dir: Path
     raw_dir: Path
+    retrain: str = "auto"
+
+    def compatibility(self) -> dict[str, Any]:
+        """What a saved model must have been trained under to score today (paths and `retrain` aside)."""
+        return {
+            "features": asdict(self.features),
+            "k": self.k,
+            "k_range": self.k_range,
+            "k_sample": self.k_sample,
+            "n_init": self.n_init,
+            "max_iter": self.max_iter,
+            "gamma": self.gamma,
+            "seed": self.seed,
+            "stability_fits": self.stability_fits,
+        }
 
     @classmethod
     def from_meta(cls, meta: dict[str, Any]) -> SegmentSettings:
@@ -58,6 +69,7 @@ class SegmentSettings:
             "max_iter",
             "gamma",
             "seed",
+            "stability_fits",
             "count_features",
             "day_features",
             "categorical_features",
@@ -96,6 +108,8 @@ class SegmentSettings:
             max_iter=int(values["max_iter"]),
             gamma=None if values["gamma"] in (None, "None", "none", "null", "") else float(values["gamma"]),
             seed=int(values["seed"]),
+            stability_fits=int(values["stability_fits"]),
+            retrain=parse_mode(values.get("retrain", "auto")),
             artifacts_dir=Path(str(values["artifacts_dir"])),
             raw_dir=Path(str(values["raw_dir"])),
         )
@@ -117,13 +131,22 @@ def _parse(value: Any) -> Any:
 
 @dataclass
 class SegmentModel:
-    """A fitted segment model: feature preparation + k-prototypes, with the k-selection record."""
+    """A fitted segment model: feature preparation + k-prototypes, the stable id and the name of each
+    prototype's segment, the k-selection record and the training figures."""
 
     version: str
     features: SegmentFeatures
     kprototypes: KPrototypes
     k_selection: list[dict[str, Any]]
     training: dict[str, Any]
+    segment_ids: list[int] = field(default_factory=list)
+    names: list[dict[str, str]] = field(default_factory=list)
+    next_segment_id: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.segment_ids:
+            self.segment_ids = list(range(self.n_segments))
+        self.next_segment_id = max(self.next_segment_id, max(self.segment_ids) + 1)
 
     @property
     def n_segments(self) -> int:
@@ -134,16 +157,20 @@ class SegmentModel:
         if "contact_id" not in contacts.columns:
             raise ValueError("contacts to score need a contact_id column")
         X = self.features.transform(contacts)
-        labels, nearest = self.kprototypes.transform_nearest(
+        nearest_index, nearest = self.kprototypes.transform_nearest(
             X.to_numpy(dtype=object), self.features.categorical_indices
         )
         return pd.DataFrame(
             {
                 "contact_id": contacts["contact_id"].to_numpy(dtype=np.int64),
-                "segment_id": labels.astype(np.int32),
+                "segment_id": np.asarray(self.segment_ids, dtype=np.int32)[nearest_index],
                 "dissimilarity": nearest,
             }
         )
+
+    def index_of(self, segment_id: int) -> int:
+        """Position of a segment's prototype in the k-prototypes arrays."""
+        return self.segment_ids.index(int(segment_id))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -153,6 +180,9 @@ class SegmentModel:
             "kprototypes": self.kprototypes.to_dict(),
             "k_selection": self.k_selection,
             "training": self.training,
+            "segment_ids": self.segment_ids,
+            "names": self.names,
+            "next_segment_id": self.next_segment_id,
         }
 
     def save(self, artifacts_dir: Path) -> Path:
@@ -180,6 +210,9 @@ def load_segment_model(artifacts_dir: Path | str) -> SegmentModel:
         kprototypes=KPrototypes.from_dict(state["kprototypes"]),
         k_selection=state["k_selection"],
         training=state["training"],
+        segment_ids=[int(i) for i in state["segment_ids"]],
+        names=state["names"],
+        next_segment_id=int(state["next_segment_id"]),
     )
 
 
@@ -194,114 +227,6 @@ def pairwise_dissimilarity(X: pd.DataFrame, categorical: list[int], gamma: float
         codes = pd.factorize(xcat_raw[:, j])[0]
         out += gamma * (codes[:, None] != codes[None, :])
     return out
-
-
-def elbow_k(ks: list[int], costs: list[float]) -> int:
-    """The k farthest below the straight line from the first to the last (k, cost) point."""
-    if len(ks) < 3:
-        return ks[0]
-    k, cost = np.asarray(ks, float), np.asarray(costs, float)
-    x = (k - k[0]) / (k[-1] - k[0])
-    span = cost[0] - cost[-1]
-    y = (cost - cost[-1]) / span if span > 0 else np.zeros_like(cost)
-    return ks[int(np.argmax((1 - x) - y))]
-
-
-def choose_k(rows: list[dict[str, Any]], elbow: int) -> int:
-    """The elbow locates where more segments stop paying; the silhouette decides between it and its neighbours.
-
-    Silhouette alone keeps creeping up with k on contact data (many small, tight groups), and the elbow
-    alone is off by one when the curve bends over two steps.
-    """
-    candidates = [row for row in rows if abs(row["k"] - elbow) <= 1]
-    return max(candidates, key=lambda r: (np.nan_to_num(r["silhouette"], nan=-np.inf), -r["k"]))["k"]
-
-
-def _kprototypes(k: int, settings: SegmentSettings) -> KPrototypes:
-    """The estimator both the k selection and the final fit use: Cao init, the settings' seed."""
-    return KPrototypes(
-        n_clusters=k,
-        init="Cao",
-        n_init=settings.n_init,
-        max_iter=settings.max_iter,
-        gamma=settings.gamma,
-        random_state=settings.seed,
-    )
-
-
-def select_k(X: pd.DataFrame, categorical: list[int], settings: SegmentSettings) -> list[dict[str, Any]]:
-    """Cost and silhouette of every k in the range on a seeded sample, the elbow, and the chosen k."""
-    rng = np.random.default_rng(settings.seed)
-    sample = X.iloc[np.sort(rng.choice(len(X), min(settings.k_sample, len(X)), replace=False))]
-    scored = np.sort(rng.choice(len(sample), min(SILHOUETTE_ROWS, len(sample)), replace=False))
-    ks = list(range(settings.k_range[0], settings.k_range[1] + 1)) if settings.k is None else [settings.k]
-    rows, distances = [], None
-    for k in ks:
-        model = _kprototypes(k, settings).fit(sample.to_numpy(dtype=object), categorical=categorical)
-        if distances is None:
-            distances = pairwise_dissimilarity(sample.iloc[scored], categorical, model.gamma)
-        labels = model.labels_[scored]
-        silhouette = (
-            float(silhouette_score(distances, labels, metric="precomputed"))
-            if 1 < len(np.unique(labels)) < len(labels)
-            else float("nan")
-        )
-        rows.append(
-            {"k": k, "cost": float(model.cost_), "silhouette": silhouette, "n_iter": int(model.n_iter_)}
-        )
-        LOG.info(
-            "segments: k=%d cost %.1f silhouette %.4f on %d contacts", k, model.cost_, silhouette, len(sample)
-        )
-    elbow = elbow_k([r["k"] for r in rows], [r["cost"] for r in rows])
-    chosen = settings.k if settings.k is not None else choose_k(rows, elbow)
-    for row in rows:
-        row.update(
-            sample_size=len(sample),
-            silhouette_sample_size=len(scored),
-            is_elbow=row["k"] == elbow,
-            is_chosen=row["k"] == chosen,
-            selection="auto: best silhouette at the elbow or a neighbour"
-            if settings.k is None
-            else "fixed by var segments_k",
-        )
-    return rows
-
-
-def train_segment_model(contacts: pd.DataFrame, settings: SegmentSettings) -> SegmentModel:
-    """Fit features and k-prototypes on all contacts; segments are renumbered by size, largest first."""
-    start = time.perf_counter()
-    features = SegmentFeatures.fit(contacts, settings.features)
-    X = features.transform(contacts)
-    categorical = features.categorical_indices
-    k_selection = select_k(X, categorical, settings)
-    k = next(row["k"] for row in k_selection if row["is_chosen"])
-    model = _kprototypes(k, settings).fit(X.to_numpy(dtype=object), categorical=categorical)
-    order = np.argsort(-np.bincount(model.labels_, minlength=k), kind="stable")
-    model.centroids_num_, model.centroids_cat_ = model.centroids_num_[order], model.centroids_cat_[order]
-    training = {
-        "n_contacts": len(contacts),
-        "k": k,
-        "gamma": float(model.gamma),
-        "cost": float(model.cost_),
-        "n_iter": int(model.n_iter_),
-        "n_init": settings.n_init,
-        "seed": settings.seed,
-        "seconds": round(time.perf_counter() - start, 3),
-    }
-    state = {"features": features.to_dict(), "kprototypes": model.to_dict()}
-    digest = hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()[:12]
-    LOG.info("segments: k=%d fitted on %d contacts in %.1f s", k, len(contacts), training["seconds"])
-    return SegmentModel(f"kproto-{digest}", features, model, k_selection, training)
-
-
-def build_contact_segments(contacts: pd.DataFrame, meta: dict[str, Any]) -> pd.DataFrame:
-    """dbt model contact_segments: train once, save the artifact, score every contact with it."""
-    settings = SegmentSettings.from_meta(meta)
-    model = train_segment_model(contacts, settings)
-    model.save(settings.artifacts_dir)
-    scored = model.score(contacts)
-    scored["model_version"] = model.version
-    return scored
 
 
 def model_for(scored: pd.DataFrame, meta: dict[str, Any]) -> tuple[SegmentModel, SegmentSettings]:

@@ -1,0 +1,139 @@
+"""Train or score: the daily build reuses saved models and retrains only when asked or needed.
+
+Model-agnostic. Each model folder under $JOURNEYS_ARTIFACTS holds, beside the model files, `training_run.json`:
+the compatibility fingerprint the model was trained under (one digest per part: settings, feature contract,
+category codes, ...) and the training record that becomes a row of `model_runs`. `decide` compares today's
+fingerprint with the saved one under the dbt var `retrain`:
+
+- `auto` (default): train when no saved model exists or a part of the fingerprint changed, else score;
+- `true`: always train;
+- `false`: never train; no saved model, or an incompatible one, stops the build with one line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+LOG = logging.getLogger("journeys.retraining")
+RUN_FILE = "training_run.json"
+MODES = ("auto", "true", "false")
+RUN_COLUMNS = ["model_name", "model_version", "trained_at", "rows", "data_fingerprint", "reason", "settings",
+               "metrics"]
+
+
+class CannotScore(RuntimeError):
+    """`retrain: false` and the saved model cannot score today's inputs."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    train: bool
+    reason: str
+
+
+def parse_mode(value: Any) -> str:
+    """The var `retrain` as rendered by Jinja (`auto`, `True`, `false`, ...) -> auto | true | false."""
+    mode = str(value).strip().lower()
+    if mode not in MODES:
+        raise ValueError(f"var retrain must be one of {', '.join(MODES)}; got {value!r}")
+    return mode
+
+
+def digest(value: Any) -> str:
+    """Short sha256 of a JSON-serialisable value (keys sorted), for fingerprints."""
+    text = json.dumps(value, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def frame_contract(frame: pd.DataFrame, columns: list[str] | None = None) -> dict[str, str]:
+    """Column name -> dtype of the input relation: the feature contract a model was trained on."""
+    names = list(frame.columns) if columns is None else columns
+    return {name: str(frame[name].dtype) if name in frame.columns else "absent" for name in names}
+
+
+def data_fingerprint(frame: pd.DataFrame) -> str:
+    """Digest of a frame's values (row order included), recorded per training in model_runs."""
+    hashed = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    return hashlib.sha256(hashed.tobytes()).hexdigest()[:16]
+
+
+def read_run(folder: Path) -> dict[str, Any] | None:
+    path = Path(folder) / RUN_FILE
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def decide(model_name: str, mode: str, folder: Path, compatibility: dict[str, Any],
+           model_files: list[str]) -> Decision:
+    """Train or score `model_name`, whose saved files live in `folder`; `compatibility` maps part -> value."""
+    folder = Path(folder)
+    wanted = {part: digest(value) for part, value in compatibility.items()}
+    saved = read_run(folder)
+    missing = [name for name in [RUN_FILE, *model_files] if not (folder / name).exists()]
+    if mode == "true":
+        decision = Decision(True, "retrain: true")
+    elif missing:
+        if mode == "false":
+            raise CannotScore(f"retrain is false but there is no saved {model_name} model to score with "
+                              f"({folder / missing[0]} not found): build once with retrain auto or true")
+        decision = Decision(True, "no saved model")
+    else:
+        changed = sorted(part for part in wanted if saved["compatibility"].get(part) != wanted[part])
+        if changed and mode == "false":
+            raise CannotScore(f"retrain is false but the saved {model_name} model in {folder} is incompatible "
+                              f"with today's inputs ({', '.join(changed)} changed): retrain it")
+        decision = Decision(True, f"{', '.join(changed)} changed") if changed else Decision(False, "")
+    LOG.info("%s: %s", model_name, f"training ({decision.reason})" if decision.train
+             else f"scoring with the saved model in {folder}")
+    return decision
+
+
+def record_training(folder: Path, model_name: str, version: str, compatibility: dict[str, Any], reason: str,
+                    rows: int, fingerprint: str, settings: dict[str, Any], metrics: dict[str, float]) -> None:
+    """Write the fingerprint and the training record next to the freshly saved model."""
+    record = {
+        "model_name": model_name,
+        "model_version": version,
+        "trained_at": datetime.now(UTC).isoformat(timespec="microseconds"),
+        "rows": int(rows),
+        "data_fingerprint": fingerprint,
+        "reason": reason,
+        "settings": settings,
+        "metrics": metrics,
+        "compatibility": {part: digest(value) for part, value in compatibility.items()},
+    }
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / (RUN_FILE + ".tmp")
+    tmp.write_text(json.dumps(record, indent=1, sort_keys=True, default=str))
+    tmp.replace(folder / RUN_FILE)
+
+
+def new_training_runs(artifacts_dir: Path | str, recorded: pd.DataFrame | None) -> pd.DataFrame:
+    """model_runs rows for the trainings saved under `artifacts_dir` (one folder per model) that are not yet
+    in `recorded` (the table so far; None on the first build)."""
+    rows = []
+    for folder in sorted(path.parent for path in Path(artifacts_dir).glob(f"*/{RUN_FILE}")):
+        run = read_run(folder)
+        if run is None:
+            continue
+        rows.append({
+            **{key: run[key] for key in RUN_COLUMNS if key not in ("settings", "metrics")},
+            "settings": json.dumps(run["settings"], sort_keys=True, default=str),
+            "metrics": json.dumps(run["metrics"], sort_keys=True),
+        })
+    frame = pd.DataFrame(rows, columns=RUN_COLUMNS)
+    frame["trained_at"] = pd.to_datetime(frame["trained_at"], utc=True).dt.tz_localize(None)
+    frame["rows"] = frame["rows"].astype("int64")
+    if recorded is not None and len(recorded):
+        seen = set(zip(recorded["model_name"], pd.to_datetime(recorded["trained_at"]), strict=True))
+        keep = [(name, at) not in seen for name, at in zip(frame["model_name"], frame["trained_at"], strict=True)]
+        frame = frame[keep]
+    return frame.reset_index(drop=True)
