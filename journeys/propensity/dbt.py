@@ -6,7 +6,6 @@ everything else happens here, so the model files stay one call each.
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from journeys import retraining
+from journeys.dbt_logging import log_to_dbt
 from journeys.propensity.artifacts import META_FILE, MODEL_FILE, SUBDIR, load_propensity_model, read_meta
 from journeys.propensity.config import PropensityConfig
 from journeys.propensity.pipeline import add_deciles, read_truth, saved_table, train_and_score
@@ -38,7 +38,7 @@ def build_purchase_propensity(
 
     `segments` is the contact_segments relation (anything with `.df()`), read only for target `segment`.
     """
-    _log_to_dbt()
+    log_to_dbt()
     config = PropensityConfig.from_vars({k: v for k, v in settings.items() if k not in RUN_SETTINGS})
     artifacts_dir, raw_dir = _paths(settings)
     folder = artifacts_dir / SUBDIR
@@ -94,27 +94,3 @@ def _paths(settings: dict[str, Any]) -> tuple[Path, Path]:
     if missing:
         raise ValueError(f"meta.propensity lacks {', '.join(missing)} (see python_models/propensity/_propensity.yml)")
     return Path(settings["artifacts_dir"]), Path(settings["raw_dir"])
-
-
-class DbtEventHandler(logging.Handler):
-    """Forwards log records to dbt's event system: they reach the console AND logs/dbt.log.
-
-    dbt does not capture the standard `logging` module nor a Python model's stdout in its log file.
-    """
-
-    def emit(self, record: logging.LogRecord) -> None:
-        from dbt_common.events.base_types import EventLevel
-        from dbt_common.events.functions import fire_event
-        from dbt_common.events.types import Note
-
-        level = EventLevel.WARN if record.levelno >= logging.WARNING else EventLevel.INFO
-        fire_event(Note(msg=self.format(record)), level=level)
-
-
-def _log_to_dbt() -> None:
-    """Route this package's INFO lines (per-epoch progress, timings, audit warnings) into dbt's log."""
-    logger = logging.getLogger("journeys.propensity")
-    if not any(isinstance(h, DbtEventHandler) for h in logger.handlers):
-        logger.addHandler(DbtEventHandler())
-        logger.setLevel(logging.INFO)
-        logger.propagate = False  # TensorFlow configures the root logger: avoid every line twice

@@ -28,6 +28,7 @@ from scipy.optimize import linear_sum_assignment
 from sklearn.metrics import adjusted_rand_score, silhouette_score
 
 from journeys import retraining
+from journeys.dbt_logging import log_to_dbt
 from journeys.kprototypes import KPrototypes
 from journeys.segments.features import SegmentFeatures
 from journeys.segments.model import (
@@ -242,6 +243,7 @@ def feature_cost_shares(
 
 def build_contact_segments(contacts: pd.DataFrame, meta: dict[str, Any]) -> pd.DataFrame:
     """dbt model contact_segments: train when needed (var retrain), save, score every contact."""
+    log_to_dbt()
     settings = SegmentSettings.from_meta(meta)
     contacts = _in_contact_order(contacts)
     folder = settings.artifacts_dir / MODEL_FILE.parent
