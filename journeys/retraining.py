@@ -54,9 +54,27 @@ def digest(value: Any) -> str:
 
 
 def frame_contract(frame: pd.DataFrame, columns: list[str] | None = None) -> dict[str, str]:
-    """Column name -> dtype of the input relation: the feature contract a model was trained on."""
+    """Column name -> type kind of the input relation: the feature contract a model was trained on.
+
+    Kinds, not pandas dtypes: DuckDB hands over an INTEGER column as int32 one day and nullable Int32 the
+    next, depending only on whether that day's export has a NULL in it.
+    """
     names = list(frame.columns) if columns is None else columns
-    return {name: str(frame[name].dtype) if name in frame.columns else "absent" for name in names}
+    return {name: _kind(frame[name]) if name in frame.columns else "absent" for name in names}
+
+
+def _kind(column: pd.Series) -> str:
+    types = pd.api.types
+    if types.is_bool_dtype(column.dtype):
+        return "boolean"
+    if types.is_integer_dtype(column.dtype):
+        return "integer"
+    if types.is_float_dtype(column.dtype):
+        return "float"
+    if types.is_datetime64_any_dtype(column.dtype):
+        return "timestamp"
+    values = column.dropna()
+    return type(values.iloc[0]).__name__ if len(values) else "empty"
 
 
 def data_fingerprint(frame: pd.DataFrame) -> str:

@@ -187,3 +187,13 @@ def test_matching_gives_a_reordered_model_its_previous_ids(warehouse):
     ids, next_id = match_segment_ids(model.features, grown, previous)
     assert ids[:-1] == previous.segment_ids and ids[-1] == previous.next_segment_id
     assert next_id == previous.next_segment_id + 1
+
+
+def test_feature_contract_ignores_whether_a_day_has_nulls():
+    import duckdb
+
+    with_nulls = duckdb.sql("select * from (values (1::int, true, 'a'), (null, null, null)) t(n, b, s)").df()
+    without = duckdb.sql("select * from (values (1::int, true, 'a')) t(n, b, s)").df()
+    assert retraining.frame_contract(with_nulls) == retraining.frame_contract(without)
+    assert retraining.frame_contract(without) == {"n": "integer", "b": "boolean", "s": "str"}
+    assert retraining.frame_contract(without, ["n", "gone"])["gone"] == "absent"

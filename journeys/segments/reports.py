@@ -215,6 +215,12 @@ def segment_metrics(scored: pd.DataFrame, meta: dict[str, Any]) -> pd.DataFrame:
         ("all", "stability_fits", quality["stability_fits"]),
         ("sample", "silhouette", quality["silhouette"]),
         ("sample", "k_selection_silhouette", chosen["silhouette"]),
+        ("all", "cost_share_numeric", sum(quality["cost_shares"][name] for name in model.features.numeric_columns)),
+        (
+            "all",
+            "cost_share_categorical",
+            sum(quality["cost_shares"][name] for name in model.features.categorical_columns),
+        ),
         *[("all", f"cost_share_{name}", share) for name, share in quality["cost_shares"].items()],
         *[("all", f"segment_{s}_size", int(size)) for s, size in sizes.items()],
     ]
