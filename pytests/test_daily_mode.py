@@ -197,3 +197,25 @@ def test_feature_contract_ignores_whether_a_day_has_nulls():
     assert retraining.frame_contract(with_nulls) == retraining.frame_contract(without)
     assert retraining.frame_contract(without) == {"n": "integer", "b": "boolean", "s": "str"}
     assert retraining.frame_contract(without, ["n", "gone"])["gone"] == "absent"
+
+
+def test_segment_names_say_what_sets_each_segment_apart():
+    from journeys.segments.features import FeatureConfig, SegmentFeatures
+    from journeys.segments.naming import segment_names
+
+    n = 200
+    contacts = pd.DataFrame({
+        "contact_id": np.arange(1, n + 1),
+        "num_sessions": np.where(np.arange(n) < 100, 20, 0),
+        "emails_opened": np.where(np.arange(n) < 100, 0, 30),
+        "has_company": np.arange(n) >= 150,
+    })
+    config = FeatureConfig(count_features=("num_sessions", "emails_opened"), day_features=(),
+                           categorical_features=("has_company",), presence_features=())
+    features = SegmentFeatures.fit(contacts, config)
+    index = np.where(np.arange(n) < 100, 0, 1)
+    names = segment_names(features, contacts, index, [4, 9])
+    assert {"visits often", "rarely opens e-mails"} == set(names[0]["name"].split(", "))
+    assert "opens e-mails" in names[1]["name"].split(", ")
+    assert names[1]["description"].startswith(("Opens e-mails", "Rarely visits", "Has a company"))
+    assert "mean 20 vs 10" in names[0]["description"]

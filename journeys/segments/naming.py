@@ -48,10 +48,9 @@ def segment_names(
             names[position] = ", ".join(phrase for _, phrase, _ in traits[position][: NAME_TRAITS + 1])
     names = [name if names.count(name) == 1 else f"{name} ({sid})" for name, sid in zip(names, segment_ids,
                                                                                          strict=True)]
-    descriptions = [
-        "; ".join(f"{phrase} ({detail})" for _, phrase, detail in t[:DESCRIPTION_TRAITS]).capitalize()
-        for t in traits
-    ]
+    descriptions = ["; ".join(f"{phrase} ({detail})" for _, phrase, detail in t[:DESCRIPTION_TRAITS])
+                    for t in traits]
+    descriptions = [text[:1].upper() + text[1:] for text in descriptions]
     return [{"name": n, "description": d} for n, d in zip(names, descriptions, strict=True)]
 
 
