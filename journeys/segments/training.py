@@ -42,6 +42,7 @@ from journeys.segments.naming import segment_names
 
 LOG = logging.getLogger("journeys.segments")
 SILHOUETTE_ROWS = 2_000
+K_SILHOUETTE_MARGIN = 0.02
 MODEL_NAME = "segments"
 
 
@@ -78,8 +79,15 @@ def _kprototypes(k: int, settings: SegmentSettings) -> KPrototypes:
     )
 
 
-def select_k(X: pd.DataFrame, categorical: list[int], settings: SegmentSettings) -> list[dict[str, Any]]:
-    """Cost and silhouette of every k in the range on a seeded sample, the elbow, and the chosen k."""
+def select_k(
+    X: pd.DataFrame, categorical: list[int], settings: SegmentSettings, previous_k: int | None = None
+) -> list[dict[str, Any]]:
+    """Cost and silhouette of every k in the range on a seeded sample, the elbow, and the chosen k.
+
+    On a retraining (`previous_k` given) auto keeps the previous model's k unless the new choice's silhouette
+    beats it by more than K_SILHOUETTE_MARGIN: silhouettes of neighbouring k differ by less than their noise
+    between seeds, and a k that flips with the seed would reshuffle every dashboard's segments.
+    """
     rng = np.random.default_rng(settings.seed)
     sample = X.iloc[np.sort(rng.choice(len(X), min(settings.k_sample, len(X)), replace=False))]
     scored = np.sort(rng.choice(len(sample), min(SILHOUETTE_ROWS, len(sample)), replace=False))
@@ -103,15 +111,19 @@ def select_k(X: pd.DataFrame, categorical: list[int], settings: SegmentSettings)
         )
     elbow = elbow_k([r["k"] for r in rows], [r["cost"] for r in rows])
     chosen = settings.k if settings.k is not None else choose_k(rows, elbow)
+    selection = "auto: best silhouette at the elbow or a neighbour" if settings.k is None else "fixed: var segments_k"
+    kept = next((row for row in rows if row["k"] == previous_k and settings.k is None), None)
+    best = next(row for row in rows if row["k"] == chosen)
+    if kept is not None and not best["silhouette"] > kept["silhouette"] + K_SILHOUETTE_MARGIN:
+        chosen = previous_k
+        selection = f"auto: the previous model's k (silhouette within {K_SILHOUETTE_MARGIN} of k={best['k']})"
     for row in rows:
         row.update(
             sample_size=len(sample),
             silhouette_sample_size=len(scored),
             is_elbow=row["k"] == elbow,
             is_chosen=row["k"] == chosen,
-            selection="auto: best silhouette at the elbow or a neighbour"
-            if settings.k is None
-            else "fixed by var segments_k",
+            selection=selection,
         )
     return rows
 
@@ -124,7 +136,7 @@ def train_segment_model(
     features = SegmentFeatures.fit(contacts, settings.features)
     X = features.transform(contacts)
     categorical = features.categorical_indices
-    k_selection = select_k(X, categorical, settings)
+    k_selection = select_k(X, categorical, settings, previous.n_segments if previous is not None else None)
     k = next(row["k"] for row in k_selection if row["is_chosen"])
     rows = X.to_numpy(dtype=object)
     model = _kprototypes(k, settings).fit(rows, categorical=categorical)
