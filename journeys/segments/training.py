@@ -29,7 +29,7 @@ from sklearn.metrics import adjusted_rand_score, silhouette_score
 
 from journeys import retraining
 from journeys.dbt_logging import log_to_dbt
-from journeys.kprototypes import KPrototypes
+from journeys.kprototypes import KPrototypes, encode_categories, fit_categories, split_num_cat
 from journeys.segments.features import SegmentFeatures
 from journeys.segments.model import (
     MODEL_FILE,
@@ -140,6 +140,11 @@ def train_segment_model(
     k = next(row["k"] for row in k_selection if row["is_chosen"])
     rows = X.to_numpy(dtype=object)
     model = _kprototypes(k, settings).fit(rows, categorical=categorical)
+    warm = _warm_start(features, rows, categorical, k, settings, previous)
+    if warm is not None and warm.cost_ <= model.cost_:
+        LOG.info("segments: the fit started from the previous prototypes wins (cost %.1f <= %.1f)", warm.cost_,
+                 model.cost_)
+        model = warm
     order = np.argsort(-np.bincount(model.labels_, minlength=k), kind="stable")
     model.centroids_num_, model.centroids_cat_ = model.centroids_num_[order], model.centroids_cat_[order]
     index = np.argsort(order)[model.labels_]
@@ -161,6 +166,31 @@ def train_segment_model(
     LOG.info("segments: k=%d fitted on %d contacts in %.1f s", k, len(contacts), training["seconds"])
     return SegmentModel(f"kproto-{digest}", features, model, k_selection, training, segment_ids,
                         segment_names(features, contacts, index, segment_ids), next_id)
+
+
+def _warm_start(
+    features: SegmentFeatures, rows: np.ndarray, categorical: list[int], k: int, settings: SegmentSettings,
+    previous: SegmentModel | None,
+) -> KPrototypes | None:
+    """A fit started from the previous model's prototypes (same features and k), to compete with the seeded
+    fits: the lower cost wins, so a retraining moves segments only when the data offers a better solution."""
+    if previous is None or previous.n_segments != k or previous.features.columns != features.columns:
+        return None
+    old = previous.features
+    centroids_num = np.column_stack([
+        (previous.kprototypes.centroids_num_[:, j] * old.stds[name] + old.means[name] - features.means[name])
+        / features.stds[name]
+        for j, name in enumerate(features.numeric_columns)
+    ]) if features.numeric_columns else np.zeros((k, 0))
+    kp = previous.kprototypes
+    labels = np.column_stack([np.asarray(kp.categories_[j], dtype=object)[kp.centroids_cat_[:, j]]
+                              for j in range(len(kp.categories_))])
+    categories = fit_categories(split_num_cat(rows, categorical)[1])
+    codes = encode_categories(labels, categories)
+    if (codes < 0).any():
+        return None
+    return KPrototypes(n_clusters=k, init=[centroids_num, codes], max_iter=settings.max_iter, gamma=settings.gamma,
+                       random_state=settings.seed).fit(rows, categorical=categorical)
 
 
 def match_segment_ids(
