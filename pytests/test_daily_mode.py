@@ -111,7 +111,8 @@ def test_retrain_false_without_artifacts_fails_with_one_clear_line(warehouse, tm
                      dbt_env(warehouse.raw_dir, duckdb_path, tmp_path / "empty-artifacts"))
     log = result.stdout + result.stderr
     assert result.returncode != 0
-    lines = [line for line in log.splitlines() if "retrain is false but there is no saved" in line]
+    name = {"contact_segments": "segments", "purchase_propensity": "propensity"}[model]
+    lines = [line for line in log.splitlines() if f"retrain is false but there is no saved {name} model" in line]
     assert lines, log[-4000:]
     assert "build once with retrain auto or true" in lines[0]
 

@@ -43,6 +43,7 @@ from journeys.segments.naming import segment_names
 LOG = logging.getLogger("journeys.segments")
 SILHOUETTE_ROWS = 2_000
 K_SILHOUETTE_MARGIN = 0.02
+WARM_START_COST_MARGIN = 0.02
 MODEL_NAME = "segments"
 
 
@@ -141,9 +142,9 @@ def train_segment_model(
     rows = X.to_numpy(dtype=object)
     model = _kprototypes(k, settings).fit(rows, categorical=categorical)
     warm = _warm_start(features, rows, categorical, k, settings, previous)
-    if warm is not None and warm.cost_ <= model.cost_:
-        LOG.info("segments: the fit started from the previous prototypes wins (cost %.1f <= %.1f)", warm.cost_,
-                 model.cost_)
+    if warm is not None and warm.cost_ <= model.cost_ * (1 + WARM_START_COST_MARGIN):
+        LOG.info("segments: the fit started from the previous prototypes is kept (cost %.1f, seeded fits %.1f)",
+                 warm.cost_, model.cost_)
         model = warm
     order = np.argsort(-np.bincount(model.labels_, minlength=k), kind="stable")
     model.centroids_num_, model.centroids_cat_ = model.centroids_num_[order], model.centroids_cat_[order]
@@ -173,7 +174,9 @@ def _warm_start(
     previous: SegmentModel | None,
 ) -> KPrototypes | None:
     """A fit started from the previous model's prototypes (same features and k), to compete with the seeded
-    fits: the lower cost wins, so a retraining moves segments only when the data offers a better solution."""
+    fits: it is kept unless their cost is lower by more than WARM_START_COST_MARGIN, so a retraining moves
+    segments only when the data offers a clearly better solution (two local optima of nearly equal cost
+    differ by the seed, not by the data)."""
     if previous is None or previous.n_segments != k or previous.features.columns != features.columns:
         return None
     old = previous.features
