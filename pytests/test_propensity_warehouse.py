@@ -88,7 +88,9 @@ def test_reloaded_artifacts_reproduce_the_table_exactly(warehouse, features, sco
 
 def test_artifacts_are_keras_and_json_without_personal_data(warehouse, features):
     folder = warehouse.artifacts_dir / "propensity"
-    assert sorted(p.name for p in folder.iterdir()) == ["propensity.json", "propensity.keras", "test_predictions.npz"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "propensity.json", "propensity.keras", "splits.npz", "test_predictions.npz", "training_run.json"]
+    assert "@" not in (folder / "training_run.json").read_text()
     meta = json.loads((folder / "propensity.json").read_text())
     assert {"encoder", "threshold", "training_fingerprint", "libraries", "config"} <= set(meta)
     assert "@" not in (folder / "propensity.json").read_text()
