@@ -17,7 +17,7 @@
         {{ dbt.position(
             "';" ~ course_name | lower ~ ";'",
             "';' || " ~ customer_journeys.regexp_replace_all(
-                'lower(' ~ courses_field ~ ')', "'\\s*;\\s*'", "';'"
+                'lower(' ~ courses_field ~ ')', customer_journeys.regex_literal("\\s*;\\s*"), "';'"
             ) ~ " || ';'"
         ) }} > 0,
         false

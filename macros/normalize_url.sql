@@ -24,7 +24,7 @@
 {% macro redact_emails(value) -%}
     {#- Replaces anything that looks like an e-mail address by the literal `redacted-email`. -#}
     {{ customer_journeys.regexp_replace_all(
-        value, "'" ~ customer_journeys.email_regex() ~ "'", "'redacted-email'"
+        value, customer_journeys.regex_literal(customer_journeys.email_regex()), "'redacted-email'"
     ) }}
 {%- endmacro %}
 
@@ -38,10 +38,12 @@
     {%- set unwrapped -%}
         case
             when {{ customer_journeys.regexp_matches(
-                lowered, "'^(https?://)?translate\\.googleusercontent\\.com/[^#]*[?&]u=[^&#]'"
+                lowered, customer_journeys.regex_literal(
+                    "^(https?://)?translate\\.googleusercontent\\.com/[^#]*[?&]u=[^&#]"
+                )
             ) }}
                 then {{ customer_journeys.percent_decode(
-                    customer_journeys.regexp_extract_group(lowered, "'[?&]u=([^&#]*)'", 1)
+                    customer_journeys.regexp_extract_group(lowered, customer_journeys.regex_literal("[?&]u=([^&#]*)"), 1)
                 ) }}
             else {{ lowered }}
         end
@@ -50,22 +52,22 @@
     {#- 2. drop the fragment and the scheme -#}
     {%- set without_scheme -%}
         {{ customer_journeys.regexp_replace_all(
-            customer_journeys.regexp_replace_all(unwrapped, "'#.*$'", "''"),
-            "'^([a-z][a-z0-9+.-]*:)?//'", "''"
+            customer_journeys.regexp_replace_all(unwrapped, customer_journeys.regex_literal("#.*$"), "''"),
+            customer_journeys.regex_literal("^([a-z][a-z0-9+.-]*:)?//"), "''"
         ) }}
     {%- endset -%}
 
     {#- 3. host without `www.`; path without trailing slashes (root stays `/`) -#}
     {%- set host -%}
         {{ customer_journeys.regexp_replace_all(
-            customer_journeys.regexp_extract_group(without_scheme, "'^([^/?]*)'", 1),
-            "'^www\\.'", "''"
+            customer_journeys.regexp_extract_group(without_scheme, customer_journeys.regex_literal("^([^/?]*)"), 1),
+            customer_journeys.regex_literal("^www\\."), "''"
         ) }}
     {%- endset -%}
     {%- set path -%}
         coalesce(nullif({{ customer_journeys.regexp_replace_all(
-            customer_journeys.regexp_extract_group(without_scheme, "'^[^/?]*([^?]*)'", 1),
-            "'/+$'", "''"
+            customer_journeys.regexp_extract_group(without_scheme, customer_journeys.regex_literal("^[^/?]*([^?]*)"), 1),
+            customer_journeys.regex_literal("/+$"), "''"
         ) }}, ''), '/')
     {%- endset -%}
 
@@ -75,14 +77,14 @@
     {%- if allowed -%}
     {%- set query_wrapped -%}
         '&' || replace(
-            {{ customer_journeys.regexp_extract_group(without_scheme, "'^[^?]*\\?(.*)$'", 1) }},
+            {{ customer_journeys.regexp_extract_group(without_scheme, customer_journeys.regex_literal("^[^?]*\\?(.*)$"), 1) }},
             '&', '&&'
         ) || '&'
     {%- endset -%}
     {%- set query -%}
         {{ customer_journeys.list_join(
             customer_journeys.regexp_extract_all_group(
-                query_wrapped, "'&((" ~ allowed ~ ")(=[^&]*)?)&'", 1
+                query_wrapped, customer_journeys.regex_literal("&((" ~ allowed ~ ")(=[^&]*)?)&"), 1
             ),
             "'&'"
         ) }}

@@ -55,7 +55,7 @@ final as (
             false
         ) as is_bulk_import,
         {%- for source_column, feature in day_features %}
-        {%- set minutes_before = dbt.datediff('contacts.' ~ source_column, reference_timestamp, 'minute') %}
+        {%- set minutes_before = minutes_between('contacts.' ~ source_column, reference_timestamp) %}
         cast({{ minutes_before }} as double) / 1440 as {{ feature }},
         {%- endfor %}
         sequences.contact_id is not null as has_page_history,
@@ -65,7 +65,8 @@ final as (
         sequences.last_page_at,
         contacts.courses_taken is not null as is_buyer,
         {%- for course_name, suffix in hubspot_courses() %}
-        {{ has_course('contacts.courses_taken', course_name) }} as course_{{ suffix }},
+        {{ has_course('contacts.courses_taken', course_name) }} as course_{{ suffix }}
+        {{- ',' if not loop.last }}
         {%- endfor %}
     from contacts
     left join sequences

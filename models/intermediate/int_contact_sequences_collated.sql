@@ -11,7 +11,7 @@ page_views as (
 page_views_with_history_length as (
     select
         *,
-        count(*) over (partition by contact_id) as history_page_count,
+        count(*) over (partition by contact_id) as history_page_count
     from page_views
 ),
 
@@ -26,7 +26,7 @@ collated_sequences as (
         contact_id,
         cast(count(*) as {{ api.Column.translate_type('integer') }}) as page_count,
         {{ list_agg_ordered('category_code', 'position') }} as category_codes,
-        {{ list_agg_ordered('category', 'position') }} as categories,
+        {{ list_agg_ordered('category', 'position') }} as categories
     from kept_page_views
     group by contact_id
 ),
@@ -37,7 +37,7 @@ history_dates as (
         cast(max(history_page_count) as {{ api.Column.translate_type('integer') }})
             as history_page_count,
         min(changed_at) as first_page_at,
-        max(changed_at) as last_page_at,
+        max(changed_at) as last_page_at
     from page_views_with_history_length
     group by contact_id
 ),
@@ -50,7 +50,7 @@ final as (
         collated_sequences.category_codes,
         collated_sequences.categories,
         history_dates.first_page_at,
-        history_dates.last_page_at,
+        history_dates.last_page_at
     from collated_sequences
     inner join history_dates
         on collated_sequences.contact_id = history_dates.contact_id

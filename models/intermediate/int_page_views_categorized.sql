@@ -28,7 +28,7 @@ page_slots as (
         {{ date_column }}
         {%- else -%}
         cast(null as {{ api.Column.translate_type('timestamp') }})
-        {%- endif %} as changed_at,
+        {%- endif %} as changed_at
     from page_history
     where {{ url_column }} is not null
     {{ 'union all' if not loop.last }}
@@ -43,7 +43,7 @@ positioned_page_views as (
             order by slot_recency desc
         ) as position,
         raw_url,
-        changed_at,
+        changed_at
     from page_slots
 ),
 
@@ -57,7 +57,7 @@ final as (
         urls_categorized.normalized_url,
         positioned_page_views.changed_at,
         urls_categorized.category,
-        urls_categorized.category_code,
+        urls_categorized.category_code
     from positioned_page_views
     inner join urls_categorized
         on positioned_page_views.raw_url = urls_categorized.raw_url

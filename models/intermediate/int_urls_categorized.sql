@@ -26,7 +26,7 @@ raw_urls as (
 normalized_urls as (
     select
         raw_url,
-        {{ normalize_url('raw_url') }} as normalized_url,
+        {{ normalize_url('raw_url') }} as normalized_url
     from raw_urls
 ),
 
@@ -42,7 +42,7 @@ rule_matches as (
         row_number() over (
             partition by distinct_normalized_urls.normalized_url
             order by url_categories.priority, url_categories.rule_id
-        ) as match_rank,
+        ) as match_rank
     from distinct_normalized_urls
     inner join url_categories
         on {{ url_rule_matches('distinct_normalized_urls.normalized_url', 'url_categories') }}
@@ -52,7 +52,7 @@ first_matches as (
     select
         normalized_url,
         rule_id,
-        category,
+        category
     from rule_matches
     where match_rank = 1
 ),
@@ -64,7 +64,7 @@ final as (
         first_matches.rule_id,
         coalesce(first_matches.category, 'other') as category,
         url_category_codes.category_code,
-        url_category_codes.is_conversion,
+        url_category_codes.is_conversion
     from normalized_urls
     left join first_matches
         on normalized_urls.normalized_url = first_matches.normalized_url

@@ -22,7 +22,7 @@ page_view_summaries as (
         {{ list_agg_ordered('page_views.category', 'page_views.position') }} as categories,
         min(page_views.changed_at) as first_page_at,
         max(page_views.changed_at) as last_page_at,
-        {{ dbt.bool_or('url_category_codes.is_conversion') }} as visited_conversion_page,
+        {{ dbt.bool_or('url_category_codes.is_conversion') }} as visited_conversion_page
     from page_views
     inner join url_category_codes
         on page_views.category = url_category_codes.category
@@ -34,14 +34,15 @@ final as (
         page_view_summaries.contact_id,
         page_view_summaries.page_count,
         {{ list_join('page_view_summaries.categories', "' > '") }} as journey,
-        page_view_summaries.categories[1] as first_category,
-        page_view_summaries.categories[page_view_summaries.page_count] as last_category,
+        {{ list_element('page_view_summaries.categories', '1') }} as first_category,
+        {{ list_element('page_view_summaries.categories', 'page_view_summaries.page_count') }}
+            as last_category,
         page_view_summaries.first_page_at,
         page_view_summaries.last_page_at,
         page_view_summaries.visited_conversion_page,
         features.is_buyer,
         {%- for course_name, suffix in hubspot_courses() %}
-        features.course_{{ suffix }},
+        features.course_{{ suffix }}{{ ',' if not loop.last }}
         {%- endfor %}
     from page_view_summaries
     inner join features

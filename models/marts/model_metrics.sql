@@ -17,7 +17,7 @@ final as (
         model_version,
         split,
         metric,
-        value,
+        value
     from segment_metrics
 
     union all
@@ -27,7 +27,7 @@ final as (
         model_version,
         split,
         metric,
-        value,
+        value
     from propensity_metrics
 )
 

@@ -26,7 +26,7 @@ page_history_records_with_reason as (
             case when contacts.contact_id is null then 'unknown_contact_id' end
         ) as quarantine_reason,
         page_history_records.reader_error,
-        page_history_records.raw_text,
+        page_history_records.raw_text
     from page_history_records
     left join contacts
         on {{ try_cast_to('page_history_records.contact_id', api.Column.translate_type('bigint')) }}
@@ -41,7 +41,7 @@ quarantined_records as (
         contact_id,
         quarantine_reason,
         reader_error,
-        raw_text,
+        raw_text
     from contact_records
     where quarantine_reason is not null
 
@@ -54,7 +54,7 @@ quarantined_records as (
         contact_id,
         quarantine_reason,
         reader_error,
-        raw_text,
+        raw_text
     from page_history_records_with_reason
     where quarantine_reason is not null
 ),
@@ -67,7 +67,7 @@ final as (
         {{ redact_emails('contact_id') }} as contact_id,
         quarantine_reason,
         reader_error,
-        left({{ redact_emails('raw_text') }}, {{ var('quarantine_raw_text_chars') }}) as raw_text,
+        left({{ redact_emails('raw_text') }}, {{ var('quarantine_raw_text_chars') }}) as raw_text
     from quarantined_records
 )
 

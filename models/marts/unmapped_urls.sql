@@ -12,7 +12,7 @@ unmatched_views as (
         normalized_url,
         min(raw_url) as example_raw_url,
         count(distinct contact_id) as contacts,
-        count(*) as views,
+        count(*) as views
     from page_views
     where category = 'other'
     group by normalized_url
@@ -24,7 +24,7 @@ final as (
         normalized_url,
         example_raw_url,
         contacts,
-        views,
+        views
     from unmatched_views
 )
 

@@ -17,7 +17,7 @@ views_per_category as (
         category,
         count(*) as page_views,
         count(distinct contact_id) as contacts,
-        count(distinct normalized_url) as distinct_urls,
+        count(distinct normalized_url) as distinct_urls
     from page_views
     group by category
 ),
@@ -36,7 +36,7 @@ final as (
         coalesce(views_per_category.contacts, 0) as contacts,
         coalesce(views_per_category.distinct_urls, 0) as distinct_urls,
         coalesce(views_per_category.page_views, 0)
-            / cast(nullif(total_views.all_page_views, 0) as double) as share_of_page_views,
+            / cast(nullif(total_views.all_page_views, 0) as double) as share_of_page_views
     from url_category_codes
     cross join total_views
     left join views_per_category
