@@ -55,6 +55,40 @@ def segment_centroids(scored: pd.DataFrame, meta: dict[str, Any]) -> pd.DataFram
     return _with_version(pd.DataFrame(rows), model)
 
 
+def segment_feature_scaling(scored: pd.DataFrame, meta: dict[str, Any]) -> pd.DataFrame:
+    """How the saved model turns a contact row into features, as rows SQL can read (contact_segments_sql).
+
+    One row per feature (numerics: mean and std of the z-score; presence flags: the column whose presence
+    counts), and for categoricals one row per kept category (a value outside them is `other`, NULL is
+    `missing`). gamma weighs one categorical mismatch in the dissimilarity.
+    """
+    model, _ = model_for(scored, meta)
+    features, config = model.features, model.features.config
+    presence = dict(zip(features.categorical_columns[len(config.categorical_features) :], config.presence_features))
+    rows = []
+    for index, name in enumerate(features.columns):
+        row = {
+            "feature": name,
+            "feature_index": index,
+            "source_column": presence.get(name, name),
+            "scale_mean": features.means.get(name),
+            "scale_std": features.stds.get(name),
+            "category": None,
+        }
+        if name in config.count_features:
+            rows.append({**row, "feature_type": "count"})
+        elif name in config.day_features:
+            rows.append({**row, "feature_type": "days"})
+        elif name in presence:
+            rows.append({**row, "feature_type": "presence"})
+        else:
+            kept = features.categories[name] or [None]
+            rows += [{**row, "feature_type": "categorical", "category": value} for value in kept]
+    frame = pd.DataFrame(rows)
+    frame["gamma"] = float(model.kprototypes.gamma)
+    return _with_version(frame, model)
+
+
 def _unscale(features, name: str, scaled: float) -> float:
     """Back to the feature's own units: days, or counts (undoing log1p: a geometric-style mean)."""
     raw = scaled * features.stds[name] + features.means[name]
