@@ -16,7 +16,7 @@ category_codes as (
 regex_rules_compiled as (
     select
         rule_id,
-        {{ customer_journeys.regex_is_valid('pattern') }} as is_valid_regex,
+        {{ customer_journeys.regex_is_valid('pattern') }} as is_valid_regex
     from rules
     where match_type = 'regex' and pattern is not null
 ),
@@ -24,7 +24,7 @@ regex_rules_compiled as (
 shared_priorities as (
     select
         rules.rule_id,
-        {{ dbt.listagg('others.rule_id', "', '", 'order by others.rule_id') }} as other_rule_ids,
+        {{ dbt.listagg('others.rule_id', "', '", 'order by others.rule_id') }} as other_rule_ids
     from rules
     inner join rules as others
         on rules.priority = others.priority and rules.rule_id != others.rule_id
@@ -39,8 +39,8 @@ checked_rules as (
         category_codes.category is not null as is_known_category,
         {#- a regex without its escapes (\., \S, \pL, \p{Greek}): the upper-case letters left are literal -#}
         {{ customer_journeys.regexp_replace_all(
-            'rules.pattern', "'\\\\([pP](\\{[^}]*\\}|.)|.)'", "''"
-        ) }} as pattern_without_escapes,
+            'rules.pattern', customer_journeys.regex_literal("\\\\([pP](\\{[^}]*\\}|.)|.)"), "''"
+        ) }} as pattern_without_escapes
     from rules
     left join regex_rules_compiled
         on rules.rule_id = regex_rules_compiled.rule_id
@@ -53,100 +53,100 @@ checked_rules as (
 problems as (
     select rule_id, priority, match_type, pattern, 1 as check_order,
         'match_type ''' || coalesce(match_type, '') || ''' is not one of exact, prefix, contains, regex'
-            as problem,
+            as problem
     from checked_rules
     where coalesce(match_type, '') not in ('exact', 'prefix', 'contains', 'regex')
 
     union all
-    select rule_id, priority, match_type, pattern, 2, 'the pattern is empty',
+    select rule_id, priority, match_type, pattern, 2, 'the pattern is empty'
     from checked_rules
     where coalesce(pattern, '') = ''
 
     union all
-    select rule_id, priority, match_type, pattern, 3, 'not a valid RE2 regular expression',
+    select rule_id, priority, match_type, pattern, 3, 'not a valid RE2 regular expression'
     from checked_rules
     where match_type = 'regex' and not is_valid_regex
 
     union all
     select rule_id, priority, match_type, pattern, 4,
-        'has upper-case letters, but normalised URLs are lower-case',
+        'has upper-case letters, but normalised URLs are lower-case'
     from checked_rules
     where (
         match_type in ('exact', 'prefix', 'contains')
-        and {{ customer_journeys.regexp_matches('pattern', "'[A-Z]'") }}
+        and {{ customer_journeys.regexp_matches('pattern', customer_journeys.regex_literal("[A-Z]")) }}
     ) or (
         match_type = 'regex' and is_valid_regex
-        and {{ customer_journeys.regexp_matches('pattern_without_escapes', "'[A-Z]'") }}
-        and not {{ customer_journeys.regexp_matches('pattern', "'\\(\\?[a-z]*i'") }}
+        and {{ customer_journeys.regexp_matches('pattern_without_escapes', customer_journeys.regex_literal("[A-Z]")) }}
+        and not {{ customer_journeys.regexp_matches('pattern', customer_journeys.regex_literal("\\(\\?[a-z]*i")) }}
     )
 
     union all
     select rule_id, priority, match_type, pattern, 5,
-        'starts with a scheme (http://), but normalised URLs have none',
+        'starts with a scheme (http://), but normalised URLs have none'
     from checked_rules
     where (
         match_type in ('exact', 'prefix', 'contains')
-        and {{ customer_journeys.regexp_matches('lower(pattern)', "'^([a-z][a-z0-9+.-]*:)?//'") }}
+        and {{ customer_journeys.regexp_matches('lower(pattern)', customer_journeys.regex_literal("^([a-z][a-z0-9+.-]*:)?//")) }}
     ) or (
         match_type = 'regex' and is_valid_regex
-        and {{ customer_journeys.regexp_matches('lower(pattern)', "'^\\^?https?\\??:'") }}
+        and {{ customer_journeys.regexp_matches('lower(pattern)', customer_journeys.regex_literal("^\\^?https?\\??:")) }}
     )
 
     union all
     select rule_id, priority, match_type, pattern, 6,
-        'has a www. host, but normalised URLs drop www.',
+        'has a www. host, but normalised URLs drop www.'
     from checked_rules
     where (
         match_type in ('exact', 'prefix')
         and {{ customer_journeys.regexp_matches(
-            'lower(pattern)', "'^([a-z][a-z0-9+.-]*:)?(//)?www\\.'"
+            'lower(pattern)', customer_journeys.regex_literal("^([a-z][a-z0-9+.-]*:)?(//)?www\\.")
         ) }}
     ) or (
         match_type = 'regex' and is_valid_regex
-        and {{ customer_journeys.regexp_matches('lower(pattern)', "'^\\^www\\\\?\\.'") }}
+        and {{ customer_journeys.regexp_matches('lower(pattern)', customer_journeys.regex_literal("^\\^www\\\\?\\.")) }}
     )
 
     union all
     select rule_id, priority, match_type, pattern, 7,
-        'ends its path with /, but normalised URLs have no trailing slash (only the home page is host/)',
+        'ends its path with /, but normalised URLs have no trailing slash (only the home page is host/)'
     from checked_rules
     where (
         match_type = 'exact'
-        and {{ customer_journeys.regexp_matches('pattern', "'^[^/?]*/[^?]*/(\\?.*)?$'") }}
+        and {{ customer_journeys.regexp_matches('pattern', customer_journeys.regex_literal("^[^/?]*/[^?]*/(\\?.*)?$")) }}
     ) or (
         match_type = 'regex' and is_valid_regex
-        and {{ customer_journeys.regexp_matches('pattern', "'/.*/\\$$'") }}
+        and {{ customer_journeys.regexp_matches('pattern', customer_journeys.regex_literal("/.*/\\$$")) }}
     )
 
     union all
     select rule_id, priority, match_type, pattern, 8,
-        'has no /, but a normalised URL always has a path (host/ at least)',
+        'has no /, but a normalised URL always has a path (host/ at least)'
     from checked_rules
     where match_type = 'exact' and coalesce(pattern, '') != ''
-        and not {{ customer_journeys.regexp_matches('pattern', "'/'") }}
+        and not {{ customer_journeys.regexp_matches('pattern', customer_journeys.regex_literal("/")) }}
 
     union all
     select rule_id, priority, match_type, pattern, 9,
-        'has a #fragment, but normalised URLs have none',
+        'has a #fragment, but normalised URLs have none'
     from checked_rules
     where match_type in ('exact', 'prefix', 'contains')
-        and {{ customer_journeys.regexp_matches('pattern', "'#'") }}
+        and {{ customer_journeys.regexp_matches('pattern', customer_journeys.regex_literal("#")) }}
 
     union all
     select rule_id, priority, match_type, pattern, 10,
-        'category ''' || coalesce(category, '') || ''' has no code in url_category_codes',
+        'category ''' || coalesce(category, '') || ''' has no code in url_category_codes'
     from checked_rules
     where not is_known_category
 
     union all
-    select rule_id, priority, match_type, pattern, 11, 'the priority is empty',
+    select rule_id, priority, match_type, pattern, 11, 'the priority is empty'
     from checked_rules
     where priority is null
 
     union all
     select rule_id, priority, match_type, pattern, 12,
         'priority ' || cast(priority as {{ dbt.type_string() }})
-            || ' is also the priority of ' || other_rule_ids || ' (the winner would be arbitrary)',
+            || ' is also the priority of ' || other_rule_ids || ' (the winner would be arbitrary)'
     from checked_rules
     where other_rule_ids is not null
 )
@@ -159,7 +159,7 @@ select
     check_order,
     problem,
     'rule ' || coalesce(rule_id, '') || ' (' || coalesce(match_type, '') || ' '''
-        || coalesce(pattern, '') || '''): ' || problem as problem_line,
+        || coalesce(pattern, '') || '''): ' || problem as problem_line
 from problems
 {%- endmacro %}
 
@@ -185,12 +185,17 @@ from problems
     (try(regexp_matches('', {{ pattern }})) is not null)
 {%- endmacro %}
 
+{% macro spark__regex_is_valid(pattern) -%}
+    {#- java.util.regex compiles it: try_reflect turns the compile error into NULL. -#}
+    (try_reflect('java.util.regex.Pattern', 'compile', {{ pattern }}) is not null)
+{%- endmacro %}
+
 
 {% macro raise_error(message) -%}
     {{ return(adapter.dispatch('raise_error', 'customer_journeys')(message)) }}
 {%- endmacro %}
 
-{% macro default__raise_error(message) -%}
+{% macro spark__raise_error(message) -%}
     raise_error({{ message }})
 {%- endmacro %}
 

@@ -20,7 +20,7 @@ page_views as (
 views_per_url as (
     select
         normalized_url,
-        count(*) as page_views,
+        count(*) as page_views
     from page_views
     group by normalized_url
 ),
@@ -28,7 +28,7 @@ views_per_url as (
 distinct_urls as (
     select distinct
         normalized_url,
-        rule_id as winning_rule_id,
+        rule_id as winning_rule_id
     from urls_categorized
     where normalized_url is not null
 ),
@@ -39,7 +39,7 @@ rule_matches as (
         distinct_urls.normalized_url,
         distinct_urls.winning_rule_id,
         url_categories.rule_id = distinct_urls.winning_rule_id as is_won,
-        coalesce(views_per_url.page_views, 0) as page_views,
+        coalesce(views_per_url.page_views, 0) as page_views
     from distinct_urls
     inner join url_categories
         on {{ url_rule_matches('distinct_urls.normalized_url', 'url_categories') }}
@@ -56,7 +56,7 @@ hits_per_rule as (
             as page_views_won,
         count(case when not is_won then 1 end) as urls_lost,
         cast(sum(case when is_won then 0 else page_views end) as {{ dbt.type_bigint() }})
-            as page_views_lost,
+            as page_views_lost
     from rule_matches
     group by rule_id
 ),
@@ -68,7 +68,7 @@ losses_per_winner as (
         row_number() over (
             partition by rule_id
             order by count(*) desc, winning_rule_id
-        ) as winner_rank,
+        ) as winner_rank
     from rule_matches
     where not is_won
     group by rule_id, winning_rule_id
@@ -90,7 +90,7 @@ final as (
             when coalesce(hits_per_rule.urls_matched, 0) = 0 then 'dead'
             when hits_per_rule.urls_won = 0 then 'shadowed'
             else 'ok'
-        end as status,
+        end as status
     from url_categories
     left join hits_per_rule
         on url_categories.rule_id = hits_per_rule.rule_id

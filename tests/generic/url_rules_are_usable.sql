@@ -14,7 +14,7 @@ report as (
         count(*) as problems,
         {{ dbt.listagg(
             'problem_line', 'chr(10)', 'order by priority, rule_id, check_order'
-        ) }} as problem_lines,
+        ) }} as problem_lines
     from rule_problems
 )
 
