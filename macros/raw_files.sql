@@ -424,6 +424,10 @@ where records.rowid = numbered.row_key
 
 
 {% macro stop_on_invalid_encoding(table_name) -%}
+    {{ return(adapter.dispatch('stop_on_invalid_encoding', 'customer_journeys')(table_name)) }}
+{%- endmacro %}
+
+{% macro duckdb__stop_on_invalid_encoding(table_name) -%}
     {#- Post-hook of a base model (files only). Bytes invalid in var('raw_encoding') stop the build: one line naming the file, the first
         bad line and the var to set. -#}
     {%- if raw_source_mode() == 'files' -%}

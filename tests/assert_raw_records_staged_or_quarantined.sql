@@ -36,7 +36,7 @@ final as (
         raw_record_counts.source_file,
         raw_record_counts.raw_records,
         staged_counts.staged_records,
-        coalesce(quarantined_counts.quarantined_records, 0) as quarantined_records,
+        coalesce(quarantined_counts.quarantined_records, 0) as quarantined_records
     from raw_record_counts
     inner join staged_counts
         on raw_record_counts.source_file = staged_counts.source_file

@@ -50,7 +50,7 @@ final as (
         course_natural_language_processing,
         course_tensorflow_developer_certificate,
         course_ai_for_medicine,
-        course_tensorflow_data_and_deployment,
+        course_tensorflow_data_and_deployment
     from contact_features_assembled
 )
 

@@ -3,7 +3,7 @@
     contact_segments on every contact (tests/assert_contact_segments_sql_matches_python.sql). -#}
 
 {{ score_segments(
-    ref('int_contact_features_assembled'),
+    ref('contact_features'),
     ref('segment_centroids'),
     ref('segment_feature_scaling')
 ) }}

@@ -87,7 +87,7 @@ typed_contacts as (
         contact_records.{{ raw }} as {{ raw }}_raw,
         {%- endfor %}
         {%- for column in checked_columns %}
-        contact_records.{{ column }} as {{ column }}_raw,
+        contact_records.{{ column }} as {{ column }}_raw{{ ',' if not loop.last }}
         {%- endfor %}
     from contact_records
     left join countries as known_countries
@@ -135,7 +135,7 @@ final as (
                 when ip_country_code_raw is not null and ip_country_code is null
                     then 'ip_country_code'
             end
-        ), '') as invalid_fields,
+        ), '') as invalid_fields
     from typed_contacts
 )
 

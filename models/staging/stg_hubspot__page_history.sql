@@ -44,7 +44,7 @@ final as (
                     then '{{ column }}'
             end{{ ',' if not loop.last }}
             {%- endfor %}
-        ), '') as invalid_fields,
+        ), '') as invalid_fields
     from records_of_staged_contacts
 )
 
