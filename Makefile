@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+SPARK_STAMP := $(VENV)/.spark-installed-stamp
 DEFAULT_RAW_DIR := data/raw
 
 export JOURNEYS_RAW_DIR ?= $(DEFAULT_RAW_DIR)
@@ -23,6 +24,12 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	@touch $(STAMP)
+
+# The `spark` extra (dbt-spark, pyspark) for the Spark parity test; Spark needs a Java runtime.
+$(SPARK_STAMP): $(STAMP)
+	@command -v java >/dev/null || (apt-get update && apt-get install -y default-jre-headless)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,spark]'
+	@touch $(SPARK_STAMP)
 
 # Generates the synthetic export only when the default raw folder is empty: a real export
 # pointed to by JOURNEYS_RAW_DIR is never overwritten.
@@ -46,7 +53,7 @@ categories: synth
 		$(BIN)/dbt --quiet build --select $$nodes --indirect-selection cautious
 	@$(BIN)/journeys categories report
 
-test: $(STAMP)
+test: $(STAMP) $(SPARK_STAMP)
 	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 	$(BIN)/pytest
 

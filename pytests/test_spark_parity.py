@@ -1,0 +1,167 @@
+"""The SQL layer on Spark: one dirty synthetic export built on DuckDB and on local Spark (dbt-spark,
+`method: session`) gives the same rows in every SQL mart and in contact_features, and
+contact_segments_sql scores every contact on Spark from the segment model trained on DuckDB.
+
+The Spark build is `dbt build --target spark --selector sql_layer`: every seed, SQL model, data
+test and unit test, reading the raw CSV files with Spark's CSV reader."""
+
+from __future__ import annotations
+
+import math
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import ROOT, dbt_env, run_dbt
+
+PARITY_CONTACTS = 5_000
+PARITY_SEED = 11
+SEGMENT_MODEL_TABLES = ["marts.segment_centroids", "marts.segment_feature_scaling"]
+# Every SQL mart (model_metrics only unions the Python models' metrics) and its key.
+COMPARED_TABLES = {
+    "marts.contact_features": ["contact_id"],
+    "marts.contact_journeys": ["contact_id"],
+    "marts.contact_segments_sql": ["contact_id"],
+    "marts.quarantined_rows": ["source_file", "record_number"],
+    "marts.unmapped_urls": ["normalized_url"],
+    "marts.url_category_coverage": ["category"],
+}
+FLOAT_TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True)
+class ParityBuilds:
+    duckdb_path: Path
+    spark_tables: Path
+    spark_log: str
+    spark_returncode: int
+    spark_seconds: float
+
+
+def spark_tables(command: list[str], env: dict[str, str]) -> None:
+    """Run scripts/spark_tables.py (a process of its own: the Derby metastore allows one)."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "spark_tables.py"), *command],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        pytest.fail(f"spark_tables.py {command[0]} failed:\n{result.stderr[-4000:]}")
+
+
+@pytest.fixture(scope="module")
+def parity_builds(tmp_path_factory: pytest.TempPathFactory) -> ParityBuilds:
+    """The export built on DuckDB (segment model trained there), then the SQL layer on Spark."""
+    from journeys.synth import write_export
+
+    base = tmp_path_factory.mktemp("spark_parity")
+    raw_dir, duckdb_path = base / "raw", base / "journeys.duckdb"
+    write_export(raw_dir, n_contacts=PARITY_CONTACTS, seed=PARITY_SEED, dirt=True)
+    env = dbt_env(raw_dir, duckdb_path, base / "artifacts")
+    env["JOURNEYS_SPARK_DIR"] = str(base / "spark")
+
+    segment_vars = "{segments_k: 5, segments_n_init: 2}"
+    for args in (
+        ["build", "-s", "+segment_centroids", "+segment_feature_scaling", "--vars", segment_vars],
+        ["build", "--selector", "sql_layer"],
+    ):
+        result = run_dbt(args, env)
+        if result.returncode != 0:
+            pytest.fail(f"dbt {' '.join(args)} failed on DuckDB:\n{(result.stdout + result.stderr)[-6000:]}")
+
+    spark_tables(["load", "--duckdb", str(duckdb_path), *SEGMENT_MODEL_TABLES], env)
+    start = time.perf_counter()
+    result = run_dbt(["build", "--target", "spark", "--selector", "sql_layer"], env)
+    seconds = time.perf_counter() - start
+    print(f"dbt build --target spark --selector sql_layer: {seconds:.0f} s ({PARITY_CONTACTS} contacts)")
+    if result.returncode == 0:
+        spark_tables(["dump", "--out", str(base / "spark_tables"), *COMPARED_TABLES], env)
+    return ParityBuilds(
+        duckdb_path, base / "spark_tables", result.stdout + result.stderr, result.returncode, seconds
+    )
+
+
+def test_sql_layer_builds_on_spark(parity_builds: ParityBuilds) -> None:
+    """Every seed, SQL model, data test and unit test of the selector passes on Spark."""
+    log = parity_builds.spark_log
+    assert parity_builds.spark_returncode == 0, log[-6000:]
+    assert "Completed successfully" in log
+    for unit_test in ["normalize_url_real_world_cases", "sequence_collation_oldest_first"]:
+        assert unit_test in log
+
+
+def normalized(frame: pd.DataFrame, keys: list[str]) -> list[tuple]:
+    """Rows as tuples of plain Python values, sorted by key: lists as tuples, NaN/NaT as None."""
+
+    def plain(value):
+        if isinstance(value, (list, tuple, np.ndarray)):
+            return tuple(plain(v) for v in value)
+        if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
+            return None
+        if isinstance(value, (np.bool_, bool)):
+            return bool(value)
+        if isinstance(value, (np.integer,)):
+            return int(value)
+        if isinstance(value, (np.floating,)):
+            return float(value)
+        if isinstance(value, pd.Timestamp):
+            return value.tz_localize(None).to_pydatetime() if value.tzinfo else value.to_pydatetime()
+        return value
+
+    frame = frame.sort_values(keys).reset_index(drop=True)
+    return [tuple(plain(v) for v in row) for row in frame.itertuples(index=False, name=None)]
+
+
+def same_value(a, b) -> bool:
+    if isinstance(a, float) or isinstance(b, float):
+        return a is not None and b is not None and math.isclose(a, b, rel_tol=0, abs_tol=FLOAT_TOLERANCE)
+    if isinstance(a, tuple) and isinstance(b, tuple):
+        return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b))
+    return a == b
+
+
+@pytest.mark.parametrize("table", list(COMPARED_TABLES))
+def test_spark_rows_equal_duckdb_rows(parity_builds: ParityBuilds, table: str) -> None:
+    """Same keys, same columns, same values (floats to 1e-9) on both engines."""
+    assert parity_builds.spark_returncode == 0, parity_builds.spark_log[-3000:]
+    keys = COMPARED_TABLES[table]
+    with duckdb.connect(str(parity_builds.duckdb_path), read_only=True) as con:
+        on_duckdb = con.execute(f"select * from {table}").df()
+    on_spark = pd.read_parquet(parity_builds.spark_tables / f"{table}.parquet")
+    assert list(on_spark.columns) == list(on_duckdb.columns)
+    assert len(on_duckdb) > 0
+    duckdb_rows, spark_rows = normalized(on_duckdb, keys), normalized(on_spark, keys)
+    assert len(spark_rows) == len(duckdb_rows)
+    columns = list(on_duckdb.columns)
+    differences = [
+        (columns[j], d[: len(keys)], d[j], s[j])
+        for d, s in zip(duckdb_rows, spark_rows)
+        for j in range(len(columns))
+        if not same_value(d[j], s[j])
+    ]
+    assert not differences, f"{len(differences)} values differ, e.g. (column, key, duckdb, spark): {differences[:5]}"
+
+
+def test_spark_scores_every_contact_with_the_duckdb_model(parity_builds: ParityBuilds) -> None:
+    """contact_segments_sql on Spark assigns every contact, with the model version trained on DuckDB."""
+    with duckdb.connect(str(parity_builds.duckdb_path), read_only=True) as con:
+        contacts = con.execute("select count(*) from marts.contact_features").fetchone()[0]
+        python_scores = con.execute("select * from marts.contact_segments").df()
+    on_spark = pd.read_parquet(parity_builds.spark_tables / "marts.contact_segments_sql.parquet")
+    assert len(on_spark) == contacts == len(python_scores)
+    joined = python_scores.merge(on_spark, on="contact_id", suffixes=("_python", "_spark"))
+    assert len(joined) == contacts
+    assert (joined["segment_id_python"] == joined["segment_id_spark"]).all()
+    assert (joined["model_version_python"] == joined["model_version_spark"]).all()
+    assert np.allclose(joined["dissimilarity_python"], joined["dissimilarity_spark"], rtol=0, atol=1e-9)
+    assert joined["segment_id_spark"].nunique() > 1
