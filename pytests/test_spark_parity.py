@@ -72,7 +72,8 @@ def parity_builds(tmp_path_factory: pytest.TempPathFactory) -> ParityBuilds:
 
     segment_vars = "{segments_k: 5, segments_n_init: 2}"
     for args in (
-        ["build", "-s", "+segment_centroids", "+segment_feature_scaling", "--vars", segment_vars],
+        ["build", "-s", "+segment_centroids", "+segment_feature_scaling", "--vars", segment_vars]
+        + ["--indirect-selection", "cautious"],
         ["build", "--selector", "sql_layer"],
     ):
         result = run_dbt(args, env)
