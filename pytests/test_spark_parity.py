@@ -101,13 +101,19 @@ def test_sql_layer_builds_on_spark(parity_builds: ParityBuilds) -> None:
         assert unit_test in log
 
 
+def spark_table(builds: ParityBuilds, table: str) -> pd.DataFrame:
+    """A table of the Spark build, as dumped to Parquet."""
+    with duckdb.connect() as con:
+        return con.execute(f"select * from read_parquet('{builds.spark_tables / table}/*.parquet')").df()
+
+
 def normalized(frame: pd.DataFrame, keys: list[str]) -> list[tuple]:
     """Rows as tuples of plain Python values, sorted by key: lists as tuples, NaN/NaT as None."""
 
     def plain(value):
         if isinstance(value, (list, tuple, np.ndarray)):
             return tuple(plain(v) for v in value)
-        if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
+        if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
             return None
         if isinstance(value, (np.bool_, bool)):
             return bool(value)
@@ -138,7 +144,7 @@ def test_spark_rows_equal_duckdb_rows(parity_builds: ParityBuilds, table: str) -
     keys = COMPARED_TABLES[table]
     with duckdb.connect(str(parity_builds.duckdb_path), read_only=True) as con:
         on_duckdb = con.execute(f"select * from {table}").df()
-    on_spark = pd.read_parquet(parity_builds.spark_tables / f"{table}.parquet")
+    on_spark = spark_table(parity_builds, table)
     assert list(on_spark.columns) == list(on_duckdb.columns)
     assert len(on_duckdb) > 0
     duckdb_rows, spark_rows = normalized(on_duckdb, keys), normalized(on_spark, keys)
@@ -158,7 +164,7 @@ def test_spark_scores_every_contact_with_the_duckdb_model(parity_builds: ParityB
     with duckdb.connect(str(parity_builds.duckdb_path), read_only=True) as con:
         contacts = con.execute("select count(*) from marts.contact_features").fetchone()[0]
         python_scores = con.execute("select * from marts.contact_segments").df()
-    on_spark = pd.read_parquet(parity_builds.spark_tables / "marts.contact_segments_sql.parquet")
+    on_spark = spark_table(parity_builds, "marts.contact_segments_sql")
     assert len(on_spark) == contacts == len(python_scores)
     joined = python_scores.merge(on_spark, on="contact_id", suffixes=("_python", "_spark"))
     assert len(joined) == contacts

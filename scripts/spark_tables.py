@@ -5,7 +5,7 @@
 
 `load` is how SQL segment scoring on Spark gets the saved segment model: the Python models
 (DuckDB) write `segment_centroids` and `segment_feature_scaling`, Spark reads them as tables of
-the same schema. `dump` writes Spark tables as Parquet files (one per table) for comparison.
+the same schema. `dump` writes Spark tables as Parquet (a folder per table) for comparison.
 The Spark session is configured like profiles.yml's `spark` target (JOURNEYS_SPARK_DIR), and
 must not run while dbt holds the same warehouse (its metastore is single-process).
 """
@@ -57,11 +57,11 @@ def load(duckdb_path: Path, tables: list[str]) -> None:
 
 
 def dump(out_dir: Path, tables: list[str]) -> None:
-    """Write each Spark table as `<out_dir>/<schema>.<table>.parquet` (one file)."""
+    """Write each Spark table as Parquet under `<out_dir>/<schema>.<table>/` (DuckDB reads it)."""
     spark = spark_session()
-    out_dir.mkdir(parents=True, exist_ok=True)
+    spark.conf.set("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
     for table in tables:
-        spark.table(table).toPandas().to_parquet(out_dir / f"{table}.parquet")
+        spark.table(table).coalesce(1).write.mode("overwrite").parquet(str(out_dir / table))
     spark.stop()
 
 
