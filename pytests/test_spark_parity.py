@@ -8,7 +8,6 @@ test and unit test, reading the raw CSV files with Spark's CSV reader."""
 from __future__ import annotations
 
 import math
-import os
 import subprocess
 import sys
 import time
