@@ -1,6 +1,6 @@
 """Feature scaling and kept categories of the model that scored contact_segments, for SQL scoring."""
 
-from journeys.segment_reports import segment_feature_scaling
+from journeys.segments.reports import segment_feature_scaling
 
 
 def model(dbt, session):
