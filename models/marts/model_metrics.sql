@@ -1,5 +1,6 @@
 {#- One row per (model, split, metric): the quality figures of every model the build trained.
-    Each model family contributes one `*_metrics` model with the same five columns. -#}
+    Each model family contributes one `*_metrics` model with the same five columns; the propensity
+    family adds bootstrap 95% intervals (ci_lower, ci_upper), NULL elsewhere. -#}
 
 with
 
@@ -18,6 +19,8 @@ final as (
         split,
         metric,
         value,
+        cast(null as double) as ci_lower,
+        cast(null as double) as ci_upper,
     from segment_metrics
 
     union all
@@ -28,6 +31,8 @@ final as (
         split,
         metric,
         value,
+        ci_lower,
+        ci_upper,
     from propensity_metrics
 )
 
