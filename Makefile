@@ -16,7 +16,7 @@ export TF_ENABLE_ONEDNN_OPTS := 0
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: build test bench bench-service synth lint clean categories
+.PHONY: build test bench bench-service synth lint clean categories figures
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ categories: synth
 test: $(STAMP)
 	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 	$(BIN)/pytest
+
+# README's results tables, printed from the last build's model_metrics.
+figures: $(STAMP)
+	@$(BIN)/journeys figures
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench_kprototypes.py

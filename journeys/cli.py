@@ -1,4 +1,4 @@
-"""Command-line interface: `journeys synth | serve | report | categories`.
+"""Command-line interface: `journeys synth | serve | report | categories | figures`.
 
 Each sub-command imports its module lazily, so `journeys synth` does not pay for TensorFlow.
 """
@@ -41,6 +41,8 @@ def _build_parser() -> argparse.ArgumentParser:
     categories.add_argument("--raw-dir", type=Path, default=Path(os.environ.get("JOURNEYS_RAW_DIR", "data/raw")))
     categories.add_argument("--db", type=Path, default=Path(os.environ.get("JOURNEYS_DUCKDB", "data/journeys.duckdb")))
     categories.add_argument("--top", type=int, default=15, help="unmapped URLs listed")
+    figures = commands.add_parser("figures", help="print README's results tables from model_metrics")
+    figures.add_argument("--db", type=Path, default=Path(os.environ.get("JOURNEYS_DUCKDB", "data/journeys.duckdb")))
     return parser
 
 
@@ -67,4 +69,8 @@ def main(argv: list[str] | None = None) -> int:
             print(loop.nodes_to_build(args.db, args.raw_dir))
         else:
             print(loop.report(args.db, top_unmapped=args.top))
+    elif args.command == "figures":
+        from journeys.figures import read_metrics, results_tables
+
+        print(results_tables(read_metrics(args.db)))
     return 0
