@@ -45,8 +45,8 @@ def results_tables(metrics: pd.DataFrame) -> str:
 
     test_size = int(values.loc[("bilstm", "test", "test_size"), "value"])
     positives = int(values.loc[("bilstm", "test", "positives"), "value"])
-    lines = [f"Propensity, test split ({test_size:,} contacts with page history, {positives:,} buyers); "
-             "[bootstrap 95% interval]:", "",
+    lines = [(f"Propensity, test split ({test_size:,} contacts with page history, {positives:,} buyers); "
+             "[bootstrap 95% interval]:"), "",
              "| model | ROC AUC | PR AUC | BiLSTM's ROC AUC gain over it (paired) |", "|---|---|---|---|"]
     for name, label in MODELS:
         if (name, "test", "roc_auc") not in values.index:
@@ -66,10 +66,10 @@ def results_tables(metrics: pd.DataFrame) -> str:
         scores = ", ".join(f"{values.loc[('bilstm', 'validation', m), 'value']:.4f}" for m in search)
         settings = ", ".join(f"{name} {values.loc[('bilstm', 'validation', name), 'value']:g}"
                              for name in ("dropout", "recurrent_dropout", "embedding_l2"))
-        lines += ["", f"Validation search: ROC AUC {scores} for the {len(search)} settings of "
-                      f"`propensity_search`; chosen: setting {chosen} ({settings})."]
+        lines += ["", (f"Validation search: ROC AUC {scores} for the {len(search)} settings of "
+                      f"`propensity_search`; chosen: setting {chosen} ({settings}).")]
     if ("segments", "truth", "adjusted_rand_index") in values.index:
         k = int(values.loc[("segments", "all", "k"), "value"])
-        lines += ["", f"Segments: adjusted Rand index against the planted segments "
-                      f"{values.loc[('segments', 'truth', 'adjusted_rand_index'), 'value']:.3f} (k = {k})."]
+        lines += ["", (f"Segments: adjusted Rand index against the planted segments "
+                      f"{values.loc[('segments', 'truth', 'adjusted_rand_index'), 'value']:.3f} (k = {k}).")]
     return "\n".join(lines)
