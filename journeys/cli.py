@@ -43,6 +43,7 @@ def _build_parser() -> argparse.ArgumentParser:
     categories.add_argument("--top", type=int, default=15, help="unmapped URLs listed")
     figures = commands.add_parser("figures", help="print README's results tables from model_metrics")
     figures.add_argument("--db", type=Path, default=Path(os.environ.get("JOURNEYS_DUCKDB", "data/journeys.duckdb")))
+    figures.add_argument("--experiments", action="store_true", help="print the propensity_experiments grid")
     return parser
 
 
@@ -70,7 +71,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(loop.report(args.db, top_unmapped=args.top))
     elif args.command == "figures":
-        from journeys.figures import read_metrics, results_tables
+        from journeys.figures import experiments_table, read_experiments, read_metrics, results_tables
 
-        print(results_tables(read_metrics(args.db)))
+        print(experiments_table(read_experiments(args.db)) if args.experiments
+              else results_tables(read_metrics(args.db)))
     return 0

@@ -28,6 +28,32 @@ def read_metrics(db_path: Path | str) -> pd.DataFrame:
         return connection.sql("select * from model_metrics").df()
 
 
+def read_experiments(db_path: Path | str) -> pd.DataFrame:
+    """propensity_experiments of the build in `db_path` (read-only); a clear error when it was not built."""
+    with duckdb.connect(str(db_path), read_only=True) as connection:
+        try:
+            return connection.sql("select * from propensity_experiments").df()
+        except duckdb.CatalogException as error:
+            raise ValueError(f"{db_path} has no propensity_experiments: run `make experiments`") from error
+
+
+def experiments_table(experiments: pd.DataFrame) -> str:
+    """The experiment grid as Markdown: one row per length and encoding, both models side by side."""
+    train = int(experiments["train_contacts"].iloc[0])
+    lines = [(f"Sequence length x encoding x model (page sequence only; {train:,} training contacts, seeded "
+             "subsample; test ROC AUC [bootstrap 95% interval], fit seconds):"), "",
+             "| pages | encoding | BiLSTM | fit s | logistic | fit s |", "|---|---|---|---|---|---|"]
+    grid = experiments.set_index(["sequence_length", "encoding", "model"])
+    for (length, encoding), _ in experiments.groupby(["sequence_length", "encoding"], sort=False):
+        cells = []
+        for model in ("bilstm", "logistic"):
+            row = grid.loc[(length, encoding, model)]
+            cells += [f"{row['roc_auc']:.4f} [{row['ci_lower']:.4f}, {row['ci_upper']:.4f}]",
+                      f"{row['fit_seconds']:.1f}"]
+        lines.append(f"| {length} | {encoding} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def results_tables(metrics: pd.DataFrame) -> str:
     """The Markdown README shows under "What it measures", from one build's model_metrics."""
     values = metrics.set_index(["model_name", "split", "metric"])
