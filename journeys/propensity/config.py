@@ -6,6 +6,8 @@ import json
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
+import yaml
+
 from journeys.contract import ACTIVITY_COLUMNS, COURSE_COLUMNS, DAYS_COLUMNS, FLAG_COLUMNS
 
 TARGETS = ("any_course", "segment", *COURSE_COLUMNS)
@@ -131,7 +133,8 @@ def _coerce(name: str, value: Any) -> Any:
     if name == "sequence_units":
         return tuple(int(v) for v in value)
     if name == "search":
-        value = json.loads(value) if isinstance(value, str) else value
+        # from --vars or Jinja the list may arrive as text (JSON, or Python's repr, which YAML also reads)
+        value = yaml.safe_load(value) if isinstance(value, str) else value
         if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
             raise ValueError(f"propensity_search={value!r} must be a list of mappings like {{dropout: 0.2}}")
         return tuple(tuple(sorted((str(k), float(v)) for k, v in setting.items())) for setting in value)
