@@ -58,12 +58,26 @@ def audit_inputs(
         for k in classes if len(classes) > 2 else classes[-1:]:
             truth = labels == k
             score = encoded[k] if encoded is not None else values
-            auc = float(roc_auc_score(truth, score)) if np.ptp(score) > 0 else 0.5
+            if np.ptp(score) == 0:
+                auc = 0.5
+            elif kind in INDICATOR_KINDS:
+                auc = _indicator_auc(score, truth)
+            else:
+                auc = float(roc_auc_score(truth, score))
             if max(auc, 1 - auc) > best[1]:
                 best = (auc, max(auc, 1 - auc), k)
         rows.append({"feature": name, "feature_kind": kind, "roc_auc": best[0], "separation": best[1],
                      "strongest_class": int(best[2]), "n_contacts": len(labels)})
     return pd.DataFrame(rows).sort_values("separation", ascending=False, kind="stable").reset_index(drop=True)
+
+
+INDICATOR_KINDS = ("sequence_position", "sequence_pair")
+
+
+def _indicator_auc(present: np.ndarray, truth: np.ndarray) -> float:
+    """ROC AUC of a 0/1 score in closed form (ties count one half): (1 + TPR - FPR) / 2."""
+    on = present > 0
+    return float(0.5 + 0.5 * (on[truth].mean() - on[~truth].mean()))
 
 
 def _position_and_pair_indicators(
