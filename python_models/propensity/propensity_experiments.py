@@ -5,7 +5,7 @@ from journeys.propensity.dbt import build_propensity_experiments
 
 def model(dbt, session):
     return build_propensity_experiments(
-        features=dbt.ref("int_contact_features_assembled").df(),
+        features=dbt.ref("contact_features").df(),
         category_codes=dbt.ref("url_category_codes").df(),
         settings=dbt.config.meta_get("propensity"),
     )
