@@ -17,7 +17,7 @@ export TF_ENABLE_ONEDNN_OPTS := 0
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: build test bench bench-service synth lint clean categories
+.PHONY: build test bench bench-service synth lint clean categories figures experiments
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -56,6 +56,16 @@ categories: synth
 test: $(STAMP) $(SPARK_STAMP)
 	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 	$(BIN)/pytest
+
+# The seed's experiment grid (sequence length x encoding x model) into propensity_experiments;
+# needs a built warehouse (make build), prints the table.
+experiments: $(STAMP)
+	$(BIN)/dbt build -s propensity_experiments --vars '{experiments: true}'
+	@$(BIN)/journeys figures --experiments
+
+# README's results tables, printed from the last build's model_metrics.
+figures: $(STAMP)
+	@$(BIN)/journeys figures
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench_kprototypes.py

@@ -1,4 +1,4 @@
-"""Command-line interface: `journeys synth | serve | report | categories`.
+"""Command-line interface: `journeys synth | serve | report | categories | figures`.
 
 Each sub-command imports its module lazily, so `journeys synth` does not pay for TensorFlow.
 """
@@ -41,6 +41,9 @@ def _build_parser() -> argparse.ArgumentParser:
     categories.add_argument("--raw-dir", type=Path, default=Path(os.environ.get("JOURNEYS_RAW_DIR", "data/raw")))
     categories.add_argument("--db", type=Path, default=Path(os.environ.get("JOURNEYS_DUCKDB", "data/journeys.duckdb")))
     categories.add_argument("--top", type=int, default=15, help="unmapped URLs listed")
+    figures = commands.add_parser("figures", help="print README's results tables from model_metrics")
+    figures.add_argument("--db", type=Path, default=Path(os.environ.get("JOURNEYS_DUCKDB", "data/journeys.duckdb")))
+    figures.add_argument("--experiments", action="store_true", help="print the propensity_experiments grid")
     return parser
 
 
@@ -67,4 +70,9 @@ def main(argv: list[str] | None = None) -> int:
             print(loop.nodes_to_build(args.db, args.raw_dir))
         else:
             print(loop.report(args.db, top_unmapped=args.top))
+    elif args.command == "figures":
+        from journeys.figures import experiments_table, read_experiments, read_metrics, results_tables
+
+        print(experiments_table(read_experiments(args.db)) if args.experiments
+              else results_tables(read_metrics(args.db)))
     return 0

@@ -139,6 +139,17 @@ def bayes_auc(truth: pd.DataFrame, contact_ids: np.ndarray | pd.Index | None = N
 truth_auc = bayes_auc
 
 
+def truth_order_effect(truth: pd.DataFrame, contact_ids: np.ndarray | pd.Index) -> float:
+    """Truth's ROC AUC minus the same model's on each contact's pages shuffled (`buy_probability_shuffled`).
+
+    How much of the planted buying signal lives in the order of the pages, on the given contacts.
+    """
+    rows = truth[truth["contact_id"].isin(np.asarray(contact_ids))]
+    labels = rows["is_buyer"].astype(bool)
+    return float(roc_auc_score(labels, rows["buy_probability"]) - roc_auc_score(labels,
+                                                                               rows["buy_probability_shuffled"]))
+
+
 def _kprototypes_matrices(features: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Standardised numerics (log1p counts, days) and integer-coded categoricals.
 

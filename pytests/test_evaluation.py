@@ -83,6 +83,25 @@ def test_specialization_before_course_signup_weighs_more_than_the_reverse():
     ).all()
 
 
+def test_shuffling_pages_costs_truth_at_least_two_points_of_auc(planted):
+    features, truth, _, _ = planted
+    with_history = features.loc[features["has_page_history"].astype(bool), "contact_id"].to_numpy()
+    assert evaluation.truth_order_effect(truth, with_history) >= 0.02
+
+
+def test_non_adjacent_specialization_before_signup_and_the_latest_page_carry_weight():
+    spec, signup, home = catalog.PAGE["specialization"], catalog.PAGE["course signup"], catalog.PAGE["home"]
+    one = np.zeros(2, dtype=int)
+    # A page between them: no adjacent pair links specialization and signup, the path still counts.
+    apart = np.array([[spec, home, signup, -1], [signup, home, spec, -1]])
+    logit = buy_logit(one, one, np.full(2, 3), apart)
+    assert logit[0] > logit[1] + 1
+    # The same two pages: the one seen last weighs more.
+    latest = np.array([[home, spec, -1, -1], [spec, home, -1, -1]])
+    logit = buy_logit(one, one, np.full(2, 2), latest)
+    assert logit[0] > logit[1] + 0.5
+
+
 def test_buying_depends_on_segment_country_and_sessions():
     pages = np.full((3, 4), -1)
     segment = np.array([SEGMENT_NAMES.index("engaged_learners"), SEGMENT_NAMES.index("dormant"), 0])

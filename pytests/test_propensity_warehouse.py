@@ -11,7 +11,7 @@ import pytest
 from journeys.propensity import LeakageError, PropensityConfig, load_propensity_model
 from journeys.propensity.pipeline import train_and_score
 
-MODELS = {"bilstm", "logistic_regression", "logistic_regression_bigrams", "majority"}
+MODELS = {"bilstm", "logistic_regression", "logistic_regression_bigrams", "hist_gradient_boosting", "majority"}
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +45,7 @@ def test_every_contact_with_page_history_is_scored_and_no_other(features, scores
 def test_metrics_cover_every_model_on_the_test_split(metrics, scores):
     assert MODELS <= set(metrics["model_name"])
     assert metrics["model_version"].eq(scores["model_version"].iloc[0]).all()
-    assert metrics["split"].eq("test").all()
+    assert set(metrics["split"]) == {"test", "validation"}
     for model in MODELS:
         cells = sum(value(metrics, model, m) for m in
                     ("true_negatives", "false_positives", "false_negatives", "true_positives"))
@@ -62,8 +62,28 @@ def test_the_network_learns_the_planted_signal(metrics):
 
 def test_model_metrics_union_holds_the_propensity_rows(warehouse, metrics):
     union = warehouse.query("select * from model_metrics where model_name in "
-                            "('bilstm', 'logistic_regression', 'logistic_regression_bigrams', 'majority', 'bayes_optimal')")
+                            "('bilstm', 'logistic_regression', 'logistic_regression_bigrams', 'majority', "
+                            "'hist_gradient_boosting', 'bayes_optimal')")
     assert len(union) == len(metrics)
+    assert union["ci_lower"].notna().sum() == metrics["ci_lower"].notna().sum() > 0
+    segments = warehouse.query("select * from model_metrics where model_name = 'segments'")
+    assert segments[["ci_lower", "ci_upper"]].isna().all().all()
+
+
+def test_search_from_dbt_vars_and_order_effects_with_intervals(metrics):
+    validation = metrics[metrics["split"] == "validation"].set_index("metric")["value"]
+    # the two settings of dbt_project.yml's propensity_search, each scored on validation
+    assert {"search_1_roc_auc", "search_2_roc_auc", "chosen_setting", "dropout", "embedding_l2"} <= set(
+        validation.index)
+    chosen = int(validation["chosen_setting"])
+    assert validation[f"search_{chosen}_roc_auc"] == max(validation["search_1_roc_auc"],
+                                                         validation["search_2_roc_auc"])
+    for model in ("bilstm", "bayes_optimal"):
+        row = metrics[(metrics["model_name"] == model) & (metrics["metric"] == "order_effect")].iloc[0]
+        assert row["ci_lower"] <= row["value"] <= row["ci_upper"]
+    # the generator plants an order effect: truth loses a clear margin when its pages are shuffled
+    truth = metrics[(metrics["model_name"] == "bayes_optimal") & (metrics["metric"] == "order_effect")].iloc[0]
+    assert truth["value"] > 0.01
 
 
 def test_training_history_and_audit_belong_to_the_same_run(warehouse, scores):

@@ -87,7 +87,8 @@ def test_headers_are_exactly_the_specs(export_dir: Path):
         assert next(csv.reader(handle)) == list(HISTORY_COLUMNS)
     assert len(EXPORT_COLUMNS) == 34 and HISTORY_COLUMNS[-1] == "..."
     with (export_dir / "truth.csv").open(newline="") as handle:
-        assert next(csv.reader(handle)) == ["contact_id", "segment", "buy_probability", "is_buyer"]
+        assert next(csv.reader(handle)) == ["contact_id", "segment", "buy_probability", "buy_probability_shuffled",
+                                           "is_buyer"]
 
 
 def test_one_row_per_contact_and_every_line_has_all_fields(export_dir: Path, export, history, truth):

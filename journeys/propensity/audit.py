@@ -2,7 +2,9 @@
 
 The original classifier's label was a function of its own inputs (a specialization page among the slots);
 a single input that separates the classes almost perfectly is the signature of that mistake, so the build
-stops (or warns) when one crosses `propensity_leakage_threshold`.
+stops (or warns) when one crosses `propensity_leakage_threshold`, and warns from `propensity_leakage_warning`.
+Partial leaks hide in the sequence's details, so pages at each position (counted from the latest) and
+ordered pairs of consecutive pages are audited too, as presence indicators.
 """
 
 from __future__ import annotations
@@ -42,9 +44,11 @@ def audit_inputs(
     candidates.append(("sequence_length", "sequence", lengths.astype(np.float64)))
     last = sequence[np.arange(len(sequence)), np.maximum(lengths - 1, 0)]
     candidates.append(("last_page_category", "categorical", last))
-    candidates += [(f"category:{category_names.get(code, f'code_{code}')}", "sequence_category",
+    name_of = {code: category_names.get(code, f"code_{code}") for code in range(1, encoder.vocabulary_size)}
+    candidates += [(f"category:{name_of[code]}", "sequence_category",
                     (sequence == code).sum(axis=1).astype(np.float64))
                    for code in range(1, encoder.vocabulary_size)]
+    candidates += _position_and_pair_indicators(sequence, lengths, name_of)
 
     classes = np.unique(labels)
     rows = []
@@ -54,7 +58,12 @@ def audit_inputs(
         for k in classes if len(classes) > 2 else classes[-1:]:
             truth = labels == k
             score = encoded[k] if encoded is not None else values
-            auc = float(roc_auc_score(truth, score)) if np.ptp(score) > 0 else 0.5
+            if np.ptp(score) == 0:
+                auc = 0.5
+            elif kind in INDICATOR_KINDS:
+                auc = _indicator_auc(score, truth)
+            else:
+                auc = float(roc_auc_score(truth, score))
             if max(auc, 1 - auc) > best[1]:
                 best = (auc, max(auc, 1 - auc), k)
         rows.append({"feature": name, "feature_kind": kind, "roc_auc": best[0], "separation": best[1],
@@ -62,9 +71,53 @@ def audit_inputs(
     return pd.DataFrame(rows).sort_values("separation", ascending=False, kind="stable").reset_index(drop=True)
 
 
-def enforce(audit: pd.DataFrame, threshold: float, mode: str, class_names: list[str]) -> pd.DataFrame:
-    """Flag inputs over the threshold; raise LeakageError naming them (mode 'error') or log a warning."""
-    audit = audit.assign(flagged=audit["separation"] > threshold, threshold=threshold)
+INDICATOR_KINDS = ("sequence_position", "sequence_pair")
+
+
+def _indicator_auc(present: np.ndarray, truth: np.ndarray) -> float:
+    """ROC AUC of a 0/1 score in closed form (ties count one half): (1 + TPR - FPR) / 2."""
+    on = present > 0
+    return float(0.5 + 0.5 * (on[truth].mean() - on[~truth].mean()))
+
+
+def _position_and_pair_indicators(
+    sequence: np.ndarray, lengths: np.ndarray, name_of: dict[int, str]
+) -> list[tuple[str, str, np.ndarray]]:
+    """Presence indicators of "page X at position i from the latest" and "X then Y", for those that occur."""
+    n, width = sequence.shape
+    rows = np.arange(n)
+    out = []
+    for i in range(width):
+        at = np.where(lengths > i, sequence[rows, np.maximum(lengths - 1 - i, 0)], 0)
+        for code in np.unique(at[at > 0]):
+            label = "latest" if i == 0 else f"latest-{i}"
+            out.append((f"position:{label}={name_of[int(code)]}", "sequence_position",
+                        (at == code).astype(np.float64)))
+    if width > 1:
+        first, second = sequence[:, :-1], sequence[:, 1:]
+        both = (first > 0) & (second > 0)
+        pair_code = np.where(both, first * 1000 + second, -1)
+        for code in np.unique(pair_code[both]):
+            present = (pair_code == code).any(axis=1).astype(np.float64)
+            out.append((f"pair:{name_of[int(code // 1000)]}>{name_of[int(code % 1000)]}", "sequence_pair", present))
+    return out
+
+
+def enforce(
+    audit: pd.DataFrame, threshold: float, mode: str, class_names: list[str], warning: float | None = None
+) -> pd.DataFrame:
+    """Flag inputs over the threshold; raise LeakageError naming them (mode 'error') or log a warning.
+
+    Inputs from `warning` up (but not flagged) are marked `warned` and logged: a partial leak worth a look.
+    """
+    warning = threshold if warning is None else warning
+    audit = audit.assign(flagged=audit["separation"] > threshold, threshold=threshold,
+                         warned=(audit["separation"] >= warning) & (audit["separation"] <= threshold))
+    warned = audit[audit["warned"]]
+    if not warned.empty:
+        LOG.warning("leakage audit: %d input(s) predict the label on their own from %.2f: %s. Check that they "
+                    "are known before the outcome (var propensity_cutoff).", len(warned), warning,
+                    ", ".join(f"{r.feature} ({r.roc_auc:.3f})" for r in warned.head(10).itertuples()))
     flagged = audit[audit["flagged"]]
     if flagged.empty:
         return audit

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
+
+import yaml
 
 from journeys.contract import ACTIVITY_COLUMNS, COURSE_COLUMNS, DAYS_COLUMNS, FLAG_COLUMNS
 
@@ -13,6 +15,8 @@ TARGETS = ("any_course", "segment", *COURSE_COLUMNS)
 # Counts and durations: heavy-tailed, so log1p before standardising.
 NUMERIC_FEATURES = (*ACTIVITY_COLUMNS, *DAYS_COLUMNS)
 BOOLEAN_FEATURES = FLAG_COLUMNS
+SEARCHED = ("dropout", "recurrent_dropout", "embedding_l2")  # what one search setting may set
+MAX_SEARCH = 6
 CATEGORICAL_FEATURES = ("ip_country", "job_title", "last_event", "last_email_name", "education")
 
 
@@ -36,7 +40,16 @@ class PropensityConfig:
     validation_fraction: float = 0.1
     seed: int = 0
     leakage_threshold: float = 0.98
+    leakage_warning: float = 0.90
     leakage_mode: str = "error"
+    # Regularisation of the network: dropout on the LSTM inputs and before the dense layer, recurrent
+    # dropout inside the LSTMs, L2 penalty on every embedding. `search` lists at most MAX_SEARCH settings
+    # ({dropout, recurrent_dropout, embedding_l2}); each is trained and the best validation ROC AUC wins.
+    dropout: float = 0.2
+    recurrent_dropout: float = 0.0
+    embedding_l2: float = 1e-4
+    search: tuple[tuple[tuple[str, float], ...], ...] = ()
+    shuffle_seed: int = 0
     numeric_features: tuple[str, ...] = NUMERIC_FEATURES
     boolean_features: tuple[str, ...] = BOOLEAN_FEATURES
     categorical_features: tuple[str, ...] = CATEGORICAL_FEATURES
@@ -58,10 +71,33 @@ class PropensityConfig:
             problems.append("propensity_test_fraction and propensity_validation_fraction must lie in (0, 1)")
         elif self.test_fraction + self.validation_fraction >= 0.9:
             problems.append("propensity_test_fraction + propensity_validation_fraction leave under 10% to train")
+        if not 0.5 < self.leakage_warning <= self.leakage_threshold:
+            problems.append(f"propensity_leakage_warning={self.leakage_warning} must lie in (0.5, threshold]")
+        for name in ("dropout", "recurrent_dropout"):
+            if not 0 <= getattr(self, name) < 1:
+                problems.append(f"propensity_{name}={getattr(self, name)} must lie in [0, 1)")
+        if self.embedding_l2 < 0:
+            problems.append(f"propensity_embedding_l2={self.embedding_l2} must be at least 0")
+        if len(self.search) > MAX_SEARCH:
+            problems.append(f"propensity_search lists {len(self.search)} settings; at most {MAX_SEARCH}")
+        for setting in self.search:
+            unknown = {k for k, _ in setting} - set(SEARCHED)
+            if unknown:
+                problems.append(f"propensity_search setting {dict(setting)} names {sorted(unknown)}; "
+                                f"known: {', '.join(SEARCHED)}")
         if not 0.5 < self.leakage_threshold <= 1:
             problems.append(f"propensity_leakage_threshold={self.leakage_threshold} must lie in (0.5, 1]")
         if problems:
             raise ValueError("invalid propensity settings: " + "; ".join(problems))
+
+    def settings(self) -> list[dict[str, float]]:
+        """The regularisation settings to try, in order: the search list, or the single configured one."""
+        base = {name: float(getattr(self, name)) for name in SEARCHED}
+        return [{**base, **dict(setting)} for setting in self.search] or [base]
+
+    def with_setting(self, setting: dict[str, float]) -> PropensityConfig:
+        """This config with one regularisation setting applied."""
+        return replace(self, **{name: float(value) for name, value in setting.items()})
 
     @property
     def is_binary(self) -> bool:
@@ -96,11 +132,18 @@ def _coerce(name: str, value: Any) -> Any:
         value = json.loads(value) if value.strip().startswith("[") else [v for v in value.split(",") if v]
     if name == "sequence_units":
         return tuple(int(v) for v in value)
+    if name == "search":
+        # from --vars or Jinja the list may arrive as text (JSON, or Python's repr, which YAML also reads)
+        value = yaml.safe_load(value) if isinstance(value, str) else value
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            raise ValueError(f"propensity_search={value!r} must be a list of mappings like {{dropout: 0.2}}")
+        return tuple(tuple(sorted((str(k), float(v)) for k, v in setting.items())) for setting in value)
     if name.endswith("_features"):
         return tuple(str(v).strip() for v in value)
     if name in ("embedding_dim", "categorical_embedding_dim", "dense_units", "epochs", "batch_size",
-                "patience", "max_sequence_length", "min_category_count", "seed"):
+                "patience", "max_sequence_length", "min_category_count", "seed", "shuffle_seed"):
         return int(value)
-    if name in ("learning_rate", "test_fraction", "validation_fraction", "leakage_threshold"):
+    if name in ("learning_rate", "test_fraction", "validation_fraction", "leakage_threshold", "leakage_warning",
+                "dropout", "recurrent_dropout", "embedding_l2"):
         return float(value)
     return str(value)

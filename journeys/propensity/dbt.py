@@ -23,6 +23,7 @@ RUN_SETTINGS = (*PATH_SETTINGS, "retrain")  # not model settings
 MODEL_NAME = "propensity"
 SPLITS_FILE = "splits.npz"  # contact_id -> split of the training run, for builds that only score
 HEADLINE_METRICS = ("roc_auc", "pr_auc", "f1", "brier")
+EXPERIMENT_SETTINGS = ("experiments_train_contacts",)
 SCORE_COLUMNS = ["contact_id", "propensity", "predicted_flag", "predicted_class", "decile", "split", "target",
                  "model_version"]
 
@@ -39,7 +40,7 @@ def build_purchase_propensity(
     `segments` is the contact_segments relation (anything with `.df()`), read only for target `segment`.
     """
     log_to_dbt()
-    config = PropensityConfig.from_vars({k: v for k, v in settings.items() if k not in RUN_SETTINGS})
+    config = PropensityConfig.from_vars({k: v for k, v in settings.items() if k not in RUN_SETTINGS + EXPERIMENT_SETTINGS})
     artifacts_dir, raw_dir = _paths(settings)
     folder = artifacts_dir / SUBDIR
     segment_frame = segments.df() if config.target == "segment" else None
@@ -78,6 +79,19 @@ def score_with_saved_model(features: pd.DataFrame, artifacts_dir: Path) -> pd.Da
     return add_deciles(model.score(with_history)).assign(
         split=lambda f: f["contact_id"].map(splits).fillna("new"), model_version=model.version,
         target=model.target)
+
+
+def build_propensity_experiments(
+    features: pd.DataFrame, category_codes: pd.DataFrame, settings: dict[str, Any]
+) -> pd.DataFrame:
+    """propensity_experiments: one row per (sequence_length, encoding, model) of the seed's experiment grid."""
+    from journeys.propensity.experiments import ExperimentSettings, run_experiments
+
+    log_to_dbt()
+    config = PropensityConfig.from_vars({k: v for k, v in settings.items()
+                                         if k not in RUN_SETTINGS + EXPERIMENT_SETTINGS})
+    sizes = ExperimentSettings(train_contacts=int(settings.get("experiments_train_contacts") or 20_000))
+    return run_experiments(features, category_codes, config, sizes)
 
 
 def saved_run_table(scored: pd.DataFrame, settings: dict[str, Any], name: str) -> pd.DataFrame:

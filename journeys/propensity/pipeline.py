@@ -24,14 +24,23 @@ from journeys.propensity.artifacts import (
     read_test_predictions,
     save_model,
 )
-from journeys.propensity.baselines import MajorityBaseline, bag_of_categories, fit_logistic
-from journeys.propensity.config import PropensityConfig
-from journeys.propensity.data import Encoder, Split, label_contacts, split_contacts
+from journeys.propensity.baselines import (
+    MajorityBaseline,
+    bag_of_categories,
+    fit_logistic,
+    fit_trees,
+    tree_design,
+)
+from journeys.propensity.config import SEARCHED, PropensityConfig
+from journeys.propensity.data import Encoder, Inputs, Split, label_contacts, split_contacts
 from journeys.propensity.metrics import best_f1_threshold, classification_metrics
-from journeys.propensity.network import build_network, make_deterministic, train_network
+from journeys.propensity.network import build_network, keras, make_deterministic, predict, train_network
+from journeys.propensity.uncertainty import interval, resample_weights, resampled_metrics, weighted_roc_auc
 
 LOG = logging.getLogger(__name__)
-METRIC_COLUMNS = ["model_name", "model_version", "split", "metric", "value"]
+METRIC_COLUMNS = ["model_name", "model_version", "split", "metric", "value", "ci_lower", "ci_upper"]
+# The BiLSTM's paired ROC AUC gain over each of these is reported with its interval.
+BASELINES_TO_BEAT = ("logistic_regression", "logistic_regression_bigrams", "hist_gradient_boosting")
 
 
 @dataclass(frozen=True)
@@ -57,7 +66,8 @@ def train_and_score(
     """Fit on contacts with page history, evaluate on the test split, save artifacts, score all with history.
 
     `category_codes` is the seed `url_category_codes` (category, category_code): it sizes the embedding
-    and names the categories in the audit. `truth` (contact_id, buy_probability) adds Bayes-optimal rows.
+    and names the categories in the audit. `truth` (contact_id, buy_probability[, buy_probability_shuffled])
+    adds Bayes-optimal rows and truth's own order effect.
     """
     started = time.perf_counter()
     make_deterministic(config.seed)
@@ -75,25 +85,14 @@ def train_and_score(
 
     audit = leakage.enforce(
         leakage.audit_inputs(inputs.rows(split.train), labels[split.train], encoder, category_names),
-        config.leakage_threshold, config.leakage_mode, labelled.class_names)
+        config.leakage_threshold, config.leakage_mode, labelled.class_names, config.leakage_warning)
 
     binary = n_classes == 2
-    probabilities: dict[str, tuple[np.ndarray, float | None]] = {}
-    majority = MajorityBaseline().fit(labels[split.train], n_classes)
-    probabilities["majority"] = (majority.predict_proba(len(split.test)), None)
-
-    for name, bigrams in (("logistic_regression", False), ("logistic_regression_bigrams", True)):
-        design = bag_of_categories(inputs, encoder, bigrams)
-        logistic = fit_logistic(design[split.train], labels[split.train], config.class_weighting, config.seed)
-        threshold = best_f1_threshold(labels[split.validation],
-                                      logistic.predict_proba(design[split.validation])[:, 1]) if binary else None
-        probabilities[name] = (logistic.predict_proba(design[split.test]), threshold)
+    probabilities = _baselines(inputs, encoder, labels, split, config, binary)
     LOG.info("propensity: baselines fitted in %.1f s", time.perf_counter() - started)
 
-    network = build_network(encoder, n_classes, config)
     keras_inputs = inputs.as_keras(encoder.categorical_features)
-    history = train_network(network, (_rows(keras_inputs, split.train), labels[split.train]),
-                            (_rows(keras_inputs, split.validation), labels[split.validation]), config)
+    chosen, network, history, search = _select_network(encoder, n_classes, keras_inputs, labels, split, config)
     train_fingerprint = fingerprint(labelled.features["contact_id"].to_numpy()[split.train], labels[split.train],
                                     inputs.sequence[split.train], inputs.categorical[split.train],
                                     inputs.tabular[split.train])
@@ -109,14 +108,16 @@ def train_and_score(
     test_scores = model.score(test_frame)
     probabilities["bilstm"] = (_probabilities_from_scores(model, test_frame, test_scores), threshold)
 
+    shuffled = None
+    if binary and encoder.max_sequence_length > 1:
+        shuffled = _shuffled_order_network(encoder, n_classes, inputs, labels, split, chosen)
     if truth is not None and config.target == "any_course":
         probabilities.update(_bayes_optimal(truth, labelled.features, labels, split))
 
-    metrics = pd.DataFrame(
-        [(name, version, "test", metric, value)
-         for name, (probs, cut) in probabilities.items()
-         for metric, value in classification_metrics(labels[split.test], probs, cut).items()],
-        columns=METRIC_COLUMNS)
+    metrics = _metrics_table(probabilities, labels[split.test], version, config.seed, shuffled,
+                             _truth_shuffled(truth, labelled.features, split) if "bayes_optimal" in probabilities
+                             else None)
+    metrics = pd.concat([metrics, _search_rows(search, chosen, version)], ignore_index=True)
     history_frame = pd.DataFrame(history).assign(model_version=version)
     audit = audit.assign(model_version=version)
     contact_ids = labelled.features["contact_id"].to_numpy()
@@ -129,17 +130,141 @@ def train_and_score(
         split=lambda f: f["contact_id"].map(split_names).fillna("unlabelled"),
         model_version=version, target=config.target)
     save_model(model, artifacts_dir, predictions, {
-        "config": config.to_json(),
+        "config": chosen.to_json(),
         "training_fingerprint": train_fingerprint,
         "split_sizes": {"train": len(split.train), "validation": len(split.validation), "test": len(split.test)},
         "category_names": {str(k): v for k, v in category_names.items()},
-        "metrics": metrics.to_dict(orient="records"),
+        "metrics": _records(metrics),
         "history": history_frame.to_dict(orient="records"),
         "audit": audit.to_dict(orient="records"),
     })
     LOG.info("propensity: %s trained, evaluated, saved and scored %d contacts in %.1f s", version, len(scores),
              time.perf_counter() - started)
     return PropensityRun(scores, metrics, history_frame, audit, predictions, model)
+
+
+def _baselines(
+    inputs: Inputs, encoder: Encoder, labels: np.ndarray, split: Split, config: PropensityConfig, binary: bool
+) -> dict[str, tuple[np.ndarray, float | None]]:
+    """Test probabilities and validation-chosen thresholds of the majority, logistic and tree baselines."""
+    probabilities: dict[str, tuple[np.ndarray, float | None]] = {}
+    majority = MajorityBaseline().fit(labels[split.train], len(np.unique(labels)))
+    probabilities["majority"] = (majority.predict_proba(len(split.test)), None)
+    designs = {name: bag_of_categories(inputs, encoder, bigrams)
+               for name, bigrams in (("logistic_regression", False), ("logistic_regression_bigrams", True))}
+    fitted = {name: fit_logistic(design[split.train], labels[split.train], config.class_weighting, config.seed)
+              for name, design in designs.items()}
+    tree_matrix, categorical = tree_design(inputs, encoder)
+    designs["hist_gradient_boosting"] = tree_matrix
+    fitted["hist_gradient_boosting"] = fit_trees(tree_matrix[split.train], categorical, labels[split.train],
+                                                 config.class_weighting, config.seed)
+    for name, design in designs.items():
+        estimator = fitted[name]
+        threshold = best_f1_threshold(labels[split.validation],
+                                      estimator.predict_proba(design[split.validation])[:, 1]) if binary else None
+        probabilities[name] = (estimator.predict_proba(design[split.test]), threshold)
+    return probabilities
+
+
+def _select_network(
+    encoder: Encoder, n_classes: int, keras_inputs: dict[str, np.ndarray], labels: np.ndarray, split: Split,
+    config: PropensityConfig,
+) -> tuple[PropensityConfig, keras.Model, list[dict[str, float]], list[tuple[dict[str, float], float]]]:
+    """Train one network per search setting; keep the one with the best validation ROC AUC (test unseen)."""
+    best: tuple[float, PropensityConfig, keras.Model, list[dict[str, float]]] | None = None
+    search = []
+    for setting in config.settings():
+        candidate = config.with_setting(setting)
+        make_deterministic(config.seed)
+        network = build_network(encoder, n_classes, candidate)
+        history = train_network(network, (_rows(keras_inputs, split.train), labels[split.train]),
+                                (_rows(keras_inputs, split.validation), labels[split.validation]), candidate)
+        validation_auc = max(h["val_auc"] for h in history)
+        search.append((setting, validation_auc))
+        LOG.info("propensity search: %s -> validation ROC AUC %.4f", setting, validation_auc)
+        if best is None or validation_auc > best[0]:
+            best = (validation_auc, candidate, network, history)
+    assert best is not None
+    return best[1], best[2], best[3], search
+
+
+def _shuffled_order_network(
+    encoder: Encoder, n_classes: int, inputs: Inputs, labels: np.ndarray, split: Split, config: PropensityConfig
+) -> np.ndarray:
+    """Test P(positive) of the same network trained and evaluated on each contact's pages shuffled."""
+    rng = np.random.default_rng(config.shuffle_seed)
+    sequence = inputs.sequence
+    keys = np.where(sequence > 0, rng.random(sequence.shape), 2.0)
+    shuffled = Inputs(np.take_along_axis(sequence, np.argsort(keys, axis=1, kind="stable"), axis=1),
+                      inputs.categorical, inputs.tabular)
+    keras_inputs = shuffled.as_keras(encoder.categorical_features)
+    make_deterministic(config.seed)
+    network = build_network(encoder, n_classes, config)
+    train_network(network, (_rows(keras_inputs, split.train), labels[split.train]),
+                  (_rows(keras_inputs, split.validation), labels[split.validation]), config)
+    return predict(network, _rows(keras_inputs, split.test), config.batch_size)[:, 1]
+
+
+def _metrics_table(
+    probabilities: dict[str, tuple[np.ndarray, float | None]], labels: np.ndarray, version: str, seed: int,
+    shuffled: np.ndarray | None, truth_shuffled: np.ndarray | None,
+) -> pd.DataFrame:
+    """Test metrics of every model with bootstrap 95% intervals (binary targets), paired AUC gains, order effects."""
+    binary = next(iter(probabilities.values()))[0].shape[1] == 2
+    weights = resample_weights(len(labels), seed) if binary else None
+    rows, resampled_auc = [], {}
+    for name, (probs, cut) in probabilities.items():
+        point = classification_metrics(labels, probs, cut)
+        spread = (resampled_metrics(labels, probs[:, 1], point["threshold"], weights) if binary else {})
+        if "roc_auc" in spread:
+            resampled_auc[name] = spread["roc_auc"]
+        for metric, value in point.items():
+            low, high = interval(spread[metric]) if metric in spread else (None, None)
+            rows.append((name, version, "test", metric, value, low, high))
+    if binary:
+        bilstm = resampled_auc["bilstm"]
+        for name in BASELINES_TO_BEAT:
+            gain = probabilities["bilstm"][0][:, 1], probabilities[name][0][:, 1]
+            rows.append(("bilstm", version, "test", f"roc_auc_gain_over_{name}",
+                         _auc(labels, gain[0]) - _auc(labels, gain[1]), *interval(bilstm - resampled_auc[name])))
+        pairs = [("bilstm", probabilities["bilstm"][0][:, 1], shuffled)]
+        if truth_shuffled is not None:
+            pairs.append(("bayes_optimal", probabilities["bayes_optimal"][0][:, 1], truth_shuffled))
+        for name, ordered, unordered in pairs:
+            if unordered is None:
+                continue
+            rows.append((name, version, "test", "roc_auc_shuffled_order", _auc(labels, unordered),
+                         *interval(weighted_roc_auc(labels, unordered, weights))))
+            rows.append((name, version, "test", "order_effect", _auc(labels, ordered) - _auc(labels, unordered),
+                         *interval(resampled_auc[name] - weighted_roc_auc(labels, unordered, weights))))
+    return pd.DataFrame(rows, columns=METRIC_COLUMNS)
+
+
+def _search_rows(search: list[tuple[dict[str, float], float]], chosen: PropensityConfig, version: str) -> pd.DataFrame:
+    """The validation search in model_metrics: each setting's validation ROC AUC and the chosen setting."""
+    best = int(np.argmax([auc for _, auc in search]))
+    rows = [("bilstm", version, "validation", f"search_{i + 1}_roc_auc", auc, None, None)
+            for i, (_, auc) in enumerate(search)]
+    rows.append(("bilstm", version, "validation", "chosen_setting", float(best + 1), None, None))
+    rows += [("bilstm", version, "validation", name, float(getattr(chosen, name)), None, None) for name in SEARCHED]
+    return pd.DataFrame(rows, columns=METRIC_COLUMNS)
+
+
+def _truth_shuffled(truth: pd.DataFrame, features: pd.DataFrame, split: Split) -> np.ndarray | None:
+    """Truth's buy probability on each test contact's pages shuffled, when truth.csv has it."""
+    if "buy_probability_shuffled" not in truth:
+        return None
+    contact_ids = features["contact_id"].to_numpy()[split.test]
+    return pd.Series(contact_ids).map(truth.set_index("contact_id")["buy_probability_shuffled"]).to_numpy(float)
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
+    """Rows as JSON-ready dicts, NaN (no interval) as null."""
+    return frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
+
+
+def _auc(labels: np.ndarray, scores: np.ndarray) -> float:
+    return float(roc_auc_score(labels, scores))
 
 
 def add_deciles(scores: pd.DataFrame) -> pd.DataFrame:
@@ -160,7 +285,10 @@ def saved_table(artifacts_dir: Path | str, name: str, version: str) -> pd.DataFr
                            f"was built by {version}: rebuild purchase_propensity")
     if name == "test_predictions":
         return read_test_predictions(Path(artifacts_dir)).assign(model_version=version)
-    return pd.DataFrame(meta[name])
+    table = pd.DataFrame(meta[name])
+    if name == "metrics":
+        table = table.astype({"value": "float64", "ci_lower": "float64", "ci_upper": "float64"})
+    return table
 
 
 def read_truth(raw_dir: Path | str) -> pd.DataFrame | None:
@@ -173,7 +301,7 @@ def read_truth(raw_dir: Path | str) -> pd.DataFrame | None:
     missing = {"contact_id", "buy_probability"} - set(truth.columns)
     if missing:
         raise ValueError(f"{path} lacks column(s) {', '.join(sorted(missing))}; has {list(truth.columns)}")
-    return truth[["contact_id", "buy_probability"]]
+    return truth[[c for c in ("contact_id", "buy_probability", "buy_probability_shuffled") if c in truth]]
 
 
 def _rows(named: dict[str, np.ndarray], index: np.ndarray) -> dict[str, np.ndarray]:

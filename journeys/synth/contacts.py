@@ -114,6 +114,7 @@ class Population:
     first_page_missing: np.ndarray  # First Page Seen left empty although the contact has sessions
     email_address: np.ndarray
     buy_probability: np.ndarray
+    buy_probability_shuffled: np.ndarray  # the same model on the contact's recorded pages in shuffled order
     is_buyer: np.ndarray
     courses: np.ndarray
 
@@ -139,9 +140,15 @@ def _email_addresses(rng: np.random.Generator, n: int) -> np.ndarray:
     return local + "@" + domain
 
 
+def shuffle_pages(rng: np.random.Generator, pages: np.ndarray) -> np.ndarray:
+    """Each row's filled pages (left-aligned, -1 padding) in a random order: the same pages, no path."""
+    keys = np.where(pages >= 0, rng.random(pages.shape), 2.0)
+    return np.take_along_axis(pages, np.argsort(keys, axis=1, kind="stable"), axis=1)
+
+
 def simulate(n_contacts: int, seed: int) -> Population:
     """Draw every contact of a synthetic export from the planted model."""
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(12)]
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(13)]
     n = n_contacts
     contact_id = _contact_ids(streams[0], n)
     segment = segments.draw_segments(streams[1], n)
@@ -181,6 +188,7 @@ def simulate(n_contacts: int, seed: int) -> Population:
     probability = buying.buy_probability(segment, country, sessions, recorded_pages)
     is_buyer = rng.random(n) < probability
     courses = buying.draw_courses(rng, segment, is_buyer)
+    shuffled = buying.buy_probability(segment, country, sessions, shuffle_pages(streams[12], recorded_pages))
     return Population(
         contact_id=contact_id,
         segment=segment,
@@ -200,6 +208,7 @@ def simulate(n_contacts: int, seed: int) -> Population:
         first_page_missing=first_page_missing,
         email_address=_email_addresses(streams[11], n),
         buy_probability=probability,
+        buy_probability_shuffled=shuffled,
         is_buyer=is_buyer,
         courses=courses,
     )

@@ -2,7 +2,7 @@
 
 Files (see docs and ../shared/spec/hubspot-export.md): `hubspot_export.csv` (34 columns, one row per
 contact), `pageview_hist.csv` (9 columns, most recent page first, the ninth header literally `...`) and
-`truth.csv` (`contact_id, segment, buy_probability, is_buyer`), which the pipeline never reads.
+`truth.csv` (`contact_id, segment, buy_probability, buy_probability_shuffled, is_buyer`), which the pipeline never reads.
 """
 
 from __future__ import annotations
@@ -67,7 +67,9 @@ HISTORY_COLUMNS: tuple[str, ...] = (
     "Last Page Seen Change Date (2)",
     "...",
 )
-TRUTH_COLUMNS: tuple[str, ...] = ("contact_id", "segment", "buy_probability", "is_buyer")
+TRUTH_COLUMNS: tuple[str, ...] = (
+    "contact_id", "segment", "buy_probability", "buy_probability_shuffled", "is_buyer"
+)
 
 
 def format_minutes(minutes: np.ndarray, seconds: bool) -> np.ndarray:
@@ -178,12 +180,13 @@ def history_table(pop: Population, page_urls: np.ndarray) -> pd.DataFrame:
 
 
 def truth_table(pop: Population) -> pd.DataFrame:
-    """Planted truth per real contact: segment name, buy probability, buyer flag."""
+    """Planted truth per real contact: segment, buy probability (also with its pages shuffled), buyer flag."""
     return pd.DataFrame(
         {
             "contact_id": pop.contact_id,
             "segment": np.array(SEGMENT_NAMES, dtype=object)[pop.segment],
             "buy_probability": np.round(pop.buy_probability, 6),
+            "buy_probability_shuffled": np.round(pop.buy_probability_shuffled, 6),
             "is_buyer": pop.is_buyer,
         }
     )

@@ -1,5 +1,6 @@
 {#- One row per (model, split, metric): the quality figures of every model the build trained.
-    Each model family contributes one `*_metrics` model with the same five columns. -#}
+    Each model family contributes one `*_metrics` model with the same five columns; the propensity
+    family adds bootstrap 95% intervals (ci_lower, ci_upper), NULL elsewhere. -#}
 
 with
 
@@ -17,7 +18,9 @@ final as (
         model_version,
         split,
         metric,
-        value
+        value,
+        cast(null as double) as ci_lower,
+        cast(null as double) as ci_upper
     from segment_metrics
 
     union all
@@ -27,7 +30,9 @@ final as (
         model_version,
         split,
         metric,
-        value
+        value,
+        ci_lower,
+        ci_upper
     from propensity_metrics
 )
 
