@@ -26,10 +26,14 @@ def _build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve the last build's models over HTTP")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--artifacts", type=Path, default=Path(os.environ.get("JOURNEYS_ARTIFACTS", "artifacts")))
+    serve.add_argument(
+        "--artifacts", type=Path, default=Path(os.environ.get("JOURNEYS_ARTIFACTS", "artifacts"))
+    )
 
     report = commands.add_parser("report", help="render the self-contained HTML report")
-    report.add_argument("--db", type=Path, default=Path(os.environ.get("JOURNEYS_DUCKDB", "data/journeys.duckdb")))
+    report.add_argument(
+        "--db", type=Path, default=Path(os.environ.get("JOURNEYS_DUCKDB", "data/journeys.duckdb"))
+    )
     report.add_argument("--out", type=Path, default=Path("data/report.html"))
 
     categories = commands.add_parser(
@@ -38,11 +42,17 @@ def _build_parser() -> argparse.ArgumentParser:
         "`report` prints coverage, unmapped URLs, idle rules and changes",
     )
     categories.add_argument("step", choices=["prepare", "report"])
-    categories.add_argument("--raw-dir", type=Path, default=Path(os.environ.get("JOURNEYS_RAW_DIR", "data/raw")))
-    categories.add_argument("--db", type=Path, default=Path(os.environ.get("JOURNEYS_DUCKDB", "data/journeys.duckdb")))
+    categories.add_argument(
+        "--raw-dir", type=Path, default=Path(os.environ.get("JOURNEYS_RAW_DIR", "data/raw"))
+    )
+    categories.add_argument(
+        "--db", type=Path, default=Path(os.environ.get("JOURNEYS_DUCKDB", "data/journeys.duckdb"))
+    )
     categories.add_argument("--top", type=int, default=15, help="unmapped URLs listed")
     figures = commands.add_parser("figures", help="print README's results tables from model_metrics")
-    figures.add_argument("--db", type=Path, default=Path(os.environ.get("JOURNEYS_DUCKDB", "data/journeys.duckdb")))
+    figures.add_argument(
+        "--db", type=Path, default=Path(os.environ.get("JOURNEYS_DUCKDB", "data/journeys.duckdb"))
+    )
     figures.add_argument("--experiments", action="store_true", help="print the propensity_experiments grid")
     return parser
 
@@ -71,8 +81,16 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(loop.report(args.db, top_unmapped=args.top))
     elif args.command == "figures":
-        from journeys.figures import experiments_table, read_experiments, read_metrics, results_tables
+        from journeys.figures import (
+            data_tables,
+            experiments_table,
+            read_experiments,
+            read_metrics,
+            results_tables,
+        )
 
-        print(experiments_table(read_experiments(args.db)) if args.experiments
-              else results_tables(read_metrics(args.db)))
+        if args.experiments:
+            print(experiments_table(read_experiments(args.db)))
+        else:
+            print(data_tables(args.db), results_tables(read_metrics(args.db)), sep="\n\n")
     return 0

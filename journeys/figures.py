@@ -1,7 +1,8 @@
-"""README's results tables, printed from the build's `model_metrics` (figures are read, never typed).
+"""README's results tables, printed from the build's tables (figures are read, never typed).
 
-`journeys figures` (`make figures`) prints Markdown: the propensity models' test figures with their bootstrap
-95% intervals, the BiLSTM's paired gain over each baseline, the order effect next to truth's, the setting the
+`journeys figures` (`make figures`) prints Markdown: what the export gave (records staged and quarantined per
+file and reason, the page views no URL rule maps), the segments' quality without truth, then the propensity
+models' test figures with their bootstrap 95% intervals, the BiLSTM's paired gain over each baseline, the order effect next to truth's, the setting the
 validation search chose, and the segments' agreement with the planted truth when there is one.
 """
 
@@ -11,6 +12,8 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+
+from journeys.warehouse import connect
 
 MODELS = (
     ("bilstm", "BiLSTM"),
@@ -24,32 +27,81 @@ MODELS = (
 
 def read_metrics(db_path: Path | str) -> pd.DataFrame:
     """model_metrics of the build in `db_path` (read-only)."""
-    with duckdb.connect(str(db_path), read_only=True) as connection:
+    with connect(db_path) as connection:
         return connection.sql("select * from model_metrics").df()
 
 
 def read_experiments(db_path: Path | str) -> pd.DataFrame:
     """propensity_experiments of the build in `db_path` (read-only); a clear error when it was not built."""
-    with duckdb.connect(str(db_path), read_only=True) as connection:
+    with connect(db_path) as connection:
         try:
             return connection.sql("select * from propensity_experiments").df()
         except duckdb.CatalogException as error:
             raise ValueError(f"{db_path} has no propensity_experiments: run `make experiments`") from error
 
 
+def data_tables(db_path: Path | str) -> str:
+    """The export's figures as Markdown: records per file and quarantine reason, the unmapped share of page
+    views, and the segments' quality without truth (stability, silhouette, k)."""
+    with connect(db_path) as connection:
+        quarantined = connection.sql(
+            "select source_file, quarantine_reason, count(*) as records from quarantined_rows "
+            "group by all order by source_file, records desc"
+        ).df()
+        staged = {
+            "hubspot_export.csv": connection.sql("select count(*) from stg_hubspot__contacts").fetchone()[0],
+            "pageview_hist.csv": connection.sql("select count(*) from stg_hubspot__page_history").fetchone()[
+                0
+            ],
+        }
+        unmatched = connection.sql(
+            "select sum(page_views) filter (where is_unmatched), sum(page_views) from url_category_coverage"
+        ).fetchone()
+        segments = (
+            connection.sql(
+                "select metric, value from model_metrics where model_name = 'segments' and split in ('all', 'sample')"
+            )
+            .df()
+            .set_index("metric")["value"]
+        )
+    lines = ["| file | records staged | quarantined (reason: records) |", "|---|---|---|"]
+    for file, count in staged.items():
+        reasons = quarantined[quarantined["source_file"] == file]
+        text = ", ".join(f"{r.quarantine_reason}: {r.records:,}" for r in reasons.itertuples()) or "none"
+        lines.append(f"| {file} | {count:,} | {text} |")
+    lines += ["", f"Page views no URL rule maps: {unmatched[0] / unmatched[1]:.2%} of {unmatched[1]:,.0f}."]
+    if "stability_ari" in segments.index:
+        lines += [
+            "",
+            (
+                f"Segments without truth: k = {int(segments['k'])}, stability (mean adjusted Rand index of "
+                f"bootstrap refits) {segments['stability_ari']:.3f}, silhouette {segments['silhouette']:.3f}."
+            ),
+        ]
+    return "\n".join(lines)
+
+
 def experiments_table(experiments: pd.DataFrame) -> str:
     """The experiment grid as Markdown: one row per length and encoding, both models side by side."""
     train = int(experiments["train_contacts"].iloc[0])
-    lines = [(f"Sequence length x encoding x model (page sequence only; {train:,} training contacts, seeded "
-             "subsample; test ROC AUC [bootstrap 95% interval], fit seconds):"), "",
-             "| pages | encoding | BiLSTM | fit s | logistic | fit s |", "|---|---|---|---|---|---|"]
+    lines = [
+        (
+            f"Sequence length x encoding x model (page sequence only; {train:,} training contacts, seeded "
+            "subsample; test ROC AUC [bootstrap 95% interval], fit seconds):"
+        ),
+        "",
+        "| pages | encoding | BiLSTM | fit s | logistic | fit s |",
+        "|---|---|---|---|---|---|",
+    ]
     grid = experiments.set_index(["sequence_length", "encoding", "model"])
     for (length, encoding), _ in experiments.groupby(["sequence_length", "encoding"], sort=False):
         cells = []
         for model in ("bilstm", "logistic"):
             row = grid.loc[(length, encoding, model)]
-            cells += [f"{row['roc_auc']:.4f} [{row['ci_lower']:.4f}, {row['ci_upper']:.4f}]",
-                      f"{row['fit_seconds']:.1f}"]
+            cells += [
+                f"{row['roc_auc']:.4f} [{row['ci_lower']:.4f}, {row['ci_upper']:.4f}]",
+                f"{row['fit_seconds']:.1f}",
+            ]
         lines.append(f"| {length} | {encoding} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -71,31 +123,61 @@ def results_tables(metrics: pd.DataFrame) -> str:
 
     test_size = int(values.loc[("bilstm", "test", "test_size"), "value"])
     positives = int(values.loc[("bilstm", "test", "positives"), "value"])
-    lines = [(f"Propensity, test split ({test_size:,} contacts with page history, {positives:,} buyers); "
-             "[bootstrap 95% interval]:"), "",
-             "| model | ROC AUC | PR AUC | BiLSTM's ROC AUC gain over it (paired) |", "|---|---|---|---|"]
+    lines = [
+        (
+            f"Propensity, test split ({test_size:,} contacts with page history, {positives:,} buyers); "
+            "[bootstrap 95% interval]:"
+        ),
+        "",
+        "| model | ROC AUC | PR AUC | BiLSTM's ROC AUC gain over it (paired) |",
+        "|---|---|---|---|",
+    ]
     for name, label in MODELS:
         if (name, "test", "roc_auc") not in values.index:
             continue
         gain = cell("bilstm", f"roc_auc_gain_over_{name}")
-        lines.append(f"| {label} | {cell(name, 'roc_auc')} | {cell(name, 'pr_auc')} | "
-                     f"{'' if gain == 'n/a' else gain} |")
-    lines += ["", "Does order matter? ROC AUC with each contact's pages in order minus with them shuffled:", "",
-              "| model | ROC AUC, pages shuffled | order effect |", "|---|---|---|"]
+        lines.append(
+            f"| {label} | {cell(name, 'roc_auc')} | {cell(name, 'pr_auc')} | "
+            f"{'' if gain == 'n/a' else gain} |"
+        )
+    lines += [
+        "",
+        "Does order matter? ROC AUC with each contact's pages in order minus with them shuffled:",
+        "",
+        "| model | ROC AUC, pages shuffled | order effect |",
+        "|---|---|---|",
+    ]
     for name, label in (("bilstm", "BiLSTM (retrained on shuffled pages)"), ("bayes_optimal", "truth")):
         if (name, "test", "order_effect") in values.index:
-            lines.append(f"| {label} | {cell(name, 'roc_auc_shuffled_order')} | {cell(name, 'order_effect')} |")
-    search = sorted(m for (model, split, m) in values.index if model == "bilstm" and split == "validation"
-                    and m.startswith("search_"))
+            lines.append(
+                f"| {label} | {cell(name, 'roc_auc_shuffled_order')} | {cell(name, 'order_effect')} |"
+            )
+    search = sorted(
+        m
+        for (model, split, m) in values.index
+        if model == "bilstm" and split == "validation" and m.startswith("search_")
+    )
     if search:
         chosen = int(values.loc[("bilstm", "validation", "chosen_setting"), "value"])
         scores = ", ".join(f"{values.loc[('bilstm', 'validation', m), 'value']:.4f}" for m in search)
-        settings = ", ".join(f"{name} {values.loc[('bilstm', 'validation', name), 'value']:g}"
-                             for name in ("dropout", "recurrent_dropout", "embedding_l2"))
-        lines += ["", (f"Validation search: ROC AUC {scores} for the {len(search)} settings of "
-                      f"`propensity_search`; chosen: setting {chosen} ({settings}).")]
+        settings = ", ".join(
+            f"{name} {values.loc[('bilstm', 'validation', name), 'value']:g}"
+            for name in ("dropout", "recurrent_dropout", "embedding_l2")
+        )
+        lines += [
+            "",
+            (
+                f"Validation search: ROC AUC {scores} for the {len(search)} settings of "
+                f"`propensity_search`; chosen: setting {chosen} ({settings})."
+            ),
+        ]
     if ("segments", "truth", "adjusted_rand_index") in values.index:
         k = int(values.loc[("segments", "all", "k"), "value"])
-        lines += ["", (f"Segments: adjusted Rand index against the planted segments "
-                      f"{values.loc[('segments', 'truth', 'adjusted_rand_index'), 'value']:.3f} (k = {k}).")]
+        lines += [
+            "",
+            (
+                f"Segments: adjusted Rand index against the planted segments "
+                f"{values.loc[('segments', 'truth', 'adjusted_rand_index'), 'value']:.3f} (k = {k})."
+            ),
+        ]
     return "\n".join(lines)
