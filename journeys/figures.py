@@ -40,6 +40,12 @@ def read_experiments(db_path: Path | str) -> pd.DataFrame:
             raise ValueError(f"{db_path} has no propensity_experiments: run `make experiments`") from error
 
 
+STAGED_MODELS = {
+    "hubspot_export.csv": "stg_hubspot__contacts",
+    "pageview_hist.csv": "stg_hubspot__page_history",
+}
+
+
 def data_tables(db_path: Path | str) -> str:
     """The export's figures as Markdown: records per file and quarantine reason, the unmapped share of page
     views, and the segments' quality without truth (stability, silhouette, k)."""
@@ -49,14 +55,12 @@ def data_tables(db_path: Path | str) -> str:
             "group by all order by source_file, records desc"
         ).df()
         staged = {
-            "hubspot_export.csv": connection.sql("select count(*) from stg_hubspot__contacts").fetchone()[0],
-            "pageview_hist.csv": connection.sql("select count(*) from stg_hubspot__page_history").fetchone()[
-                0
-            ],
+            file: connection.execute(f"select count(*) from {model}").fetchall()[0][0]
+            for file, model in STAGED_MODELS.items()
         }
-        unmatched = connection.sql(
+        unmatched = connection.execute(
             "select sum(page_views) filter (where is_unmatched), sum(page_views) from url_category_coverage"
-        ).fetchone()
+        ).fetchall()[0]
         segments = (
             connection.sql(
                 "select metric, value from model_metrics where model_name = 'segments' and split in ('all', 'sample')"
