@@ -17,7 +17,7 @@ from schemathesis.generation import GenerationMode
 from journeys.propensity.artifacts import SCORE_DECIMALS
 from journeys.service import create_app, load_models, warehouse_contacts
 from journeys.service.features import contact_batch
-from journeys.service.schemas import PropensityRequest
+from journeys.service.schemas import PropensityRequest, SegmentRequest
 from journeys.warehouse import connect
 
 SAMPLE_SEED = 3
@@ -75,12 +75,42 @@ def test_segments_match_contact_segments(warehouse, client: TestClient) -> None:
     assert response.status_code == 200, response.text
     served = pd.DataFrame(response.json()["results"])
     stored = warehouse.query(
-        f"select contact_id, segment_id, dissimilarity from contact_segments "
+        "select contact_id, segment_id, dissimilarity, segment_name, segment_description "
+        "from contact_segments join segments using (segment_id) "
         f"where contact_id in ({', '.join(map(str, ids))}) order by contact_id"
     )
     assert served["contact_id"].tolist() == stored["contact_id"].tolist()
     assert (served["segment_id"].to_numpy() == stored["segment_id"].to_numpy()).all()
     np.testing.assert_allclose(served["dissimilarity"], stored["dissimilarity"], rtol=1e-9, atol=1e-9)
+    assert served["segment_name"].tolist() == stored["segment_name"].tolist(), (
+        "names are the segments table's"
+    )
+    assert served["segment_description"].tolist() == stored["segment_description"].tolist()
+
+
+def test_segment_scorer_serves_stable_ids_not_prototype_positions(warehouse, app) -> None:
+    """A retrained model keeps earlier segments' ids, so prototype i is rarely segment i: the service must
+    answer the model's id and name for the prototype, as `SegmentModel.score` does."""
+    from journeys.segments import load_segment_model
+    from journeys.service.inference import SegmentScorer
+
+    model = load_segment_model(warehouse.artifacts_dir)
+    model.segment_ids = [100 + 3 * i for i in reversed(range(model.n_segments))]
+    model.names = [{"name": f"n{i}", "description": f"d{i}"} for i in model.segment_ids]
+    ids = sample_ids(warehouse, "contact_segments", "true", 300)
+    with connect(warehouse.duckdb_path) as con:
+        body, _ = warehouse_contacts(con, ids)
+    features = warehouse.query(
+        f"select * from contact_features where contact_id in ({', '.join(map(str, ids))}) order by contact_id"
+    )
+    expected = model.score(features)
+    loaded = app.state.models.models
+    batch = contact_batch(
+        SegmentRequest(contacts=body).contacts, loaded.category_codes, loaded.max_sequence_length
+    )
+    served = SegmentScorer(model).score(batch)
+    assert served.segment_id.tolist() == expected["segment_id"].tolist()
+    assert served.segment_name.tolist() == [f"n{i}" for i in expected["segment_id"]]
 
 
 def test_propensity_matches_purchase_propensity(warehouse, client: TestClient) -> None:
@@ -151,8 +181,7 @@ def test_fast_encoding_equals_the_build_encoder(warehouse, app) -> None:
         PropensityRequest(contacts=body).contacts, models.category_codes, models.max_sequence_length
     )
     features = warehouse.query(
-        f"select * from contact_features where contact_id in ({', '.join(map(str, ids))}) "
-        "order by contact_id"
+        f"select * from contact_features where contact_id in ({', '.join(map(str, ids))}) order by contact_id"
     )
     assert batch.contact_id.tolist() == features["contact_id"].tolist()
     encoder = models.propensity.encoder

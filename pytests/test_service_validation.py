@@ -37,8 +37,10 @@ class RecordingSegments:
 
     def score(self, batch: ContactBatch) -> SegmentScores:
         self.seen = batch
+        segment = batch.flags["has_page_history"].astype(np.int64)
+        names = np.array(["no pages", "browses"], dtype=object)[segment]
         return SegmentScores(
-            batch.contact_id, batch.flags["has_page_history"].astype(np.int64), batch.page_count.astype(float)
+            batch.contact_id, segment, batch.page_count.astype(float), names, names + " (line)"
         )
 
 
@@ -171,6 +173,10 @@ def test_batch_holds_what_the_warehouse_would(client: TestClient, stand_ins) -> 
     results = response.json()["results"]
     assert [r["contact_id"] for r in results] == [5, 9], "results follow the request order"
     assert [r["segment_id"] for r in results] == [1, 0]
+    assert [(r["segment_name"], r["segment_description"]) for r in results] == [
+        ("browses", "browses (line)"),
+        ("no pages", "no pages (line)"),
+    ]
     assert [r["dissimilarity"] for r in results] == [4.0, 0.0]
 
 

@@ -120,13 +120,16 @@ def create_app(models: LoadedModels | ModelState) -> FastAPI:
 
     @app.post("/v1/segments", response_model=SegmentResponse, responses=errors)
     async def segments(request: SegmentRequest, loaded: Annotated[LoadedModels, Depends(ready)]) -> Response:
-        """Segment id and dissimilarity to its centroid for each contact."""
+        """Segment id, name and description (as in the `segments` table) and dissimilarity to its centroid for
+        each contact."""
         loaded.countries.check(request.contacts)
         scores: SegmentScores = await batchers["segments"].submit(request.contacts, len(request.contacts))
         results = [
-            {"contact_id": i, "segment_id": s, "dissimilarity": None if math.isnan(d) else d}
-            for i, s, d in zip(scores.contact_id.tolist(), scores.segment_id.tolist(), scores.dissimilarity.tolist(),
-                               strict=True)
+            {"contact_id": i, "segment_id": s, "segment_name": n, "segment_description": t,
+             "dissimilarity": None if math.isnan(d) else d}
+            for i, s, n, t, d in zip(scores.contact_id.tolist(), scores.segment_id.tolist(),
+                                     scores.segment_name.tolist(), scores.segment_description.tolist(),
+                                     scores.dissimilarity.tolist(), strict=True)
         ]  # fmt: skip
         return _json({"model_version": loaded.segments.version, "results": results})
 

@@ -35,11 +35,18 @@ from journeys.service.scores import PropensityScores, SegmentScores
 
 
 class SegmentScorer:
-    """`SegmentModel.score` on NumPy columns: same segments, dissimilarities equal to about 1e-15."""
+    """`SegmentModel.score` on NumPy columns: same segments, dissimilarities equal to about 1e-15, and each
+    segment's name and description as the `segments` table holds them (both come from the saved model)."""
 
     def __init__(self, model: Any) -> None:
         features, kprototypes = model.features, model.kprototypes
         self.version: str = model.version
+        # k-prototypes numbers prototypes by position; the model maps each position to its stable id and name
+        self.segment_ids = np.asarray(model.segment_ids, dtype=np.int64)
+        self.names = np.asarray([names["name"] for names in model.names], dtype=object)
+        self.descriptions = np.asarray([names["description"] for names in model.names], dtype=object)
+        if not len(self.segment_ids) == len(self.names) == kprototypes.n_clusters:
+            raise ValueError("segment model: segment ids, names and prototypes do not line up")
         self.count_features = tuple(features.config.count_features)
         self.day_features = tuple(features.config.day_features)
         self.categorical_features = tuple(features.config.categorical_features)
@@ -89,8 +96,14 @@ class SegmentScorer:
         xcat = np.empty((n, len(labels)), dtype=np.int64)
         for j, (column, codes) in enumerate(zip(labels, self.codes, strict=True)):
             xcat[:, j] = [codes.get(label, -1) for label in column]
-        segment, _, nearest = labels_cost(xnum, xcat, self.centroids_num, self.centroids_cat, self.gamma)
-        return SegmentScores(batch.contact_id, segment.astype(np.int64), nearest)
+        position, _, nearest = labels_cost(xnum, xcat, self.centroids_num, self.centroids_cat, self.gamma)
+        return SegmentScores(
+            batch.contact_id,
+            self.segment_ids[position],
+            nearest,
+            self.names[position],
+            self.descriptions[position],
+        )
 
     def _labels(self, batch: ContactBatch, name: str) -> list[str]:
         """As `SegmentFeatures.transform`: flags `true` / `false`, text as is, NULL `missing`, rare `other`."""

@@ -155,7 +155,11 @@ class PropensityRequest(BaseModel):
 
 class SegmentScore(BaseModel):
     contact_id: int
-    segment_id: int
+    segment_id: int = Field(description="stable segment id (contact_segments.segment_id)")
+    segment_name: str = Field(description="the segment's short name (segments.segment_name)")
+    segment_description: str = Field(
+        description="one line on what sets it apart (segments.segment_description)"
+    )
     dissimilarity: float | None = Field(description="distance to the segment's centroid; null if undefined")
 
 

@@ -19,6 +19,8 @@ class SegmentScores:
     contact_id: np.ndarray  # int64
     segment_id: np.ndarray  # int64
     dissimilarity: np.ndarray  # float64, NaN when undefined
+    segment_name: np.ndarray  # object: str, the `segments` table's name
+    segment_description: np.ndarray  # object: str
 
 
 @dataclass(frozen=True)
