@@ -8,12 +8,14 @@ import json
 import re
 import shutil
 import subprocess
+from html import escape
 from pathlib import Path
 
 import duckdb
 import numpy as np
 import plotly.graph_objects as go
 import pytest
+from conftest import dbt_env, run_dbt
 
 from journeys.report import write_report
 from journeys.report.curves import bootstrap_bands, bootstrap_weights, corners, curves
@@ -181,6 +183,38 @@ def expected_summary(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
         "select sum(share_of_page_views) from url_category_coverage where is_unmatched"
     ).fetchone()[0]
     expected["unmatched-share"] = f"{(unmatched or 0):.2%}"
+    expected.update(expected_changes(con))
+    return expected
+
+
+def expected_changes(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """The "since the previous build" figures from score_drift and model_runs."""
+    builds = con.execute(
+        "select build_number, min(built_at) from score_drift group by 1 order by 1 desc"
+    ).fetchall()
+    expected = {"builds-recorded": str(len(builds))}
+    if len(builds) < 2:
+        return expected
+    (latest, until), (_, since) = builds[:2]
+    expected["builds-recorded"] = str(latest)
+    psi = con.execute(
+        f"select value from score_drift where build_number = {latest} and measure = 'propensity_psi'"
+    ).fetchone()[0]
+    expected["psi"] = f"{psi:.3f}"
+    expected["psi-verdict"] = "stable" if psi < 0.1 else ("moved" if psi > 0.2 else "shifting")
+    moves = con.execute(
+        "select segment_id, value, previous_value, change from score_drift "
+        f"where build_number = {latest} and measure = 'segment_share' "
+        "order by coalesce(abs(change), 'inf'::double) desc, segment_id limit 3"
+    ).fetchall()
+    for segment, value, before, change in moves:
+        expected[f"share-{segment}"] = (
+            f"{value:.1%}" if before is None else f"{before:.1%} to {value:.1%} ({100 * change:+.1f} points)"
+        )
+    for model, trained_at in con.execute(
+        "select model_name, max(trained_at) from model_runs where trained_at <= ? group by 1", [until]
+    ).fetchall():
+        expected[f"model-{model}"] = "retrained" if trained_at > since else "scored with the saved model"
     return expected
 
 
@@ -264,6 +298,13 @@ def test_report_of_the_built_warehouse(warehouse, tmp_path: Path) -> None:
     assert dom.index('id="summary"') < dom.index('id="segments"'), "the summary comes first"
     with connect(warehouse.duckdb_path) as con:
         assert summary_figures(dom) == expected_summary(con)
+        segments = con.execute("select segment_name, segment_description from segments").fetchall()
+    summary = dom[dom.index('id="summary"') : dom.index('id="segments"')]
+    assert all(
+        f"<td>{escape(name, quote=False)}</td>" in summary and escape(description, quote=False) in summary
+        for name, description in segments
+    ), "the summary names segments as the segments table does"
+    assert 'id="drift"' not in dom, "one build: no drift picture yet"
 
     roc = next(
         t for t in chart_spec(html, "roc-pr")["data"] if t.get("name", "").startswith("bilstm (ROC AUC")
@@ -285,16 +326,10 @@ def test_report_of_the_built_warehouse(warehouse, tmp_path: Path) -> None:
 
 
 def with_later_tables(source: Path, target: Path) -> Path:
-    """A copy of a built database with the tables later issues add: named segments, AUC intervals, the
-    order effect and the experiments grid (values made up, shapes as their contracts say)."""
+    """A copy of a built database with the tables later issues add: AUC intervals, the order effect and the
+    experiments grid (values made up, shapes as their contracts say)."""
     shutil.copy(source, target)
     with connect(target, read_only=False) as con:
-        con.execute(
-            "create table segments as select segment_id, 'name ' || segment_id as segment_name, "
-            "'described as ' || segment_id as segment_description, any_value(segment_size) as contacts, "
-            "any_value(segment_share) as share, any_value(model_version) as model_version "
-            "from segment_profiles group by segment_id"
-        )
         if "ci_lower" not in [c[0] for c in con.execute("describe model_metrics").fetchall()]:
             con.execute("alter table model_metrics add column ci_lower double")
             con.execute("alter table model_metrics add column ci_upper double")
@@ -336,13 +371,37 @@ def test_report_draws_the_tables_later_builds_add(warehouse, tmp_path: Path) -> 
     assert marks["experiments"] >= 6 * 4 and marks["transitions"] >= 20 and marks["step-matrix"] > 0, marks
     with connect(db) as con:
         figures, expected = summary_figures(dom), expected_summary(con)
-        segments = con.execute(
-            "select segment_id, segment_name, segment_description from segments"
-        ).fetchall()
     assert figures == expected
     assert "roc-auc-bilstm-interval" in figures and "order-effect-truth-interval" in figures
-    summary = dom[dom.index('id="summary"') : dom.index('id="segments"')]
-    assert all(f"<td>{name}</td>" in summary and description in summary for _, name, description in segments)
+
+
+@pytest.fixture(scope="module")
+def two_builds(warehouse, tmp_path_factory) -> Path:
+    """A copy of the built database whose monitoring tables ran a second time: score_drift holds two builds
+    (the scores are the same, so the PSI is 0 and no share moves) and the models were scored, not retrained."""
+    base = tmp_path_factory.mktemp("two-builds")
+    db = base / "journeys.duckdb"
+    shutil.copy(warehouse.duckdb_path, db)
+    result = run_dbt(
+        ["run", "-s", "score_drift", "model_runs"], dbt_env(warehouse.raw_dir, db, warehouse.artifacts_dir)
+    )
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+    return db
+
+
+def test_report_says_what_changed_since_the_previous_build(two_builds, tmp_path: Path) -> None:
+    out = write_report(two_builds, tmp_path / "report.html")
+    dom, console, requests, _ = render(out, tmp_path)
+    assert console == [] and requests == [], (console, requests)
+    assert 'data-report-status="ok"' in dom
+    assert chart_marks(dom)["drift"] > 0
+    with connect(two_builds) as con:
+        figures, expected = summary_figures(dom), expected_summary(con)
+    assert figures == expected
+    assert (
+        figures["builds-recorded"] == "2" and figures["psi"] == "0.000" and figures["psi-verdict"] == "stable"
+    )
+    assert figures["model-segments"] == figures["model-propensity"] == "scored with the saved model"
 
 
 def test_the_page_flags_an_empty_chart_and_page_requests_are_seen(tmp_path: Path) -> None:
@@ -356,3 +415,44 @@ def test_the_page_flags_an_empty_chart_and_page_requests_are_seen(tmp_path: Path
     assert 'data-report-status="empty: nothing"' in dom
     assert any("empty charts" in line for line in console)
     assert requests == ["https://example.invalid/pixel.png"]
+
+
+def test_changes_name_the_retrained_model_and_the_share_moves() -> None:
+    """Build 2 after a retraining of the segment model only: the summary says which model was retrained, and
+    the share moves, largest first, a new segment first of all."""
+    from journeys.report.drift import changes_summary
+    from journeys.report.tables import Tables
+
+    con = duckdb.connect()
+    con.execute(
+        "create table score_drift as select * from (values "
+        "(1, timestamp '2026-01-01 06:00', 'propensity_psi', null, null, null, null), "
+        "(1, timestamp '2026-01-01 06:00', 'segment_share', 0, 0.6, null, null), "
+        "(1, timestamp '2026-01-01 06:00', 'segment_share', 1, 0.4, null, null), "
+        "(2, timestamp '2026-01-02 06:00', 'propensity_psi', null, 0.25, null, null), "
+        "(2, timestamp '2026-01-02 06:00', 'segment_share', 0, 0.5, 0.6, -0.1), "
+        "(2, timestamp '2026-01-02 06:00', 'segment_share', 1, 0.42, 0.4, 0.02), "
+        "(2, timestamp '2026-01-02 06:00', 'segment_share', 2, 0.08, null, null)) "
+        "as t(build_number, built_at, measure, segment_id, value, previous_value, change)"
+    )
+    con.execute(
+        "create table model_runs as select * from (values "
+        "('segments', 'a', timestamp '2026-01-01 05:50', 'no saved model'), "
+        "('propensity', 'p', timestamp '2026-01-01 05:55', 'no saved model'), "
+        "('segments', 'b', timestamp '2026-01-02 05:58', 'retrain: true'), "
+        "('propensity', 'q', timestamp '2026-01-02 07:00', 'retrain: true')) "
+        "as t(model_name, model_version, trained_at, reason)"
+    )
+    html = changes_summary(Tables(con, Path("memory")), {0: "readers", 1: "buyers", 2: "newcomers"})
+    assert summary_figures(html) == {
+        "builds-recorded": "2",
+        "psi": "0.250",
+        "psi-verdict": "moved",
+        "share-2": "8.0%",
+        "share-0": "60.0% to 50.0% (-10.0 points)",
+        "share-1": "40.0% to 42.0% (+2.0 points)",
+        "model-segments": "retrained",
+        "model-propensity": "scored with the saved model",
+    }
+    assert list(summary_figures(html))[3:6] == ["share-2", "share-0", "share-1"]
+    assert "newcomers new at" in html and "now version b" in html and "version p trained" in html

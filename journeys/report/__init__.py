@@ -1,7 +1,7 @@
 """`journeys report`: one self-contained HTML file (plotly.js embedded once; no network).
 
 Reads the tables the last `dbt build` wrote, opens with a summary generated from them, then draws the
-segments, the propensity models, the training curves and data quality as interactive Plotly figures.
+segments, the propensity models, the training curves, drift over builds and data quality as interactive Plotly figures.
 Sections whose tables a build did not produce (experiments, journeys' transitions) are left out.
 """
 
@@ -11,6 +11,7 @@ import logging
 from pathlib import Path
 
 from journeys.report.data_quality import data_quality_section
+from journeys.report.drift import drift_section
 from journeys.report.journeys_section import journeys_section
 from journeys.report.page import render_page
 from journeys.report.propensity import propensity_section
@@ -36,6 +37,7 @@ def write_report(db_path: Path, out_path: Path) -> Path:
             journeys_section(tables),
             propensity_section(tables),
             training_section(tables),
+            drift_section(tables, tables.segment_names()),
             data_quality_section(tables),
             metrics_section(tables),
         ]

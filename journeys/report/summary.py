@@ -10,6 +10,7 @@ from html import escape
 import numpy as np
 import pandas as pd
 
+from journeys.report.drift import changes_summary
 from journeys.report.page import Section
 from journeys.report.segments import standardised_means
 from journeys.report.tables import Tables
@@ -22,7 +23,12 @@ DESCRIBING_FEATURES = 2
 
 
 def summary_section(tables: Tables) -> Section:
-    parts = [_segments(tables), _propensity(tables), _data_quality(tables)]
+    parts = [
+        _segments(tables),
+        _propensity(tables),
+        changes_summary(tables, tables.segment_names()),
+        _data_quality(tables),
+    ]
     return Section("summary", "Summary", [part for part in parts if part])
 
 
@@ -152,11 +158,7 @@ def _data_quality(tables: Tables) -> str:
     quarantined = tables.df(
         "select source_file, count(*) as rows from quarantined_rows group by 1 order by 1", "quarantined_rows"
     )
-    staged = int(
-        tables.df(
-            "select count(*) as n from contact_features", "contact_features"
-        )["n"].iloc[0]
-    )
+    staged = int(tables.df("select count(*) as n from contact_features", "contact_features")["n"].iloc[0])
     unmatched = tables.df(
         "select coalesce(sum(share_of_page_views), 0) as share from url_category_coverage where is_unmatched",
         "url_category_coverage",
