@@ -202,11 +202,15 @@ def expected_changes(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     ).fetchone()[0]
     expected["psi"] = f"{psi:.3f}"
     expected["psi-verdict"] = "stable" if psi < 0.1 else ("moved" if psi > 0.2 else "shifting")
+    shares = f"from score_drift where build_number = {latest} and measure = 'segment_share'"
     moves = con.execute(
-        "select segment_id, value, previous_value, change from score_drift "
-        f"where build_number = {latest} and measure = 'segment_share' "
+        f"select segment_id, value, previous_value, change {shares} "
+        "and (change is null or abs(change) >= 0.001) "
         "order by coalesce(abs(change), 'inf'::double) desc, segment_id limit 3"
     ).fetchall()
+    if not moves:
+        largest = con.execute(f"select max(abs(change)) {shares}").fetchone()[0]
+        expected["largest-share-move"] = f"{100 * largest:.2f} points"
     for segment, value, before, change in moves:
         expected[f"share-{segment}"] = (
             f"{value:.1%}" if before is None else f"{before:.1%} to {value:.1%} ({100 * change:+.1f} points)"
@@ -402,6 +406,7 @@ def test_report_says_what_changed_since_the_previous_build(two_builds, tmp_path:
         figures["builds-recorded"] == "2" and figures["psi"] == "0.000" and figures["psi-verdict"] == "stable"
     )
     assert figures["model-segments"] == figures["model-propensity"] == "scored with the saved model"
+    assert figures["largest-share-move"] == "0.00 points"
 
 
 def test_the_page_flags_an_empty_chart_and_page_requests_are_seen(tmp_path: Path) -> None:
@@ -419,7 +424,7 @@ def test_the_page_flags_an_empty_chart_and_page_requests_are_seen(tmp_path: Path
 
 def test_changes_name_the_retrained_model_and_the_share_moves() -> None:
     """Build 2 after a retraining of the segment model only: the summary says which model was retrained, and
-    the share moves, largest first, a new segment first of all."""
+    the share moves, largest first, a new segment first of all (a move under 0.1 points is left out)."""
     from journeys.report.drift import changes_summary
     from journeys.report.tables import Tables
 
@@ -431,8 +436,8 @@ def test_changes_name_the_retrained_model_and_the_share_moves() -> None:
         "(1, timestamp '2026-01-01 06:00', 'segment_share', 1, 0.4, null, null), "
         "(2, timestamp '2026-01-02 06:00', 'propensity_psi', null, 0.25, null, null), "
         "(2, timestamp '2026-01-02 06:00', 'segment_share', 0, 0.5, 0.6, -0.1), "
-        "(2, timestamp '2026-01-02 06:00', 'segment_share', 1, 0.42, 0.4, 0.02), "
-        "(2, timestamp '2026-01-02 06:00', 'segment_share', 2, 0.08, null, null)) "
+        "(2, timestamp '2026-01-02 06:00', 'segment_share', 1, 0.4005, 0.4, 0.0005), "
+        "(2, timestamp '2026-01-02 06:00', 'segment_share', 2, 0.0995, null, null)) "
         "as t(build_number, built_at, measure, segment_id, value, previous_value, change)"
     )
     con.execute(
@@ -448,11 +453,10 @@ def test_changes_name_the_retrained_model_and_the_share_moves() -> None:
         "builds-recorded": "2",
         "psi": "0.250",
         "psi-verdict": "moved",
-        "share-2": "8.0%",
+        "share-2": "10.0%",
         "share-0": "60.0% to 50.0% (-10.0 points)",
-        "share-1": "40.0% to 42.0% (+2.0 points)",
         "model-segments": "retrained",
         "model-propensity": "scored with the saved model",
     }
-    assert list(summary_figures(html))[3:6] == ["share-2", "share-0", "share-1"]
+    assert list(summary_figures(html))[3:5] == ["share-2", "share-0"], "new first, then the largest move"
     assert "newcomers new at" in html and "now version b" in html and "version p trained" in html

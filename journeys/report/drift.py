@@ -18,6 +18,7 @@ from journeys.report.tables import Tables
 
 MODELS = ("segments", "propensity")
 SHARE_MOVES = 3
+MIN_SHARE_MOVE = 0.001  # smaller moves are not listed
 # journeys.drift's rule of thumb for the PSI
 PSI_STABLE, PSI_MOVED = 0.1, 0.2
 
@@ -79,12 +80,17 @@ def _psi_line(drift: pd.DataFrame) -> str:
 
 
 def _share_line(drift: pd.DataFrame, names: dict[int, str]) -> str:
-    """The segments whose share of contacts moved most (new segments have no previous share)."""
+    """The segments whose share of contacts moved most, at most SHARE_MOVES of those that moved by
+    MIN_SHARE_MOVE or more (a new segment, without a previous share, first)."""
     shares = drift[drift["measure"] == "segment_share"].copy()
     if shares.empty:
         return ""
     shares["size"] = shares["change"].abs().fillna(float("inf"))
-    moves = shares.sort_values(["size", "segment_id"], ascending=[False, True]).head(SHARE_MOVES)
+    moves = shares[shares["size"] >= MIN_SHARE_MOVE]
+    if moves.empty:
+        largest = _figure("largest-share-move", f"{100 * shares['size'].max():.2f} points")
+        return f"segment shares: none moved by {100 * MIN_SHARE_MOVE:.1f} points or more (largest {largest})"
+    moves = moves.sort_values(["size", "segment_id"], ascending=[False, True]).head(SHARE_MOVES)
     parts = []
     for row in moves.itertuples(index=False):
         segment = int(row.segment_id)

@@ -18,11 +18,11 @@ from typing import Any
 
 import numpy as np
 
-from journeys.features import MISSING, OTHER, presence_flag
 from journeys.kprototypes import labels_cost
 from journeys.propensity.artifacts import SCORE_DECIMALS
 from journeys.propensity.data import MISSING as MISSING_CODE
 from journeys.propensity.data import POOLED, Inputs, pad_sequences
+from journeys.segments.features import MISSING, OTHER, presence_flag
 from journeys.service.compiled import CompiledNetwork
 from journeys.service.features import (
     FLAG_COLUMNS,
