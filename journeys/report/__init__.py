@@ -1,7 +1,8 @@
 """`journeys report`: one self-contained HTML file (plotly.js embedded once; no network).
 
 Reads the tables the last `dbt build` wrote, opens with a summary generated from them, then draws the
-segments, the propensity models, the training curves, drift over builds and data quality as interactive Plotly figures.
+segments, the propensity models, the training curves, drift over builds and data quality as interactive
+Plotly figures.
 Sections whose tables a build did not produce (experiments, journeys' transitions) are left out.
 """
 

@@ -13,7 +13,7 @@ from html import escape
 import pandas as pd
 from plotly.subplots import make_subplots
 
-from journeys.report.page import PALETTE, Chart, Section
+from journeys.report.page import PALETTE, Chart, Section, figure
 from journeys.report.tables import Tables
 
 MODELS = ("segments", "propensity")
@@ -21,10 +21,6 @@ SHARE_MOVES = 3
 MIN_SHARE_MOVE = 0.001  # smaller moves are not listed
 # journeys.drift's rule of thumb for the PSI
 PSI_STABLE, PSI_MOVED = 0.1, 0.2
-
-
-def _figure(name: str, text: str) -> str:
-    return f'<span class="figure" data-figure="{escape(name)}">{escape(text)}</span>'
 
 
 def _builds(tables: Tables) -> pd.DataFrame:
@@ -50,7 +46,7 @@ def changes_summary(tables: Tables, names: dict[int, str]) -> str:
     if len(builds) < 2:
         return (
             "<h3>Since the previous build</h3><p>This is the first build recorded in score_drift "
-            f"({_figure('builds-recorded', str(len(builds)))} build): nothing to compare yet.</p>"
+            f"({figure('builds-recorded', str(len(builds)))} build): nothing to compare yet.</p>"
         )
     latest, previous = builds.iloc[-1], builds.iloc[-2]
     drift = tables.df(
@@ -62,7 +58,7 @@ def changes_summary(tables: Tables, names: dict[int, str]) -> str:
     items.append(_share_line(drift, names))
     items += [_model_line(tables, model, previous.built_at, latest.built_at) for model in MODELS]
     head = (
-        f"<h3>Since the previous build (build {_figure('builds-recorded', str(len(builds)))} "
+        f"<h3>Since the previous build (build {figure('builds-recorded', str(len(builds)))} "
         f"against build {int(previous.build_number)}, {previous.built_at:%Y-%m-%d %H:%M} UTC)</h3>"
     )
     return head + "<ul>" + "".join(f"<li>{item}</li>" for item in items if item) + "</ul>"
@@ -74,8 +70,8 @@ def _psi_line(drift: pd.DataFrame) -> str:
         return "propensity scores: no PSI (no scores to compare)"
     value = float(psi.iloc[0])
     return (
-        f"propensity scores: PSI {_figure('psi', f'{value:.3f}')} over the previous build's deciles, "
-        f"{_figure('psi-verdict', psi_verdict(value))} (under {PSI_STABLE} stable, over {PSI_MOVED} moved)"
+        f"propensity scores: PSI {figure('psi', f'{value:.3f}')} over the previous build's deciles, "
+        f"{figure('psi-verdict', psi_verdict(value))} (under {PSI_STABLE} stable, over {PSI_MOVED} moved)"
     )
 
 
@@ -88,7 +84,7 @@ def _share_line(drift: pd.DataFrame, names: dict[int, str]) -> str:
     shares["size"] = shares["change"].abs().fillna(float("inf"))
     moves = shares[shares["size"] >= MIN_SHARE_MOVE]
     if moves.empty:
-        largest = _figure("largest-share-move", f"{100 * shares['size'].max():.2f} points")
+        largest = figure("largest-share-move", f"{100 * shares['size'].max():.2f} points")
         return f"segment shares: none moved by {100 * MIN_SHARE_MOVE:.1f} points or more (largest {largest})"
     moves = moves.sort_values(["size", "segment_id"], ascending=[False, True]).head(SHARE_MOVES)
     parts = []
@@ -96,10 +92,10 @@ def _share_line(drift: pd.DataFrame, names: dict[int, str]) -> str:
         segment = int(row.segment_id)
         name = escape(names.get(segment, f"segment {segment}"))
         if pd.isna(row.previous_value):
-            parts.append(f"{name} new at {_figure(f'share-{segment}', f'{row.value:.1%}')}")
+            parts.append(f"{name} new at {figure(f'share-{segment}', f'{row.value:.1%}')}")
         else:
             text = f"{row.previous_value:.1%} to {row.value:.1%} ({100 * row.change:+.1f} points)"
-            parts.append(f"{name} {_figure(f'share-{segment}', text)}")
+            parts.append(f"{name} {figure(f'share-{segment}', text)}")
     return "largest segment share moves: " + "; ".join(parts)
 
 
@@ -114,11 +110,11 @@ def _model_line(tables: Tables, model: str, since: pd.Timestamp, until: pd.Times
         return ""
     last = runs.iloc[-1]
     if last.trained_at > since:
-        status = _figure(f"model-{model}", "retrained")
+        status = figure(f"model-{model}", "retrained")
         return (
             f"{model} model: {status} ({escape(str(last.reason))}), now version {escape(last.model_version)}"
         )
-    status = _figure(f"model-{model}", "scored with the saved model")
+    status = figure(f"model-{model}", "scored with the saved model")
     return (
         f"{model} model: {status}, version {escape(last.model_version)} "
         f"trained {last.trained_at:%Y-%m-%d %H:%M} UTC"

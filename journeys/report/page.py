@@ -66,6 +66,11 @@ def _script_safe(text: str) -> str:
     return text.replace("</", "<\\/")
 
 
+def figure(name: str, text: str) -> str:
+    """A figure of the summary, marked so the browser test can compare it with the tables."""
+    return f'<span class="figure" data-figure="{escape(name)}">{escape(text)}</span>'
+
+
 def html_table(table_id: str, title: str, frame: pd.DataFrame, max_rows: int = 200) -> str:
     """A plain HTML table of the first `max_rows` rows (the caption says when rows were left out)."""
     shown = frame.head(max_rows)

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from journeys.report.drift import changes_summary
-from journeys.report.page import Section
+from journeys.report.page import Section, figure
 from journeys.report.segments import standardised_means
 from journeys.report.tables import Tables
 
@@ -30,10 +30,6 @@ def summary_section(tables: Tables) -> Section:
         _data_quality(tables),
     ]
     return Section("summary", "Summary", [part for part in parts if part])
-
-
-def figure(name: str, text: str) -> str:
-    return f'<span class="figure" data-figure="{escape(name)}">{escape(text)}</span>'
 
 
 def _segments(tables: Tables) -> str:
