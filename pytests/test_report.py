@@ -376,7 +376,7 @@ def test_report_draws_the_tables_later_builds_add(warehouse, tmp_path: Path) -> 
     with connect(db) as con:
         figures, expected = summary_figures(dom), expected_summary(con)
     assert figures == expected
-    assert "roc-auc-bilstm-interval" in figures and "order-effect-truth-interval" in figures
+    assert "roc-auc-bilstm-interval" in figures and "order-effect-bilstm-interval" in figures
 
 
 @pytest.fixture(scope="module")
