@@ -145,6 +145,9 @@ def drift_section(tables: Tables, names: dict[int, str]) -> Section | None:
         col=1,
     )
     fig.add_hline(y=PSI_MOVED, line_dash="dash", line_color=PALETTE[1], row=1, col=1)
+    highest = float(psi["value"].max()) if psi["value"].notna().any() else 0.0
+    top = 1.25 * max(PSI_MOVED, highest)
+    fig.update_yaxes(range=[-0.04 * top, top], row=1, col=1)  # a PSI of 0 stays visible above the axis
     shares = drift[drift["measure"] == "segment_share"]
     for j, (segment, rows) in enumerate(shares.groupby("segment_id", sort=True)):
         name = names.get(int(segment), f"segment {segment}")
