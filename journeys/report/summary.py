@@ -12,14 +12,12 @@ import pandas as pd
 
 from journeys.report.drift import changes_summary
 from journeys.report.page import Section, figure
-from journeys.report.segments import standardised_means
 from journeys.report.tables import Tables
 
 MAIN_MODEL = "bilstm"
 TRUTH_MODELS = ("bayes_optimal", "truth")
 NOT_BASELINES = (MAIN_MODEL, *TRUTH_MODELS)
 TOP_DRIVERS = 3
-DESCRIBING_FEATURES = 2
 
 
 def summary_section(tables: Tables) -> Section:
@@ -40,15 +38,10 @@ def _segments(tables: Tables) -> str:
         "segment_profiles",
     ).set_index("segment_id")
     names = tables.segment_names()
-    if tables.has("segments", "segment_id", "segment_description"):
-        described = tables.df("select segment_id, segment_description from segments", "segments")
-        descriptions = dict(
-            zip(described["segment_id"].astype(int), described["segment_description"], strict=True)
-        )
-        source = "segments"
-    else:
-        descriptions = _standout_lines(tables)
-        source = "segment_profiles: the numeric features furthest from all contacts"
+    described = tables.df("select segment_id, segment_description from segments", "segments")
+    descriptions = dict(
+        zip(described["segment_id"].astype(int), described["segment_description"], strict=True)
+    )
     rows = "".join(
         f"<tr><td>{escape(names[int(s)])}</td><td>{figure(f'segment-{s}-contacts', f'{int(r.contacts):,}')}</td>"
         f"<td>{figure(f'segment-{s}-share', f'{r.share:.1%}')}</td>"
@@ -62,21 +55,9 @@ def _segments(tables: Tables) -> str:
         "contacts</h3>"
         '<div class="table-wrap"><table class="data" id="summary-segments"><thead><tr><th>segment</th>'
         "<th>contacts</th><th>share</th><th>buyer rate</th><th>what sets it apart</th></tr></thead>"
-        f'<tbody>{rows}</tbody></table></div><p class="note">descriptions: {escape(source)}</p>'
+        f'<tbody>{rows}</tbody></table></div><p class="note">names and descriptions: the segments table, '
+        "from what sets each segment apart (journeys.segments.naming)</p>"
     )
-
-
-def _standout_lines(tables: Tables) -> dict[int, str]:
-    """Without a `segments` table: each segment's numeric features furthest from all contacts, in SD."""
-    z, _ = standardised_means(tables)
-    lines = {}
-    for segment in z.columns:
-        column = z[segment].dropna()
-        top = column.abs().sort_values(ascending=False).index[:DESCRIBING_FEATURES]
-        lines[int(segment)] = ", ".join(
-            f"{'high' if column[f] > 0 else 'low'} {f} ({column[f]:+.1f} SD)" for f in top
-        )
-    return lines
 
 
 def _propensity(tables: Tables) -> str:

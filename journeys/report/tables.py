@@ -40,12 +40,6 @@ class Tables:
         return self._columns.get(table, set())
 
     def segment_names(self) -> dict[int, str]:
-        """Segment id -> the name the `segments` dimension gives it, else `segment <id>`."""
-        ids = self.df("select distinct segment_id from segment_profiles order by 1", "segment_profiles")
-        names = {int(s): f"segment {s}" for s in ids["segment_id"]}
-        if self.has("segments", "segment_id", "segment_name"):
-            named = self.df("select segment_id, segment_name from segments", "segments")
-            names.update(
-                {int(s): str(n) for s, n in zip(named["segment_id"], named["segment_name"], strict=True)}
-            )
-        return names
+        """Segment id -> the name the `segments` dimension gives it."""
+        named = self.df("select segment_id, segment_name from segments", "segments")
+        return {int(s): str(n) for s, n in zip(named["segment_id"], named["segment_name"], strict=True)}
