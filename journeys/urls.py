@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from journeys.redaction import EMAIL_REGEX as EMAIL_REGEX  # re-exported: callers check URLs with it
+from journeys.redaction import redact_emails
 from journeys.url_rules import compile_rule_regex, rule_problems
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,9 +42,7 @@ def url_query_allowlist(project_file: Path = ROOT / "dbt_project.yml") -> tuple[
 
 # Regexes of macros/normalize_url.sql. DuckDB runs RE2, whose `$` (without the m flag) is the end of
 # the text: Python's equivalent is `\Z`, which is the only change made to them. EMAIL_REGEX (macro
-# email_regex) is an address-like token in any script: runs of characters other than separators.
-_TOKEN = r'[^\t\n\r @,;:<>()\[\]"/?&#='
-EMAIL_REGEX = _TOKEN + r"]+(@|%40)" + _TOKEN + r".]+(\." + _TOKEN + r".]+)*\." + _TOKEN + r".0-9_%-]{2,}"
+# email_regex) lives in journeys.redaction, shared with the service's free text.
 TRANSLATE_PROXY_REGEX = r"^(https?://)?translate\.googleusercontent\.com/[^#]*[?&]u=[^&#]"
 
 
@@ -89,7 +89,7 @@ def _normalize(raw: pd.Series, allowlist: tuple[str, ...]) -> pd.Series:
         query = pd.Series("", index=without_scheme.index, dtype="string").mask(without_scheme.isna())
     # 5. reassemble, then redact e-mail addresses
     assembled = host + path + ("?" + query).mask(query == "", "")
-    return assembled.str.replace(EMAIL_REGEX, "redacted-email", regex=True)
+    return redact_emails(assembled)
 
 
 def _extract(values: pd.Series, pattern: str) -> pd.Series:

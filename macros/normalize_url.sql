@@ -13,11 +13,16 @@
 
 
 {% macro email_regex() -%}
-    {#- An address-like token, in any script: a local part and a domain made of any characters
-        but separators (whitespace, `@,;:<>()[]"/?&#=`), joined by `@` or `%40`, the domain
-        ending in a dot and two or more characters that are not digits. -#}
+    {#- An address-like token, in any script: a local part made of any characters but separators
+        (whitespace, `@,;:<>()[]"/?&#=`), `@` written plainly or percent-encoded once or more
+        (`%40`, `%2540`, ...), and a domain: a bracketed address literal (`[10.0.0.1]`),
+        `localhost`, or dot-separated labels ending in two or more characters that are not
+        digits. -#}
     {%- set token = '[^\\t\\n\\r @,;:<>()\\[\\]"/?&#=' -%}
-    {{ return(token ~ ']+(@|%40)' ~ token ~ '.]+(\\.' ~ token ~ '.]+)*\\.' ~ token ~ '.0-9_%-]{2,}') }}
+    {{ return(
+        token ~ ']+(@|%(25)*40)(\\[[^\\]\\t\\n\\r ]*\\]|localhost|'
+        ~ token ~ '.]+(\\.' ~ token ~ '.]+)*\\.' ~ token ~ '.0-9_%-]{2,})'
+    ) }}
 {%- endmacro %}
 
 

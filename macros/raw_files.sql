@@ -247,10 +247,13 @@ where not exists (
 {%- endmacro %}
 
 
-{% macro raw_file_header(table_name) -%}
+{% macro raw_file_header(table_name, as_written=false) -%}
     {#- The column names of a raw file's header, parsed by the CSV reader (quotes and a BOM
-        handled). Read into up to 512 padded text columns, so no dialect sniffing is involved;
-        errors in later records (e.g. bytes invalid in the encoding) are left to the real read. -#}
+        handled), trimmed; a name repeated after trimming gets ` (2)`, ` (3)`... on its later
+        copies (macro check_raw_header refuses repeated required columns). `as_written`: the
+        names untouched. Read into up to 512 padded text columns, so no dialect sniffing is
+        involved; errors in later records (e.g. bytes invalid in the encoding) are left to the
+        real read. An empty file has no names. -#}
     {%- set header_sql -%}
         select * from read_csv('{{ raw_file_path(table_name) | replace("'", "''") }}',
             header = false, auto_detect = false, columns = {{ padded_text_columns() }},
@@ -258,11 +261,65 @@ where not exists (
             {{ csv_read_options() }})
         limit 1
     {%- endset -%}
+    {%- set rows = run_query(header_sql).rows -%}
     {%- set names = [] -%}
-    {%- for value in run_query(header_sql).rows[0] -%}
-        {%- if value is not none -%}{%- do names.append(value | trim) -%}{%- endif -%}
+    {%- set seen = {} -%}
+    {%- for value in (rows[0] if rows | length > 0 else []) if value is not none -%}
+        {%- if as_written -%}
+            {%- do names.append(value) -%}
+        {%- else -%}
+            {%- set name = value | trim -%}
+            {%- do seen.update({name: seen.get(name, 0) + 1}) -%}
+            {%- do names.append(name if seen[name] == 1 else name ~ ' (' ~ seen[name] ~ ')') -%}
+        {%- endif -%}
     {%- endfor -%}
     {{ return(names) }}
+{%- endmacro %}
+
+
+{% macro header_problem(table_name, required) -%}
+    {#- The one-line message that stops the build, or '' : an empty file, or a header that repeats
+        a required column (which copy holds the data is unknowable). Warns, in one line each,
+        about names padded with whitespace (read trimmed) and repeated other columns (later
+        copies renamed ` (2)`...). -#}
+    {%- set written = raw_file_header(table_name, as_written=true) -%}
+    {%- set trimmed = written | map('trim') | list -%}
+    {%- set padded = [] -%}
+    {%- set repeated = [] -%}
+    {%- for name in written -%}
+        {%- if name != name | trim and ('"' ~ name ~ '"') not in padded -%}
+            {%- do padded.append('"' ~ name ~ '"') -%}
+        {%- endif -%}
+        {%- if trimmed.count(name | trim) > 1 and ('"' ~ name | trim ~ '"') not in repeated -%}
+            {%- do repeated.append('"' ~ name | trim ~ '"') -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- set repeated_required = [] -%}
+    {%- for name in required if trimmed.count(name) > 1 -%}
+        {%- do repeated_required.append('"' ~ name ~ '"') -%}
+    {%- endfor -%}
+    {%- if not written -%}
+        {{ return(raw_source_label(table_name) ~ " is empty: it needs at least its header row (export it again)") }}
+    {%- elif repeated_required -%}
+        {{ return(
+            raw_source_label(table_name) ~ " has column(s) " ~ repeated_required | join(', ')
+            ~ " more than once in its header: keep one copy of each and export again"
+        ) }}
+    {%- endif -%}
+    {%- if padded -%}
+        {%- do exceptions.warn(
+            raw_source_label(table_name) ~ ": header name(s) "
+            ~ padded | join(', ') | replace('\t', '\\t') | replace('\r', '\\r')
+            ~ " padded with whitespace; read trimmed"
+        ) -%}
+    {%- endif -%}
+    {%- if repeated -%}
+        {%- do exceptions.warn(
+            raw_source_label(table_name) ~ ": column(s) " ~ repeated | join(', ')
+            ~ " appear more than once in the header; later copies are ignored (renamed ' (2)', ...)"
+        ) -%}
+    {%- endif -%}
+    {{ return('') }}
 {%- endmacro %}
 
 
@@ -278,6 +335,10 @@ where not exists (
     {%- set required = columns | map(attribute=0) | list + ([email_column] if email_column else []) -%}
     {%- if raw_source_mode() == 'files' -%}
         {%- if execute -%}
+            {%- set problem = header_problem(table_name, required) -%}
+            {%- if problem -%}
+                {{ return("select error('" ~ problem | replace("'", "''") ~ "')") }}
+            {%- endif -%}
             {%- set names = raw_file_header(table_name) -%}
             {%- set missing = [] -%}
             {%- for name in required if name not in names -%}
@@ -462,4 +523,22 @@ where first_line is not null
     {%- else -%}
     select count(*) as raw_records from {{ source('hubspot', table_name) }}
     {%- endif -%}
+{%- endmacro %}
+
+
+{% macro stop_on_no_contacts(table_name) -%}
+    {#- Post-hook of the contacts base model: an export with no usable contact (no record, or
+        none with a valid, first-of-its-kind Contact ID) stops the build with one line, before
+        any model tries to learn from nothing. -#}
+select error(
+    '{{ raw_source_label(table_name) | replace("'", "''") }}: the export holds no contacts ('
+    || records || ' record(s), none with a usable Contact ID): export the contacts with their Contact ID column'
+)
+from (
+    select
+        count(*) as records,
+        coalesce(sum(case when quarantine_reason is null then 1 else 0 end), 0) as usable,
+    from {{ this }}
+)
+where usable = 0
 {%- endmacro %}

@@ -110,10 +110,12 @@ def test_bad_values_become_null_and_are_flagged(fixture_db: Path) -> None:
            from stg_hubspot__contacts where contact_id = 1003""",
     )[0]
     assert row[:7] == (None, None, None, None, None, None, None)
-    assert set(row[7].split(", ")) == {
+    flagged = dict(entry.split(":") for entry in row[7].split(", "))
+    assert set(flagged) == {
         "became_lead_at", "num_sessions", "num_pageviews", "avg_pageviews", "emails_delivered",
         "opted_out_events", "associated_company_id",
     }
+    assert flagged["opted_out_events"] == "not_a_flag"
     (clean_flags,) = query(fixture_db, "select invalid_fields from stg_hubspot__contacts where contact_id = 1001")[0]
     assert clean_flags is None
 

@@ -17,6 +17,7 @@ import numpy as np
 from journeys.contract import ACTIVITY_COLUMNS, COURSE_COLUMNS, DAYS_COLUMNS
 from journeys.contract import FLAG_COLUMNS as CONTRACT_FLAG_COLUMNS
 from journeys.contract import TEXT_COLUMNS as CONTRACT_TEXT_COLUMNS
+from journeys.redaction import redact_text
 from journeys.service.schemas import ContactBase
 from journeys.urls import UrlCategorizer
 
@@ -112,8 +113,8 @@ def contact_batch(
         "ip_country": np.array(country, dtype=object),
         "ip_country_code": np.array(country_code, dtype=object),
     }
-    for name in CONTRACT_TEXT_COLUMNS:  # nullif(..., '')
-        texts[name] = np.array([getattr(c, name) or None for c in contacts], dtype=object)
+    for name in CONTRACT_TEXT_COLUMNS:  # nullif(..., ''), addresses redacted as in the warehouse's staging
+        texts[name] = np.array([redact_text(getattr(c, name) or None) for c in contacts], dtype=object)
     flag_columns = [
         name
         for name in (*CONTRACT_FLAG_COLUMNS, *COURSE_COLUMNS)

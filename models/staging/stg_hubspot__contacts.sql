@@ -1,6 +1,7 @@
 {#- One row per usable contact of the hubspot_export source: typed, trimmed, lower-cased where case
-    carries no meaning. A value that does not parse becomes NULL and is named in
-    invalid_fields. -#}
+    carries no meaning. A value that does not parse or breaks its rule (macros/checked_values.sql)
+    becomes NULL and is named with its reason in invalid_fields; free text and URLs leave through
+    the one redaction macro. -#}
 
 {%- set timestamp_columns = [
     ('became_lead_date', 'became_lead_at'),
@@ -23,10 +24,15 @@
 {%- set flag_columns = [
     'opted_out_events', 'opted_out_announcements', 'opted_out_batch', 'unsubscribed_all',
 ] -%}
-{%- set checked_columns = count_columns + flag_columns + ['avg_pageviews', 'associated_company_id'] -%}
-{%- set timestamp_type = api.Column.translate_type('timestamp') -%}
-{%- set integer_type = api.Column.translate_type('integer') -%}
-{%- set double_type = api.Column.translate_type('double') -%}
+{%- set number_columns = [] -%}
+{%- for column in count_columns -%}{%- do number_columns.append((column, 'count')) -%}{%- endfor -%}
+{%- do number_columns.append(('avg_pageviews', 'measure')) -%}
+{%- do number_columns.append(('associated_company_id', 'id')) -%}
+{%- set reason_columns = [] -%}
+{%- for raw, typed in timestamp_columns -%}{%- do reason_columns.append(typed) -%}{%- endfor -%}
+{%- for column, kind in number_columns -%}{%- do reason_columns.append(column) -%}{%- endfor -%}
+{%- set reason_columns = reason_columns + flag_columns + ['ip_country', 'ip_country_code'] -%}
+{%- set text_columns = ['last_email_name', 'last_event', 'job_title', 'education', 'courses_taken'] -%}
 
 with
 
@@ -47,15 +53,16 @@ typed_contacts as (
             as contact_id,
 
         {%- for raw, typed in timestamp_columns %}
-        {{ try_cast_to('contact_records.' ~ raw, timestamp_type) }} as {{ typed }},
+        {%- set checked = checked_timestamp('contact_records.' ~ raw) %}
+        {{ checked.value }} as {{ typed }},
+        {{ checked.reason }} as {{ typed }}_reason,
         {%- endfor %}
 
-        {%- for column in count_columns %}
-        {%- set as_integer = try_cast_to('contact_records.' ~ column, integer_type) %}
-        case when {{ as_integer }} >= 0 then {{ as_integer }} end as {{ column }},
+        {%- for column, kind in number_columns %}
+        {%- set checked = checked_number('contact_records.' ~ column, kind) %}
+        {{ checked.value }} as {{ column }},
+        {{ checked.reason }} as {{ column }}_reason,
         {%- endfor %}
-        {%- set avg_as_double = try_cast_to('contact_records.avg_pageviews', double_type) %}
-        case when {{ avg_as_double }} >= 0 then {{ avg_as_double }} end as avg_pageviews,
 
         {%- for column in flag_columns %}
         case
@@ -63,32 +70,29 @@ typed_contacts as (
             when lower(contact_records.{{ column }}) in ('yes', 'true') then true
             when lower(contact_records.{{ column }}) in ('no', 'false') then false
         end as {{ column }},
+        case
+            when contact_records.{{ column }} is not null
+                and lower(contact_records.{{ column }}) not in ('yes', 'true', 'no', 'false')
+                then 'not_a_flag'
+        end as {{ column }}_reason,
         {%- endfor %}
 
-        contact_records.last_email_name,
-        contact_records.last_event,
-        contact_records.job_title,
-        contact_records.education,
-        contact_records.courses_taken,
+        {#- free text leaves the base layer only through the one redaction macro -#}
+        {%- for column in text_columns %}
+        {{ redact_emails('contact_records.' ~ column) }} as {{ column }},
+        {%- endfor %}
         {{ redact_emails('contact_records.first_page_seen') }} as first_page_seen,
         {{ redact_emails('contact_records.last_page_seen') }} as last_page_seen,
         known_countries.country_name as ip_country,
-        known_codes.country_code as ip_country_code,
-        {%- set company_as_double = try_cast_to('contact_records.associated_company_id', double_type) %}
         case
-            when {{ company_as_double }} > 0
-                then cast({{ company_as_double }} as {{ api.Column.translate_type('bigint') }})
-        end as associated_company_id,
-
-        {#- raw values kept for the invalid-value flags below -#}
-        contact_records.ip_country as ip_country_raw,
-        contact_records.ip_country_code as ip_country_code_raw,
-        {%- for raw, typed in timestamp_columns %}
-        contact_records.{{ raw }} as {{ raw }}_raw,
-        {%- endfor %}
-        {%- for column in checked_columns %}
-        contact_records.{{ column }} as {{ column }}_raw{{ ',' if not loop.last }}
-        {%- endfor %}
+            when contact_records.ip_country is not null and known_countries.country_name is null
+                then 'unknown_country'
+        end as ip_country_reason,
+        known_codes.country_code as ip_country_code,
+        case
+            when contact_records.ip_country_code is not null and known_codes.country_code is null
+                then 'unknown_country'
+        end as ip_country_code_reason
     from contact_records
     left join countries as known_countries
         on lower(contact_records.ip_country) = known_countries.country_name
@@ -121,21 +125,7 @@ final as (
         ip_country,
         ip_country_code,
         associated_company_id,
-        nullif(concat_ws(', ',
-            {%- for raw, typed in timestamp_columns %}
-            case when {{ raw }}_raw is not null and {{ typed }} is null then '{{ typed }}' end,
-            {%- endfor %}
-            {%- for column in checked_columns %}
-            case
-                when {{ column }}_raw is not null and {{ column }} is null then '{{ column }}'
-            end,
-            {%- endfor %}
-            case when ip_country_raw is not null and ip_country is null then 'ip_country' end,
-            case
-                when ip_country_code_raw is not null and ip_country_code is null
-                    then 'ip_country_code'
-            end
-        ), '') as invalid_fields
+        {{ invalid_fields_list(reason_columns) }} as invalid_fields
     from typed_contacts
 )
 

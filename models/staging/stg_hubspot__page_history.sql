@@ -25,7 +25,7 @@ records_of_staged_contacts as (
             = contacts.contact_id
 ),
 
-final as (
+checked_records as (
     select
         {{ try_cast_to('contact_id', api.Column.translate_type('bigint')) }} as contact_id,
         record_number,
@@ -34,18 +34,23 @@ final as (
         {{ redact_emails(column) }} as {{ column }},
         {%- endfor %}
         {%- for column in date_columns %}
-        {{ try_cast_to(column, api.Column.translate_type('timestamp')) }} as {{ column }},
+        {%- set checked = checked_timestamp(column) %}
+        {{ checked.value }} as {{ column }},
+        {{ checked.reason }} as {{ column }}_reason{{ ',' if not loop.last }}
         {%- endfor %}
-        nullif(concat_ws(', ',
-            {%- for column in date_columns %}
-            case
-                when {{ column }} is not null
-                    and {{ try_cast_to(column, api.Column.translate_type('timestamp')) }} is null
-                    then '{{ column }}'
-            end{{ ',' if not loop.last }}
-            {%- endfor %}
-        ), '') as invalid_fields
     from records_of_staged_contacts
+),
+
+final as (
+    select
+        contact_id,
+        record_number,
+        line_number,
+        {%- for column in url_columns + date_columns %}
+        {{ column }},
+        {%- endfor %}
+        {{ invalid_fields_list(date_columns) }} as invalid_fields
+    from checked_records
 )
 
 select * from final

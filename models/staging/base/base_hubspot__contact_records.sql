@@ -10,6 +10,7 @@
         "{{ customer_journeys.add_reader_rejects('hubspot_export') }}",
         "{{ customer_journeys.number_records() }}",
         "{{ customer_journeys.stop_on_invalid_encoding('hubspot_export') }}",
+        "{{ customer_journeys.stop_on_no_contacts('hubspot_export') }}",
     ],
 ) }}
 

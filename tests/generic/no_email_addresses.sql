@@ -1,0 +1,27 @@
+{#- Fails with one row per text column of `model` holding an address-like value (macro
+    email_regex), with the count. Put on the staging models, it runs right after them in
+    `dbt build`, so a leak stops the build before any intermediate model reads the text. -#}
+{% test no_email_addresses(model) %}
+
+{%- set text_columns = [] %}
+{%- if execute %}
+    {%- for column in adapter.get_columns_in_relation(model) if column.is_string() %}
+        {%- do text_columns.append(column.name) %}
+    {%- endfor %}
+{%- endif %}
+
+select
+    cast(null as varchar) as column_name,
+    cast(null as bigint) as offending_values,
+where false
+{%- for column in text_columns %}
+
+union all
+
+select '{{ column }}', count(*)
+from {{ model }}
+where {{ customer_journeys.regexp_matches(adapter.quote(column), "'" ~ customer_journeys.email_regex() ~ "'") }}
+having count(*) > 0
+{%- endfor %}
+
+{% endtest %}
