@@ -1,0 +1,171 @@
+"""Hostile and degenerate exports (issue 17): each variant of a small valid export (pytests/hostile_exports.py)
+either builds with the bad value flagged, or stops with one line naming the file and what to do, and
+never shows a Python traceback."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+from conftest import dbt_env, run_dbt
+from test_sql_layer_fixture import SQL_LAYER
+
+import hostile_exports as hostile
+from journeys.redaction import EMAIL_REGEX
+from journeys.warehouse import connect
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return hostile.clean_export(tmp_path_factory.mktemp("hostile_clean") / "raw")
+
+
+def dbt(raw: Path, db: Path, *args: str):
+    result = run_dbt(list(args), dbt_env(raw, db, db.parent / "artifacts"))
+    return result.returncode, result.stdout + result.stderr
+
+
+def assert_stops_with(output: str, returncode: int, message: str) -> None:
+    """The build failed, its error block ends with the one-line `message`, and no traceback shows."""
+    assert returncode != 0, output[-3000:]
+    lines = [line.strip() for line in output.splitlines()]
+    hits = [i for i, line in enumerate(lines) if line.endswith(message)]
+    assert hits, output[-3000:]
+    # after the message come only dbt's pointers to the compiled code and its summary
+    assert all(
+        not line or "compiled code at" in line or line.startswith(("Done.", "\x1b[0m")) for line in lines[hits[0] + 1:]
+    ), output[-3000:]
+    assert "Traceback" not in output
+
+
+@pytest.fixture(scope="module")
+def value_batch(clean: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, int], str]:
+    """Every value, e-mail and other-site case, the padded and repeated headers: one SQL-layer build."""
+    base = tmp_path_factory.mktemp("hostile_values")
+    planted = hostile.value_batch(clean, base / "raw")
+    db = base / "db.duckdb"
+    code, output = dbt(base / "raw", db, "build", "--select", *SQL_LAYER, "--indirect-selection", "cautious")
+    assert code == 0, output[-6000:]
+    return db, planted, output
+
+
+def query(db: Path, sql: str, *params) -> list[tuple]:
+    with connect(db) as con:
+        return con.execute(sql, params).fetchall()
+
+
+@pytest.mark.parametrize("case", hostile.VALUE_CASES, ids=lambda case: case.name)
+def test_a_bad_value_is_flagged_with_its_reason(value_batch, case: hostile.ValueCase) -> None:
+    db, planted, _ = value_batch
+    model = "stg_hubspot__page_history" if case.file == hostile.HISTORY else "stg_hubspot__contacts"
+    ((value, flags),) = query(db, f"select {case.column}, invalid_fields from {model} where contact_id = ?",
+                              planted[case.name])
+    flagged = dict(entry.split(":") for entry in (flags or "").split(", ") if entry)
+    if case.reason is None:
+        assert case.column not in flagged
+        assert str(value) == hostile.OFFSET_UTC
+    else:
+        assert value is None
+        assert flagged[case.column] == case.reason
+
+
+def test_nothing_downstream_sees_non_finite_or_implausible_values(value_batch) -> None:
+    db, _, _ = value_batch
+    doubles = [
+        name for (name,) in query(
+            db, "select column_name from information_schema.columns "
+            "where table_name = 'contact_features' and data_type = 'DOUBLE'"
+        )
+    ]
+    assert "avg_pageviews" in doubles and "days_since_lead" in doubles
+    for name in doubles:
+        values = [v for (v,) in query(db, f"select {name} from contact_features") if v is not None]
+        assert all(math.isfinite(v) for v in values), name
+        if name.startswith("days_since_"):  # within [reference date + 1 day, earliest plausible date]
+            assert all(-1 <= v <= 366 * 22 for v in values), name
+
+
+def test_free_text_addresses_are_redacted_before_leaving_staging(value_batch) -> None:
+    db, planted, output = value_batch
+    for number, (_, column, text) in enumerate(hostile.EMAIL_CASES):
+        ((staged,),) = query(db, f"select {column} from stg_hubspot__contacts where contact_id = ?",
+                             planted[f"email_{number}"])
+        assert "redacted-email" in staged and "@" not in staged and "%2540" not in staged, (text, staged)
+        ((feature,),) = query(db, f"select {column} from contact_features where contact_id = ?",
+                              planted[f"email_{number}"])
+        assert feature == staged
+    assert "no_email_addresses_stg_hubspot__contacts" in output  # the staging test ran
+
+
+def test_the_no_email_test_runs_on_staging_before_any_intermediate_model(value_batch) -> None:
+    _, _, output = value_batch
+    lines = output.splitlines()
+    tests_done = [i for i, line in enumerate(lines) if "PASS no_email_addresses_stg_hubspot__" in line]
+    intermediate_started = [i for i, line in enumerate(lines) if "START sql table model intermediate." in line]
+    assert len(tests_done) == 2 and intermediate_started
+    assert max(tests_done) < min(intermediate_started)
+
+
+def test_the_no_email_test_on_staging_fails_on_a_leak(clean: Path, tmp_path: Path) -> None:
+    """The redaction and the test share one pattern, so a leak is planted in the built view itself."""
+    raw, db = tmp_path / "raw", tmp_path / "db.duckdb"
+    hostile.first_contacts(clean, raw, 20)
+    code, output = dbt(
+        raw, db, "build", "--select", "path:models/staging", "path:seeds", "--indirect-selection", "cautious"
+    )
+    assert code == 0, output[-3000:]
+    with connect(db, read_only=False) as con:
+        con.execute(
+            "create or replace view staging.stg_hubspot__contacts as "
+            "select 1 as contact_id, 'josé.núñez@exämple.com' as job_title"
+        )
+    code, output = dbt(raw, db, "test", "--select", "stg_hubspot__contacts,test_name:no_email_addresses")
+    assert code != 0
+    assert "Got 1 result" in output
+
+
+def test_padded_and_repeated_headers_are_resolved_with_a_one_line_warning(value_batch) -> None:
+    _, _, output = value_batch
+    assert (
+        'hubspot_export.csv): header name(s) "Job Title or Function\\t" padded with whitespace; read trimmed'
+        in output
+    )
+    assert '"Internal notes" appear more than once in the header' in output
+
+
+def test_pages_on_other_sites_are_other(value_batch) -> None:
+    db, _, _ = value_batch
+    rows = dict(query(db, "select raw_url, category from int_urls_categorized"))
+    for url in hostile.OTHER_SITE_URLS:
+        assert rows[url] == "other", url
+
+
+@pytest.mark.parametrize(
+    ("variant", "message"),
+    [
+        (
+            lambda clean, raw: hostile.empty_file(clean, raw, hostile.EXPORT),
+            "hubspot_export.csv) is empty: it needs at least its header row (export it again)",
+        ),
+        (
+            lambda clean, raw: hostile.empty_file(clean, raw, hostile.HISTORY),
+            "pageview_hist.csv) is empty: it needs at least its header row (export it again)",
+        ),
+        (
+            lambda clean, raw: hostile.header_only(clean, raw, hostile.EXPORT),
+            "the export holds no contacts (0 record(s), none with a usable Contact ID): "
+            "export the contacts with their Contact ID column",
+        ),
+        (
+            hostile.repeated_required_header,
+            'has column(s) "Number of Sessions" more than once in its header: keep one copy of each and export again',
+        ),
+    ],
+    ids=["empty_export", "empty_history", "no_contacts", "repeated_required_header"],
+)
+def test_a_broken_export_stops_with_one_line(clean: Path, tmp_path: Path, variant, message: str) -> None:
+    raw = tmp_path / "raw"
+    variant(clean, raw)
+    code, output = dbt(raw, tmp_path / "db.duckdb", "build", "--select", "path:models/staging/base")
+    assert_stops_with(output, code, message)
