@@ -15,8 +15,14 @@ import pandas as pd
 # (`%40`, `%2540`), and a domain: an address literal `[...]`, `localhost`, or dotted labels.
 _TOKEN = r'[^\t\n\r @,;:<>()\[\]"/?&#='
 EMAIL_REGEX = (
-    _TOKEN + r"]+(@|%(25)*40)(\[[^\]\t\n\r ]*\]|localhost|"
-    + _TOKEN + r".]+(\." + _TOKEN + r".]+)*\." + _TOKEN + r".0-9_%-]{2,})"
+    _TOKEN
+    + r"]+(@|%(25)*40)(\[[^\]\t\n\r ]*\]|localhost|"
+    + _TOKEN
+    + r".]+(\."
+    + _TOKEN
+    + r".]+)*\."
+    + _TOKEN
+    + r".0-9_%-]{2,})"
 )
 REDACTED = "redacted-email"
 

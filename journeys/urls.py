@@ -18,7 +18,6 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from journeys.redaction import EMAIL_REGEX as EMAIL_REGEX  # re-exported: callers check URLs with it
 from journeys.redaction import redact_emails
 from journeys.url_rules import compile_rule_regex, rule_problems
 

@@ -31,27 +31,73 @@ class ValueCase:
 
 # Values a CSV can hold that once crashed the build or passed silently (issue 17).
 VALUE_CASES = (
-    ValueCase("company_id_nan", EXPORT, "Associated Company ID", "NaN", "associated_company_id", "not_finite"),
-    ValueCase("company_id_inf", EXPORT, "Associated Company ID", "inf", "associated_company_id", "not_finite"),
-    ValueCase("company_id_1e19", EXPORT, "Associated Company ID", "1e19", "associated_company_id", "out_of_range"),
-    ValueCase("company_id_1e400", EXPORT, "Associated Company ID", "1e400", "associated_company_id", "not_finite"),
+    ValueCase(
+        "company_id_nan", EXPORT, "Associated Company ID", "NaN", "associated_company_id", "not_finite"
+    ),
+    ValueCase(
+        "company_id_inf", EXPORT, "Associated Company ID", "inf", "associated_company_id", "not_finite"
+    ),
+    ValueCase(
+        "company_id_1e19", EXPORT, "Associated Company ID", "1e19", "associated_company_id", "out_of_range"
+    ),
+    ValueCase(
+        "company_id_1e400", EXPORT, "Associated Company ID", "1e400", "associated_company_id", "not_finite"
+    ),
     ValueCase("avg_pageviews_nan", EXPORT, "Average Pageviews", "NaN", "avg_pageviews", "not_finite"),
     ValueCase("avg_pageviews_inf", EXPORT, "Average Pageviews", "inf", "avg_pageviews", "not_finite"),
     ValueCase("sessions_fraction", EXPORT, "Number of Sessions", "3.7", "num_sessions", "not_integer"),
     ValueCase("sessions_negative", EXPORT, "Number of Sessions", "-2", "num_sessions", "out_of_range"),
-    ValueCase("sessions_beyond_integer", EXPORT, "Number of Sessions", "1e12", "num_sessions", "out_of_range"),
-    ValueCase("date_year_0001", EXPORT, "Became a Lead Date", "0001-01-01 00:00:00", "became_lead_at",
-              "out_of_window"),
-    ValueCase("date_year_1900", EXPORT, "Became a Lead Date", "1900-01-01 00:00:00", "became_lead_at",
-              "out_of_window"),
-    ValueCase("date_year_2999", EXPORT, "Became a Lead Date", "2999-01-01 00:00:00", "became_lead_at",
-              "out_of_window"),
-    ValueCase("date_year_99999", EXPORT, "Became a Lead Date", "99999-01-01 00:00:00", "became_lead_at",
-              "out_of_window"),
-    ValueCase("history_date_2999", HISTORY, "Last Page Seen Change Date", "2999-01-01 00:00",
-              "changed_at_current", "out_of_window"),
-    ValueCase("date_with_offset", EXPORT, "Became a Subscriber Date", "2020-06-01 10:00:00+05:30",
-              "became_subscriber_at", None),
+    ValueCase(
+        "sessions_beyond_integer", EXPORT, "Number of Sessions", "1e12", "num_sessions", "out_of_range"
+    ),
+    ValueCase(
+        "date_year_0001",
+        EXPORT,
+        "Became a Lead Date",
+        "0001-01-01 00:00:00",
+        "became_lead_at",
+        "out_of_window",
+    ),
+    ValueCase(
+        "date_year_1900",
+        EXPORT,
+        "Became a Lead Date",
+        "1900-01-01 00:00:00",
+        "became_lead_at",
+        "out_of_window",
+    ),
+    ValueCase(
+        "date_year_2999",
+        EXPORT,
+        "Became a Lead Date",
+        "2999-01-01 00:00:00",
+        "became_lead_at",
+        "out_of_window",
+    ),
+    ValueCase(
+        "date_year_99999",
+        EXPORT,
+        "Became a Lead Date",
+        "99999-01-01 00:00:00",
+        "became_lead_at",
+        "out_of_window",
+    ),
+    ValueCase(
+        "history_date_2999",
+        HISTORY,
+        "Last Page Seen Change Date",
+        "2999-01-01 00:00",
+        "changed_at_current",
+        "out_of_window",
+    ),
+    ValueCase(
+        "date_with_offset",
+        EXPORT,
+        "Became a Subscriber Date",
+        "2020-06-01 10:00:00+05:30",
+        "became_subscriber_at",
+        None,
+    ),
 )
 # The offset case's value in UTC.
 OFFSET_UTC = "2020-06-01 04:30:00"

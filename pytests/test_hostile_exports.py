@@ -7,12 +7,11 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import hostile_exports as hostile
 import pytest
 from conftest import dbt_env, run_dbt
 from test_sql_layer_fixture import SQL_LAYER
 
-import hostile_exports as hostile
-from journeys.redaction import EMAIL_REGEX
 from journeys.warehouse import connect
 
 
@@ -34,7 +33,8 @@ def assert_stops_with(output: str, returncode: int, message: str) -> None:
     assert hits, output[-3000:]
     # after the message come only dbt's pointers to the compiled code and its summary
     assert all(
-        not line or "compiled code at" in line or line.startswith(("Done.", "\x1b[0m")) for line in lines[hits[0] + 1:]
+        not line or "compiled code at" in line or line.startswith(("Done.", "\x1b[0m"))
+        for line in lines[hits[0] + 1 :]
     ), output[-3000:]
     assert "Traceback" not in output
 
@@ -59,8 +59,9 @@ def query(db: Path, sql: str, *params) -> list[tuple]:
 def test_a_bad_value_is_flagged_with_its_reason(value_batch, case: hostile.ValueCase) -> None:
     db, planted, _ = value_batch
     model = "stg_hubspot__page_history" if case.file == hostile.HISTORY else "stg_hubspot__contacts"
-    ((value, flags),) = query(db, f"select {case.column}, invalid_fields from {model} where contact_id = ?",
-                              planted[case.name])
+    ((value, flags),) = query(
+        db, f"select {case.column}, invalid_fields from {model} where contact_id = ?", planted[case.name]
+    )
     flagged = dict(entry.split(":") for entry in (flags or "").split(", ") if entry)
     if case.reason is None:
         assert case.column not in flagged
@@ -73,9 +74,11 @@ def test_a_bad_value_is_flagged_with_its_reason(value_batch, case: hostile.Value
 def test_nothing_downstream_sees_non_finite_or_implausible_values(value_batch) -> None:
     db, _, _ = value_batch
     doubles = [
-        name for (name,) in query(
-            db, "select column_name from information_schema.columns "
-            "where table_name = 'contact_features' and data_type = 'DOUBLE'"
+        name
+        for (name,) in query(
+            db,
+            "select column_name from information_schema.columns "
+            "where table_name = 'contact_features' and data_type = 'DOUBLE'",
         )
     ]
     assert "avg_pageviews" in doubles and "days_since_lead" in doubles
@@ -89,11 +92,13 @@ def test_nothing_downstream_sees_non_finite_or_implausible_values(value_batch) -
 def test_free_text_addresses_are_redacted_before_leaving_staging(value_batch) -> None:
     db, planted, output = value_batch
     for number, (_, column, text) in enumerate(hostile.EMAIL_CASES):
-        ((staged,),) = query(db, f"select {column} from stg_hubspot__contacts where contact_id = ?",
-                             planted[f"email_{number}"])
+        ((staged,),) = query(
+            db, f"select {column} from stg_hubspot__contacts where contact_id = ?", planted[f"email_{number}"]
+        )
         assert "redacted-email" in staged and "@" not in staged and "%2540" not in staged, (text, staged)
-        ((feature,),) = query(db, f"select {column} from contact_features where contact_id = ?",
-                              planted[f"email_{number}"])
+        ((feature,),) = query(
+            db, f"select {column} from contact_features where contact_id = ?", planted[f"email_{number}"]
+        )
         assert feature == staged
     assert "no_email_addresses_stg_hubspot__contacts" in output  # the staging test ran
 
@@ -102,7 +107,9 @@ def test_the_no_email_test_runs_on_staging_before_any_intermediate_model(value_b
     _, _, output = value_batch
     lines = output.splitlines()
     tests_done = [i for i, line in enumerate(lines) if "PASS no_email_addresses_stg_hubspot__" in line]
-    intermediate_started = [i for i, line in enumerate(lines) if "START sql table model intermediate." in line]
+    intermediate_started = [
+        i for i, line in enumerate(lines) if "START sql table model intermediate." in line
+    ]
     assert len(tests_done) == 2 and intermediate_started
     assert max(tests_done) < min(intermediate_started)
 
@@ -154,8 +161,10 @@ def test_pages_on_other_sites_are_other(value_batch) -> None:
         ),
         (
             lambda clean, raw: hostile.header_only(clean, raw, hostile.EXPORT),
-            "the export holds no contacts (0 record(s), none with a usable Contact ID): "
-            "export the contacts with their Contact ID column",
+            (
+                "the export holds no contacts (0 record(s), none with a usable Contact ID): "
+                "export the contacts with their Contact ID column"
+            ),
         ),
         (
             hostile.repeated_required_header,

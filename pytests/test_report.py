@@ -17,10 +17,10 @@ import plotly.graph_objects as go
 import pytest
 from conftest import dbt_env, run_dbt
 
+from journeys.redaction import EMAIL_REGEX
 from journeys.report import write_report
 from journeys.report.curves import bootstrap_bands, bootstrap_weights, corners, curves
 from journeys.report.page import Chart, Section, render_page
-from journeys.urls import EMAIL_REGEX
 from journeys.warehouse import connect
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

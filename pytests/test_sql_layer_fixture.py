@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import dbt_env, run_dbt
 
-from journeys.urls import EMAIL_REGEX
+from journeys.redaction import EMAIL_REGEX
 from journeys.warehouse import connect
 
 FIXTURE = Path(__file__).parent / "fixtures" / "export_dirty"
