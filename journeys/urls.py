@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import re
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -37,6 +37,23 @@ def url_query_allowlist(project_file: Path = ROOT / "dbt_project.yml") -> tuple[
     Read once per process (the service normalises URLs on every request)."""
     names = yaml.safe_load(project_file.read_text())["vars"].get("url_query_allowlist") or []
     return tuple(str(name).lower() for name in names)
+
+
+@functools.lru_cache(maxsize=8)
+def site_hosts(project_file: Path = ROOT / "dbt_project.yml") -> tuple[str, ...]:
+    """The dbt var `site_hosts`: hosts of this site (lower-case, no `www.`); their subdomains count too."""
+    names = yaml.safe_load(project_file.read_text())["vars"].get("site_hosts") or []
+    if not names:
+        raise ValueError(f"{project_file}: var site_hosts is empty: list the hosts of your site")
+    return tuple(str(name).strip().lower() for name in names)
+
+
+def is_site_url(normalized: pd.Series, hosts: tuple[str, ...]) -> np.ndarray:
+    """Macro `is_site_url`: the normalised URL's host, without `:port`, is one of `hosts` or a subdomain of
+    one. False for NULL and for every other host (IDN, punycode, IP literals, look-alikes)."""
+    host = _extract(normalized.astype("string"), r"^([^/?]*)").str.replace(r":[0-9]*\Z", "", regex=True)
+    on_site = host.isin(hosts) | host.str.endswith(tuple("." + name for name in hosts))
+    return on_site.to_numpy(dtype=bool, na_value=False)
 
 
 # Regexes of macros/normalize_url.sql. DuckDB runs RE2, whose `$` (without the m flag) is the end of
@@ -103,6 +120,7 @@ class UrlCategorizer:
 
     rules: pd.DataFrame
     codes: dict[str, int]
+    hosts: tuple[str, ...] = field(default_factory=site_hosts)
 
     @classmethod
     def from_seeds(cls, seeds_dir: Path | None = None) -> UrlCategorizer:
@@ -138,11 +156,11 @@ class UrlCategorizer:
 
     def categorize(self, normalized: pd.Series) -> pd.Series:
         """Category of each normalised URL: the first rule by (priority, rule_id) that matches, else `other`
-        (also for a NULL URL, as the SQL's left join + coalesce gives). Each rule only sees the URLs no
-        earlier rule matched."""
+        (also for a NULL URL, as the SQL's left join + coalesce gives, and for a page on another site than
+        `hosts`). Each rule only sees the URLs no earlier rule matched."""
         values = normalized.astype("string")
         category = np.full(len(values), UNMATCHED_CATEGORY, dtype=object)
-        undecided = np.flatnonzero(values.notna().to_numpy())
+        undecided = np.flatnonzero(is_site_url(values, self.hosts))
         for rule in self.rules.itertuples(index=False):
             if undecided.size == 0:
                 break

@@ -3,6 +3,7 @@ warehouse on every distinct URL of the synthetic export."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import duckdb
@@ -126,9 +127,11 @@ def test_lowest_priority_wins_and_unmatched_is_other(tmp_path: Path) -> None:
         "rule_id,priority,match_type,pattern,category\n"
         "late,50,contains,blog,blog\nearly,5,regex,/events?(/|$),events\nhome,1,exact,x.com/,blog\n"
     )
-    rules = UrlCategorizer.from_seeds(tmp_path)
+    rules = dataclasses.replace(UrlCategorizer.from_seeds(tmp_path), hosts=("x.com",))
     urls = ["https://x.com/events/blog/", "https://x.com/blog", "https://y.com/", "https://x.com", ""]
     assert rules.category_codes(urls).tolist() == [1, 2, 20, 2, 20], "NULL URLs are `other`, as in SQL"
+    other_sites = ["https://y.com/blog", "https://x.com.evil.org/blog", "http://[::1]/blog", "https://bücher.x/blog"]
+    assert rules.category_codes(other_sites).tolist() == [20] * 4, "rules see only the site's hosts"
 
 
 def test_every_url_of_the_export_gets_the_warehouse_category(warehouse) -> None:

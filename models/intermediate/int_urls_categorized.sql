@@ -1,6 +1,7 @@
 {#- One row per distinct raw page URL: its normalised form and the category of the first seed
     rule (lowest priority number, then rule_id) that matches the normalised URL; `other` when
-    none matches. Normalising distinct URLs once keeps the regex work small. -#}
+    none matches or the page is on another site (host not in var site_hosts: rules never see
+    it). Normalising distinct URLs once keeps the regex work small. -#}
 
 with
 
@@ -31,7 +32,10 @@ normalized_urls as (
 ),
 
 distinct_normalized_urls as (
-    select distinct normalized_url from normalized_urls
+    select distinct
+        normalized_url,
+        {{ is_site_url('normalized_url') }} as is_site_page,
+    from normalized_urls
 ),
 
 rule_matches as (
@@ -46,6 +50,7 @@ rule_matches as (
     from distinct_normalized_urls
     inner join url_categories
         on {{ url_rule_matches('distinct_normalized_urls.normalized_url', 'url_categories') }}
+    where distinct_normalized_urls.is_site_page
 ),
 
 first_matches as (
@@ -61,11 +66,14 @@ final as (
     select
         normalized_urls.raw_url,
         normalized_urls.normalized_url,
+        coalesce(distinct_normalized_urls.is_site_page, false) as is_site_page,
         first_matches.rule_id,
         coalesce(first_matches.category, 'other') as category,
         url_category_codes.category_code,
         url_category_codes.is_conversion
     from normalized_urls
+    left join distinct_normalized_urls
+        on normalized_urls.normalized_url = distinct_normalized_urls.normalized_url
     left join first_matches
         on normalized_urls.normalized_url = first_matches.normalized_url
     left join url_category_codes

@@ -1,7 +1,8 @@
 {#- One row per rule of seeds/url_categories.csv: the distinct normalised URLs and page views it
     wins, the URLs it also matches but loses to a rule of higher precedence (and the rule that
     takes most of them), and a status: `ok` (wins at least one URL), `shadowed` (matches URLs
-    but wins none) or `dead` (matches no URL of this export). -#}
+    but wins none) or `dead` (matches no URL of this export). Pages of other sites, which no
+    rule sees, are left out. -#}
 
 with
 
@@ -30,7 +31,7 @@ distinct_urls as (
         normalized_url,
         rule_id as winning_rule_id
     from urls_categorized
-    where normalized_url is not null
+    where normalized_url is not null and is_site_page
 ),
 
 rule_matches as (
