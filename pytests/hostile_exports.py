@@ -201,13 +201,15 @@ def repeated_required_header(source: Path, out: Path, name: str = "Number of Ses
 
 
 def first_contacts(source: Path, out: Path, n: int) -> None:
-    """Only the first `n` contacts and their history rows."""
+    """Only `n` contacts (the first ones with a page history) and their history rows."""
     out.mkdir(parents=True, exist_ok=True)
     header, rows = read_table(source / EXPORT)
-    kept = rows[:n]
+    history_header, history_rows = read_table(source / HISTORY)
+    current = history_header.index("Last Page Seen Current Value")
+    with_pages = {row[0] for row in history_rows if row[current]}
+    kept = [row for row in rows if row[0] in with_pages][:n]
     ids = {row[0] for row in kept}
     write_table(out / EXPORT, header, kept)
-    history_header, history_rows = read_table(source / HISTORY)
     write_table(out / HISTORY, history_header, [row for row in history_rows if row[0] in ids])
 
 
@@ -232,8 +234,9 @@ def no_buyers(source: Path, out: Path) -> None:
 
 
 def one_contact_with_history(source: Path, out: Path) -> None:
-    """Every contact kept, but a single one keeps its page history."""
+    """Every contact kept, but a single one keeps its page history (a row with a current page)."""
     out.mkdir(parents=True, exist_ok=True)
     (out / EXPORT).write_bytes((source / EXPORT).read_bytes())
     history_header, history_rows = read_table(source / HISTORY)
-    write_table(out / HISTORY, history_header, history_rows[:1])
+    current = history_header.index("Last Page Seen Current Value")
+    write_table(out / HISTORY, history_header, [next(row for row in history_rows if row[current])])

@@ -12,6 +12,7 @@ import pytest
 from conftest import dbt_env, run_dbt
 from test_sql_layer_fixture import SQL_LAYER
 
+from journeys import skipped
 from journeys.warehouse import connect
 
 
@@ -178,3 +179,85 @@ def test_a_broken_export_stops_with_one_line(clean: Path, tmp_path: Path, varian
     variant(clean, raw)
     code, output = dbt(raw, tmp_path / "db.duckdb", "build", "--select", "path:models/staging/base")
     assert_stops_with(output, code, message)
+
+
+# Degenerate exports: one full `dbt build` each; the build passes, the model the data cannot train is
+# skipped with one warning line and its tables are empty with their usual columns.
+SEGMENT_TABLES = ["contact_segments", "segment_centroids", "segment_profiles", "segment_comparison",
+                  "segment_k_selection", "segment_metrics"]  # fmt: skip
+PROPENSITY_TABLES = {"purchase_propensity": "purchase_propensity", "propensity_metrics": "metrics",
+                     "training_history": "history", "propensity_audit": "audit",
+                     "propensity_test_predictions": "test_predictions"}  # fmt: skip
+
+
+def full_build(variant, clean: Path, tmp_path: Path) -> tuple[Path, str]:
+    raw, db = tmp_path / "raw", tmp_path / "db.duckdb"
+    variant(clean, raw)
+    code, output = dbt(raw, db, "build")
+    assert code == 0, output[-6000:]
+    assert "Traceback" not in output
+    return db, output
+
+
+def rows(db: Path, table: str) -> int:
+    return query(db, f"select count(*) from {table}")[0][0]
+
+
+def test_five_contacts_shrink_the_k_range_and_build(clean: Path, tmp_path: Path) -> None:
+    db, output = full_build(lambda c, r: hostile.first_contacts(c, r, 5), clean, tmp_path)
+    assert "segments: k range [3, 10] shrunk to [3, 4] to fit 5 distinct feature rows" in output
+    assert rows(db, "contact_segments") == 5
+    assert {k for (k,) in query(db, "select k from segment_k_selection")} == {3, 4}
+    assert "propensity skipped: class" in output  # 5 contacts cannot fill a stratified split
+
+
+def test_identical_contacts_without_history_skip_both_models(clean: Path, tmp_path: Path) -> None:
+    db, output = full_build(hostile.identical_contacts, clean, tmp_path)
+    assert (
+        "segments skipped: the contacts have 1 distinct feature row(s); k-prototypes needs at least 2; "
+        "its tables are left empty and the build goes on"
+    ) in output
+    assert "propensity skipped: no contact has a page history to learn from" in output
+    for table in SEGMENT_TABLES + list(PROPENSITY_TABLES):
+        assert rows(db, table) == 0, table
+    assert rows(db, "contact_features") == rows(db, "stg_hubspot__contacts") > 0
+
+
+def test_no_buyers_skip_the_propensity_model_only(clean: Path, tmp_path: Path) -> None:
+    db, output = full_build(hostile.no_buyers, clean, tmp_path)
+    assert "contacts with page history hold a single class, nothing to predict" in output
+    assert rows(db, "purchase_propensity") == 0
+    assert rows(db, "contact_segments") == rows(db, "contact_features") > 0
+
+
+def test_one_contact_with_history_skips_the_propensity_model(clean: Path, tmp_path: Path) -> None:
+    db, output = full_build(hostile.one_contact_with_history, clean, tmp_path)
+    assert "propensity skipped:" in output
+    assert rows(db, "purchase_propensity") == 0
+    assert rows(db, "contact_segments") > 0
+
+
+def test_skipped_tables_have_a_trained_runs_columns(warehouse) -> None:
+    """journeys.skipped.EMPTY_TABLES against the tables of a real build."""
+    names = {**{table: table for table in SEGMENT_TABLES}, **PROPENSITY_TABLES}
+    with connect(warehouse.duckdb_path) as con:
+        for table, key in names.items():
+            real = con.execute(f"select * from {table} limit 0").df()
+            con.register("empty_frame", skipped.empty_table(key))
+            empty = con.execute("select * from empty_frame").df()
+            assert list(empty.columns) == list(real.columns), table
+            real_types = [t for (_, t, *_) in con.execute(f"describe select * from {table}").fetchall()]
+            empty_types = [t for (_, t, *_) in con.execute("describe select * from empty_frame").fetchall()]
+            assert empty_types == real_types, table
+
+
+def test_the_propensity_model_needs_the_segments_only_for_target_segment(tmp_path: Path) -> None:
+    env = dbt_env(tmp_path / "raw", tmp_path / "db.duckdb", tmp_path / "artifacts")
+    default = run_dbt(["ls", "--quiet", "--select", "+purchase_propensity", "--resource-type", "model"], env)
+    segment = run_dbt(
+        ["ls", "--quiet", "--select", "+purchase_propensity", "--resource-type", "model",
+         "--vars", "{propensity_target: segment}"], env,
+    )  # fmt: skip
+    assert default.returncode == 0 and segment.returncode == 0, default.stdout + segment.stdout
+    assert "contact_segments" not in default.stdout and "int_contact_segment_labels" in default.stdout
+    assert "contact_segments" in segment.stdout

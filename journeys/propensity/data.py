@@ -14,6 +14,7 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from journeys.propensity.config import PropensityConfig
+from journeys.skipped import CannotTrain
 
 MISSING, POOLED = 0, 1  # reserved indices of every categorical vocabulary
 
@@ -94,8 +95,8 @@ def label_contacts(
     with_history, target = with_history[known].reset_index(drop=True), target[known].to_numpy()
     labels = np.searchsorted(class_values, target).astype(np.int64)
     if len(np.unique(labels)) < 2:
-        raise ValueError(f"propensity_target={config.target}: the {len(labels)} contacts with page history "
-                         "hold a single class, nothing to predict")
+        raise CannotTrain(f"propensity_target={config.target}: the {len(labels)} contacts with page history "
+                          "hold a single class, nothing to predict")
     return LabelledContacts(with_history, labels, class_names, int((~features["has_page_history"]
                                                                     .fillna(False).astype(bool)).sum()))
 

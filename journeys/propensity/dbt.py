@@ -6,6 +6,7 @@ everything else happens here, so the model files stay one call each.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,11 @@ from journeys import retraining
 from journeys.dbt_logging import log_to_dbt
 from journeys.propensity.artifacts import META_FILE, MODEL_FILE, SUBDIR, load_propensity_model, read_meta
 from journeys.propensity.config import PropensityConfig
+from journeys.propensity.data import label_contacts
 from journeys.propensity.pipeline import add_deciles, read_truth, saved_table, train_and_score
+from journeys.skipped import CannotTrain, empty_table, skipped
+
+LOG = logging.getLogger(__name__)
 
 PATH_SETTINGS = ("artifacts_dir", "raw_dir")
 RUN_SETTINGS = (*PATH_SETTINGS, "retrain")  # not model settings
@@ -24,6 +29,8 @@ MODEL_NAME = "propensity"
 SPLITS_FILE = "splits.npz"  # contact_id -> split of the training run, for builds that only score
 HEADLINE_METRICS = ("roc_auc", "pr_auc", "f1", "brier")
 EXPERIMENT_SETTINGS = ("experiments_train_contacts",)
+# Fewest contacts with page history per class: at 10% validation share, one of each class in validation.
+MIN_CONTACTS_PER_CLASS = 10
 SCORE_COLUMNS = ["contact_id", "propensity", "predicted_flag", "predicted_class", "decile", "split", "target",
                  "model_version"]
 
@@ -55,6 +62,10 @@ def build_purchase_propensity(
                                  compatibility, [MODEL_FILE, META_FILE, SPLITS_FILE])
     if not decision.train:
         return score_with_saved_model(features, artifacts_dir)[SCORE_COLUMNS]
+    try:
+        check_trainable(features, config, segment_frame)
+    except CannotTrain as reason:
+        return skipped(LOG, "propensity", reason, "purchase_propensity")
     run = train_and_score(features, category_codes, config, artifacts_dir, segments=segment_frame,
                           truth=read_truth(raw_dir))
     np.savez_compressed(folder / SPLITS_FILE, contact_id=run.scores["contact_id"].to_numpy(np.int64),
@@ -94,8 +105,25 @@ def build_propensity_experiments(
     return run_experiments(features, category_codes, config, sizes)
 
 
+def check_trainable(features: pd.DataFrame, config: PropensityConfig, segments: pd.DataFrame | None) -> None:
+    """Raise CannotTrain unless every class has MIN_CONTACTS_PER_CLASS contacts with page history (the
+    stratified train / validation / test split needs some of each class in every part)."""
+    if config.target == "segment" and (segments is None or segments.empty):
+        raise CannotTrain("target `segment` needs contact_segments, which is empty (the segment model was skipped)")
+    if not features["has_page_history"].fillna(False).astype(bool).any():
+        raise CannotTrain("no contact has a page history to learn from")
+    labelled = label_contacts(features, config, segments)  # raises CannotTrain on a single class
+    counts = np.bincount(labelled.labels, minlength=len(labelled.class_names))
+    if counts.min() < MIN_CONTACTS_PER_CLASS:
+        name = labelled.class_names[int(np.argmin(counts))]
+        raise CannotTrain(f"class {name} has {counts.min()} contact(s) with page history; at least "
+                          f"{MIN_CONTACTS_PER_CLASS} per class are needed to train, validate and test")
+
+
 def saved_run_table(scored: pd.DataFrame, settings: dict[str, Any], name: str) -> pd.DataFrame:
     """`metrics`, `history`, `audit` or `test_predictions` of the run that built `scored` (purchase_propensity)."""
+    if scored.empty:  # the model was skipped (journeys.skipped)
+        return empty_table(name)
     versions = scored["model_version"].unique()
     if len(versions) != 1:
         raise RuntimeError(f"purchase_propensity holds {len(versions)} model versions; expected exactly one")

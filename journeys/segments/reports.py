@@ -16,6 +16,7 @@ import pandas as pd
 from sklearn.metrics import adjusted_rand_score
 
 from journeys.segments.model import SegmentModel, encoded_features, model_for
+from journeys.skipped import empty_table
 
 MODEL_NAME = "segments"
 TOP_CATEGORIES_PROFILED = 5
@@ -25,6 +26,8 @@ TRUTH_FILE = "truth.csv"
 
 def segment_centroids(scored: pd.DataFrame, meta: dict[str, Any]) -> pd.DataFrame:
     """One row per segment and feature: the prototype's value (scaled, and in the feature's own units)."""
+    if scored.empty:  # the segment model was skipped (journeys.skipped)
+        return empty_table("segment_centroids")
     model, _ = model_for(scored, meta)
     features, kp = model.features, model.kprototypes
     rows = []
@@ -98,6 +101,8 @@ def _unscale(features, name: str, scaled: float) -> float:
 def segment_profiles(contacts: pd.DataFrame, scored: pd.DataFrame, meta: dict[str, Any]) -> pd.DataFrame:
     """Per segment: size, share, buyer rate; mean and median of each numeric feature (own units, missing
     left out); the top categories with their shares for each categorical feature and presence flag."""
+    if scored.empty:  # the segment model was skipped (journeys.skipped)
+        return empty_table("segment_profiles")
     model, _ = model_for(scored, meta)
     data = _joined(contacts, scored)
     features = model.features
@@ -153,6 +158,8 @@ def segment_comparison(contacts: pd.DataFrame, scored: pd.DataFrame, meta: dict[
     difference of the scaled means for numerics, gamma x the total-variation distance of the category
     distributions for categoricals (the expected mismatch gap; the prototypes' modes alone hide it).
     """
+    if scored.empty:  # the segment model was skipped (journeys.skipped)
+        return empty_table("segment_comparison")
     model, _ = model_for(scored, meta)
     kp, features = model.kprototypes, model.features
     contacts = contacts.sort_values("contact_id", ignore_index=True)  # sums independent of the warehouse's order
@@ -222,6 +229,8 @@ def _detail(model: SegmentModel, name: str, a: int, b: int, means: np.ndarray, d
 
 def segment_k_selection(scored: pd.DataFrame, meta: dict[str, Any]) -> pd.DataFrame:
     """Every evaluated k's cost and silhouette on the sample, the elbow and the choice."""
+    if scored.empty:  # the segment model was skipped (journeys.skipped)
+        return empty_table("segment_k_selection")
     model, _ = model_for(scored, meta)
     return _with_version(pd.DataFrame(model.k_selection), model)
 
@@ -229,6 +238,8 @@ def segment_k_selection(scored: pd.DataFrame, meta: dict[str, Any]) -> pd.DataFr
 def segment_metrics(scored: pd.DataFrame, meta: dict[str, Any]) -> pd.DataFrame:
     """model_metrics rows: fit figures on all contacts, quality without truth (stability, silhouette, each
     feature's share of the cost) and, as an outcome only, the ARI against planted truth when it exists."""
+    if scored.empty:  # the segment model was skipped (journeys.skipped)
+        return empty_table("segment_metrics")
     model, settings = model_for(scored, meta)
     training = model.training
     quality = training["quality"]
@@ -310,6 +321,8 @@ def _with_version(frame: pd.DataFrame, model: SegmentModel) -> pd.DataFrame:
 
 def segments_dimension(scored: pd.DataFrame, meta: dict[str, Any]) -> pd.DataFrame:
     """One row per segment: stable id, readable name, one-line description, contacts and share."""
+    if scored.empty:  # the segment model was skipped (journeys.skipped)
+        return empty_table("segments")
     model, _ = model_for(scored, meta)
     contacts = scored["segment_id"].value_counts().reindex(model.segment_ids, fill_value=0)
     frame = pd.DataFrame({

@@ -39,6 +39,7 @@ from journeys.segments.model import (
     pairwise_dissimilarity,
 )
 from journeys.segments.naming import segment_names
+from journeys.skipped import CannotTrain, skipped
 
 LOG = logging.getLogger("journeys.segments")
 SILHOUETTE_ROWS = 2_000
@@ -80,6 +81,30 @@ def _kprototypes(k: int, settings: SegmentSettings) -> KPrototypes:
     )
 
 
+def k_candidates(settings: SegmentSettings, distinct_rows: int) -> list[int]:
+    """The k values to fit: var segments_k, or segments_k_range shrunk to the data (a silhouette needs fewer
+    segments than distinct rows). Raises CannotTrain when no k fits."""
+    if distinct_rows < 2:
+        raise CannotTrain(
+            f"the contacts have {distinct_rows} distinct feature row(s); k-prototypes needs at least 2"
+        )
+    if settings.k is not None:
+        if settings.k > distinct_rows:
+            raise CannotTrain(
+                f"var segments_k is {settings.k} but the contacts have only {distinct_rows} distinct feature rows: "
+                "lower segments_k or set it to auto"
+            )
+        return [settings.k]
+    upper = min(settings.k_range[1], max(2, distinct_rows - 1))
+    lower = min(settings.k_range[0], upper)
+    if upper < settings.k_range[1]:
+        LOG.warning(
+            "segments: k range %s shrunk to [%d, %d] to fit %d distinct feature rows",
+            list(settings.k_range), lower, upper, distinct_rows,
+        )
+    return list(range(lower, upper + 1))
+
+
 def select_k(
     X: pd.DataFrame, categorical: list[int], settings: SegmentSettings, previous_k: int | None = None
 ) -> list[dict[str, Any]]:
@@ -92,7 +117,7 @@ def select_k(
     rng = np.random.default_rng(settings.seed)
     sample = X.iloc[np.sort(rng.choice(len(X), min(settings.k_sample, len(X)), replace=False))]
     scored = np.sort(rng.choice(len(sample), min(SILHOUETTE_ROWS, len(sample)), replace=False))
-    ks = list(range(settings.k_range[0], settings.k_range[1] + 1)) if settings.k is None else [settings.k]
+    ks = k_candidates(settings, len(sample.drop_duplicates()))
     rows, distances = [], None
     for k in ks:
         model = _kprototypes(k, settings).fit(sample.to_numpy(dtype=object), categorical=categorical)
@@ -287,7 +312,8 @@ def feature_cost_shares(
 
 
 def build_contact_segments(contacts: pd.DataFrame, meta: dict[str, Any]) -> pd.DataFrame:
-    """dbt model contact_segments: train when needed (var retrain), save, score every contact."""
+    """dbt model contact_segments: train when needed (var retrain), save, score every contact. Data that cannot
+    train the model (fewer than 2 distinct feature rows) leaves the table empty, with one warning line."""
     log_to_dbt()
     settings = SegmentSettings.from_meta(meta)
     contacts = _in_contact_order(contacts)
@@ -298,7 +324,10 @@ def build_contact_segments(contacts: pd.DataFrame, meta: dict[str, Any]) -> pd.D
     }
     decision = retraining.decide(MODEL_NAME, settings.retrain, folder, compatibility, [MODEL_FILE.name])
     if decision.train:
-        model = train_segment_model(contacts, settings, _previous_model(settings))
+        try:
+            model = train_segment_model(contacts, settings, _previous_model(settings))
+        except CannotTrain as reason:
+            return skipped(LOG, "segments", reason, "contact_segments")
         model.save(settings.artifacts_dir)
         quality = model.training["quality"]
         retraining.record_training(

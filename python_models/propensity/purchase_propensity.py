@@ -8,5 +8,5 @@ def model(dbt, session):
         features=dbt.ref("contact_features").df(),
         category_codes=dbt.ref("url_category_codes").df(),
         settings=dbt.config.meta_get("propensity"),
-        segments=dbt.ref("contact_segments"),
+        segments=dbt.ref("int_contact_segment_labels"),
     )
