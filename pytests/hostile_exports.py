@@ -201,15 +201,13 @@ def repeated_required_header(source: Path, out: Path, name: str = "Number of Ses
 
 
 def first_contacts(source: Path, out: Path, n: int) -> None:
-    """Only `n` contacts (the first ones with a page history) and their history rows."""
+    """Only the first `n` contacts and their history rows."""
     out.mkdir(parents=True, exist_ok=True)
     header, rows = read_table(source / EXPORT)
-    history_header, history_rows = read_table(source / HISTORY)
-    current = history_header.index("Last Page Seen Current Value")
-    with_pages = {row[0] for row in history_rows if row[current]}
-    kept = [row for row in rows if row[0] in with_pages][:n]
+    kept = rows[:n]
     ids = {row[0] for row in kept}
     write_table(out / EXPORT, header, kept)
+    history_header, history_rows = read_table(source / HISTORY)
     write_table(out / HISTORY, history_header, [row for row in history_rows if row[0] in ids])
 
 

@@ -93,3 +93,13 @@ def test_redaction_twin_matches_the_macro(redact_sql, values: list[str]) -> None
     assert redact_sql(values) == [
         None if pd.isna(v) else v for v in redact_emails(pd.Series(values, dtype="string"))
     ]
+
+
+def test_the_service_redacts_free_text_as_the_warehouse_does() -> None:
+    from journeys.service import SegmentContact, features_frame
+    from journeys.urls import UrlCategorizer
+
+    contact = SegmentContact(contact_id=1, job_title="CTO, ann.lee@example.com", last_event="root@localhost")
+    frame = features_frame([contact], UrlCategorizer.from_seeds(), sequence_length=4)
+    assert frame.loc[0, "job_title"] == "CTO, redacted-email"
+    assert frame.loc[0, "last_event"] == "redacted-email"

@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from journeys.skipped import CannotTrain
+
 OTHER = "other"
 MISSING = "missing"
 
@@ -99,7 +101,7 @@ class SegmentFeatures:
         for name in prepared.numeric_columns:
             values = raw[name]
             if values.notna().sum() == 0:
-                raise ValueError(
+                raise CannotTrain(
                     f"segment feature {name!r} is missing for every contact; drop it from the vars"
                 )
             std = float(values.std(ddof=0))
