@@ -96,10 +96,11 @@ def test_redaction_twin_matches_the_macro(redact_sql, values: list[str]) -> None
 
 
 def test_the_service_redacts_free_text_as_the_warehouse_does() -> None:
-    from journeys.service import SegmentContact, features_frame
+    from journeys.service.features import CategoryCodes, contact_batch
+    from journeys.service.schemas import SegmentContact
     from journeys.urls import UrlCategorizer
 
     contact = SegmentContact(contact_id=1, job_title="CTO, ann.lee@example.com", last_event="root@localhost")
-    frame = features_frame([contact], UrlCategorizer.from_seeds(), sequence_length=4)
-    assert frame.loc[0, "job_title"] == "CTO, redacted-email"
-    assert frame.loc[0, "last_event"] == "redacted-email"
+    batch = contact_batch([contact], CategoryCodes(UrlCategorizer.from_seeds()), sequence_length=4)
+    assert batch.texts["job_title"].tolist() == ["CTO, redacted-email"]
+    assert batch.texts["last_event"].tolist() == ["redacted-email"]
