@@ -20,7 +20,7 @@ EMPTY_TABLES: dict[str, dict[str, str]] = {
         "category": STRING, "model_version": STRING,
     },
     "segment_profiles": {
-        "segment_id": INT64, "segment_size": INT64, "segment_share": FLOAT, "buyer_rate": FLOAT, "feature": STRING,
+        "segment_id": INT64, "segment_name": STRING, "segment_size": INT64, "segment_share": FLOAT, "buyer_rate": FLOAT, "feature": STRING,
         "statistic": STRING, "category": STRING, "rank": FLOAT, "value": FLOAT, "model_version": STRING,
     },
     "segment_comparison": {
@@ -30,6 +30,10 @@ EMPTY_TABLES: dict[str, dict[str, str]] = {
     "segment_k_selection": {
         "cost": FLOAT, "is_chosen": BOOL, "is_elbow": BOOL, "k": INT64, "n_iter": INT64, "sample_size": INT64,
         "selection": STRING, "silhouette": FLOAT, "silhouette_sample_size": INT64, "model_version": STRING,
+    },
+    "segments": {
+        "segment_id": INT32, "segment_name": STRING, "segment_description": STRING, "contacts": INT64,
+        "share": FLOAT, "model_version": STRING,
     },
     "segment_metrics": {
         "model_name": STRING, "model_version": STRING, "split": STRING, "metric": STRING, "value": FLOAT,

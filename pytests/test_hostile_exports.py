@@ -184,7 +184,7 @@ def test_a_broken_export_stops_with_one_line(clean: Path, tmp_path: Path, varian
 # Degenerate exports: one full `dbt build` each; the build passes, the model the data cannot train is
 # skipped with one warning line and its tables are empty with their usual columns.
 SEGMENT_TABLES = ["contact_segments", "segment_centroids", "segment_profiles", "segment_comparison",
-                  "segment_k_selection", "segment_metrics"]  # fmt: skip
+                  "segment_k_selection", "segment_metrics", "segments"]  # fmt: skip
 PROPENSITY_TABLES = {"purchase_propensity": "purchase_propensity", "propensity_metrics": "metrics",
                      "training_history": "history", "propensity_audit": "audit",
                      "propensity_test_predictions": "test_predictions"}  # fmt: skip

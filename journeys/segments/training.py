@@ -265,13 +265,16 @@ def segment_quality(
     """Quality without truth: stability over refits, silhouette on a sample, each feature's cost share.
 
     Stability: `stability_fits` fits, each on a bootstrap resample (k_sample contacts) with its own seed,
-    assign every contact; the figure is the mean adjusted Rand index over all pairs of those assignments.
+    assign every contact; the figure is the mean adjusted Rand index over all pairs of those assignments
+    (a resample with no more distinct rows than segments is left out; NaN when fewer than two remain).
     """
     rows = X.to_numpy(dtype=object)
     rng = np.random.default_rng(settings.seed)
     assignments = []
     for fit in range(settings.stability_fits):
         sample = rng.choice(len(X), min(settings.k_sample, len(X)), replace=True)
+        if len(X.iloc[sample].drop_duplicates()) <= model.n_clusters:  # a tiny export's resample cannot refit k
+            continue
         refit = KPrototypes(n_clusters=model.n_clusters, init="Cao", n_init=settings.n_init,
                             max_iter=settings.max_iter, gamma=model.gamma, random_state=settings.seed + 1 + fit)
         refit.fit(rows[sample], categorical=categorical)
