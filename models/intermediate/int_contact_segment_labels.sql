@@ -14,7 +14,7 @@ final as (
     select
         contact_id,
         segment_id,
-        model_version,
+        model_version
     from contact_segments
 )
 
@@ -25,7 +25,7 @@ select * from final
 select
     cast(null as {{ dbt.type_bigint() }}) as contact_id,
     cast(null as {{ dbt.type_int() }}) as segment_id,
-    cast(null as {{ dbt.type_string() }}) as model_version,
-where false
+    cast(null as {{ dbt.type_string() }}) as model_version
+limit 0
 
 {%- endif %}

@@ -34,7 +34,7 @@ normalized_urls as (
 distinct_normalized_urls as (
     select distinct
         normalized_url,
-        {{ is_site_url('normalized_url') }} as is_site_page,
+        {{ is_site_url('normalized_url') }} as is_site_page
     from normalized_urls
 ),
 
