@@ -42,14 +42,17 @@ EMPTY_TABLES: dict[str, dict[str, str]] = {
         "contact_id": INT64, "propensity": FLOAT, "predicted_flag": BOOL, "predicted_class": STRING,
         "decile": INT64, "split": STRING, "target": STRING, "model_version": STRING,
     },
-    "metrics": {"metric": STRING, "model_name": STRING, "model_version": STRING, "split": STRING, "value": FLOAT},
+    "metrics": {
+        "ci_lower": FLOAT, "ci_upper": FLOAT, "metric": STRING, "model_name": STRING, "model_version": STRING,
+        "split": STRING, "value": FLOAT,
+    },
     "history": {
         "auc": FLOAT, "epoch": INT64, "is_best_epoch": BOOL, "loss": FLOAT, "model_version": STRING,
         "val_auc": FLOAT, "val_loss": FLOAT,
     },
     "audit": {
         "feature": STRING, "feature_kind": STRING, "flagged": BOOL, "model_version": STRING, "n_contacts": INT64,
-        "roc_auc": FLOAT, "separation": FLOAT, "strongest_class": INT64, "threshold": FLOAT,
+        "roc_auc": FLOAT, "separation": FLOAT, "strongest_class": INT64, "threshold": FLOAT, "warned": BOOL,
     },
     "test_predictions": {
         "model_name": STRING, "contact_id": INT64, "score": FLOAT, "label": BOOL, "model_version": STRING,

@@ -530,15 +530,16 @@ where first_line is not null
     {#- Post-hook of the contacts base model: an export with no usable contact (no record, or
         none with a valid, first-of-its-kind Contact ID) stops the build with one line, before
         any model tries to learn from nothing. -#}
-select error(
-    '{{ raw_source_label(table_name) | replace("'", "''") }}: the export holds no contacts ('
-    || records || ' record(s), none with a usable Contact ID): export the contacts with their Contact ID column'
-)
+select {{ customer_journeys.raise_error(
+    "'" ~ raw_source_label(table_name) | replace("'", "''") ~ ": the export holds no contacts ('"
+    ~ " || cast(records as " ~ dbt.type_string() ~ ") || ' record(s), none with a usable Contact ID):"
+    ~ " export the contacts with their Contact ID column'"
+) }}
 from (
     select
         count(*) as records,
-        coalesce(sum(case when quarantine_reason is null then 1 else 0 end), 0) as usable,
+        coalesce(sum(case when quarantine_reason is null then 1 else 0 end), 0) as usable
     from {{ this }}
-)
+) as counts
 where usable = 0
 {%- endmacro %}
