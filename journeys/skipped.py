@@ -19,6 +19,10 @@ EMPTY_TABLES: dict[str, dict[str, str]] = {
         "segment_id": INT64, "feature": STRING, "feature_type": STRING, "scaled_value": FLOAT, "value": FLOAT,
         "category": STRING, "model_version": STRING,
     },
+    "segment_feature_scaling": {
+        "feature": STRING, "feature_index": INT64, "source_column": STRING, "scale_mean": FLOAT, "scale_std": FLOAT,
+        "category": STRING, "feature_type": STRING, "gamma": FLOAT, "model_version": STRING,
+    },
     "segment_profiles": {
         "segment_id": INT64, "segment_name": STRING, "segment_size": INT64, "segment_share": FLOAT, "buyer_rate": FLOAT, "feature": STRING,
         "statistic": STRING, "category": STRING, "rank": FLOAT, "value": FLOAT, "model_version": STRING,

@@ -65,6 +65,8 @@ def segment_feature_scaling(scored: pd.DataFrame, meta: dict[str, Any]) -> pd.Da
     counts), and for categoricals one row per kept category (a value outside them is `other`, NULL is
     `missing`). gamma weighs one categorical mismatch in the dissimilarity.
     """
+    if scored.empty:  # the segment model was skipped (journeys.skipped)
+        return empty_table("segment_feature_scaling")
     model, _ = model_for(scored, meta)
     features, config = model.features, model.features.config
     presence = dict(zip(features.categorical_columns[len(config.categorical_features) :], config.presence_features))
