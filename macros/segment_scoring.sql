@@ -5,7 +5,8 @@
 
 {% macro segment_model_features(scaling_relation) -%}
     {#- (feature, source_column, feature_type) of the saved model, in its feature order. Read at
-        execution time; a missing table fails with a message saying how to provide it. -#}
+        execution time; a missing table fails with a message saying how to provide it. Empty when
+        the segment model was skipped (data it cannot train on). -#}
     {%- if not execute -%}
         {{ return([]) }}
     {%- endif -%}
@@ -30,9 +31,6 @@
     {%- for row in rows -%}
         {%- do features.append((row[1], row[2], row[3])) -%}
     {%- endfor -%}
-    {%- if features | length == 0 -%}
-        {{ exceptions.raise_compiler_error(scaling_relation ~ " holds no feature: rebuild the segment model") }}
-    {%- endif -%}
     {{ return(features) }}
 {%- endmacro %}
 
@@ -57,6 +55,15 @@
     {%- set features = customer_journeys.segment_model_features(scaling_relation) -%}
     {%- set double_type = api.Column.translate_type('double') -%}
     {%- set string_type = api.Column.translate_type('string') -%}
+    {%- if execute and not features %}
+{#- the segment model was skipped: no segments, the same columns -#}
+select
+    cast(null as {{ api.Column.translate_type('bigint') }}) as contact_id,
+    cast(null as {{ api.Column.translate_type('integer') }}) as segment_id,
+    cast(null as {{ double_type }}) as dissimilarity,
+    cast(null as {{ string_type }}) as model_version
+limit 0
+    {%- else %}
 
 with
 
@@ -190,4 +197,5 @@ final as (
 )
 
 select * from final
+    {%- endif %}
 {%- endmacro %}
