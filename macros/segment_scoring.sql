@@ -5,7 +5,8 @@
 
 {% macro segment_model_features(scaling_relation) -%}
     {#- (feature, source_column, feature_type) of the saved model, in its feature order. Read at
-        execution time; a missing table fails with a message saying how to provide it. Empty when
+        execution time; a missing table fails a run or build with a message saying how to provide it
+        (compile and docs generate, which may run before any build, see no features). Empty when
         the segment model was skipped (data it cannot train on). -#}
     {%- if not execute -%}
         {{ return([]) }}
@@ -15,7 +16,10 @@
         schema=scaling_relation.schema,
         identifier=scaling_relation.identifier
     ) -%}
-    {%- if found is none -%}
+    {%- if found is none and flags.WHICH not in ('run', 'build') -%}
+        {#- compile / docs generate before any build: nothing to read yet -#}
+        {{ return([]) }}
+    {%- elif found is none -%}
         {{ exceptions.raise_compiler_error(
             "contact_segments_sql needs the saved segment model: " ~ scaling_relation
             ~ " does not exist. It is written by the Python model segment_feature_scaling (dbt build on"

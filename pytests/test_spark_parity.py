@@ -8,6 +8,7 @@ test and unit test, reading the raw CSV files with Spark's CSV reader."""
 from __future__ import annotations
 
 import math
+import re
 import subprocess
 import sys
 import time
@@ -95,7 +96,7 @@ def test_sql_layer_builds_on_spark(parity_builds: ParityBuilds) -> None:
     """Every seed, SQL model, data test and unit test of the selector passes on Spark."""
     log = parity_builds.spark_log
     assert parity_builds.spark_returncode == 0, log[-6000:]
-    assert "Completed successfully" in log
+    assert re.search(r"Done\. PASS=\d+ WARN=\d+ ERROR=0 ", log), log[-3000:]
     for unit_test in ["normalize_url_real_world_cases", "sequence_collation_oldest_first"]:
         assert unit_test in log
 
