@@ -77,7 +77,10 @@ def label_contacts(
     if features["contact_id"].duplicated().any():
         dup = features.loc[features["contact_id"].duplicated(), "contact_id"].iloc[0]
         raise ValueError(f"contact_features: contact_id {dup} appears more than once")
-    with_history = features[features["has_page_history"].fillna(False).astype(bool)].copy()
+    # sorted by contact: the seeded split and training must not depend on the order the warehouse returns rows in
+    with_history = features[features["has_page_history"].fillna(False).astype(bool)].sort_values(
+        "contact_id", kind="stable"
+    )
     if config.target == "segment":
         if segments is None:
             raise ValueError("propensity_target=segment needs contact_segments (contact_id, segment_id)")
