@@ -5,14 +5,16 @@
 
 {%- set text_columns = [] %}
 {%- if execute %}
-    {%- for column in adapter.get_columns_in_relation(model) if column.is_string() %}
+    {#- Spark's columns say `string`, which Column.is_string() does not know -#}
+    {%- for column in adapter.get_columns_in_relation(model)
+        if column.is_string() or column.dtype | lower == 'string' %}
         {%- do text_columns.append(column.name) %}
     {%- endfor %}
 {%- endif %}
 
 select
-    cast(null as varchar) as column_name,
-    cast(null as bigint) as offending_values,
+    cast(null as {{ dbt.type_string() }}) as column_name,
+    cast(null as {{ dbt.type_bigint() }}) as offending_values
 where false
 {%- for column in text_columns %}
 
@@ -20,7 +22,7 @@ union all
 
 select '{{ column }}', count(*)
 from {{ model }}
-where {{ customer_journeys.regexp_matches(adapter.quote(column), "'" ~ customer_journeys.email_regex() ~ "'") }}
+where {{ customer_journeys.regexp_matches(adapter.quote(column), customer_journeys.regex_literal(customer_journeys.email_regex())) }}
 having count(*) > 0
 {%- endfor %}
 
