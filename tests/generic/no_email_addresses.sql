@@ -1,6 +1,7 @@
 {#- Fails with one row per text column of `model` holding an address-like value (macro
     email_regex), with the count. Put on the staging models, it runs right after them in
-    `dbt build`, so a leak stops the build before any intermediate model reads the text. -#}
+    `dbt build`, so a leak stops the build before any intermediate model reads the text.
+    One scan counts every column: a staging view is evaluated once, not once per column. -#}
 {% test no_email_addresses(model) %}
 
 {%- set text_columns = [] %}
@@ -11,19 +12,28 @@
         {%- do text_columns.append(column.name) %}
     {%- endfor %}
 {%- endif %}
+{%- set email = customer_journeys.regex_literal(customer_journeys.email_regex()) %}
 
+{%- if text_columns %}
+with offending_counts as (
+    select
+    {%- for column in text_columns %}
+        sum(case when {{ customer_journeys.regexp_matches(adapter.quote(column), email) }} then 1 else 0 end)
+            as offending_{{ loop.index }}{{ "," if not loop.last }}
+    {%- endfor %}
+    from {{ model }}
+)
+{%- for column in text_columns %}
+{{ "union all" if not loop.first }}
+select '{{ column }}' as column_name, offending_{{ loop.index }} as offending_values
+from offending_counts
+where offending_{{ loop.index }} > 0
+{%- endfor %}
+{%- else %}
 select
     cast(null as {{ dbt.type_string() }}) as column_name,
     cast(null as {{ dbt.type_bigint() }}) as offending_values
 where false
-{%- for column in text_columns %}
-
-union all
-
-select '{{ column }}', count(*)
-from {{ model }}
-where {{ customer_journeys.regexp_matches(adapter.quote(column), customer_journeys.regex_literal(customer_journeys.email_regex())) }}
-having count(*) > 0
-{%- endfor %}
+{%- endif %}
 
 {% endtest %}
