@@ -1,6 +1,7 @@
 """Synthetic export: exact schema, value conventions, internal consistency, marginals, determinism, URLs.
 
-One clean export of N contacts is generated per module; spec counts are scaled by N / 336,955 and
+One clean export of N contacts is generated per module, in three chunks (as a large export is), so every
+band below also checks that chunks join into one population; spec counts are scaled by N / 336,955 and
 compared with the tolerances stated next to each check.
 """
 
@@ -20,6 +21,7 @@ from journeys.synth import catalog, urls, write_export
 from journeys.synth.writer import EXPORT_COLUMNS, HISTORY_COLUMNS
 
 N = 30_000
+CHUNK = 12_000
 SEED = 11
 SCALE = N / catalog.SPEC_CONTACTS
 EXPORT_STAMP = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:00$")
@@ -41,7 +43,7 @@ SLOT_DATES = (
 @pytest.fixture(scope="module")
 def export_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("synth_clean")
-    write_export(out, n_contacts=N, seed=SEED, dirt=False)
+    write_export(out, n_contacts=N, seed=SEED, dirt=False, chunk_contacts=CHUNK)
     return out
 
 
@@ -87,8 +89,13 @@ def test_headers_are_exactly_the_specs(export_dir: Path):
         assert next(csv.reader(handle)) == list(HISTORY_COLUMNS)
     assert len(EXPORT_COLUMNS) == 34 and HISTORY_COLUMNS[-1] == "..."
     with (export_dir / "truth.csv").open(newline="") as handle:
-        assert next(csv.reader(handle)) == ["contact_id", "segment", "buy_probability", "buy_probability_shuffled",
-                                           "is_buyer"]
+        assert next(csv.reader(handle)) == [
+            "contact_id",
+            "segment",
+            "buy_probability",
+            "buy_probability_shuffled",
+            "is_buyer",
+        ]
 
 
 def test_one_row_per_contact_and_every_line_has_all_fields(export_dir: Path, export, history, truth):
@@ -341,9 +348,9 @@ def _digest(folder: Path) -> dict[str, str]:
 
 
 def test_same_seed_same_bytes_different_seed_different_files(tmp_path: Path):
-    first = write_export(tmp_path / "a", n_contacts=4_000, seed=5, dirt=True)
-    second = write_export(tmp_path / "b", n_contacts=4_000, seed=5, dirt=True)
-    other = write_export(tmp_path / "c", n_contacts=4_000, seed=6, dirt=True)
+    first = write_export(tmp_path / "a", n_contacts=4_000, seed=5, dirt=True, chunk_contacts=1_500)
+    second = write_export(tmp_path / "b", n_contacts=4_000, seed=5, dirt=True, chunk_contacts=1_500)
+    other = write_export(tmp_path / "c", n_contacts=4_000, seed=6, dirt=True, chunk_contacts=1_500)
     assert first == second
     assert _digest(tmp_path / "a") == _digest(tmp_path / "b")
     assert len(_digest(tmp_path / "a")) == 3
@@ -352,6 +359,21 @@ def test_same_seed_same_bytes_different_seed_different_files(tmp_path: Path):
     assert other["contacts"] == first["contacts"]
 
 
+def test_chunks_continue_the_ids_and_the_first_chunk_is_the_smaller_export(tmp_path: Path):
+    chunked = write_export(tmp_path / "chunked", n_contacts=5_000, seed=5, dirt=True, chunk_contacts=2_000)
+    small = write_export(tmp_path / "small", n_contacts=2_000, seed=5, dirt=True)
+    truth = pd.read_csv(tmp_path / "chunked" / "truth.csv")
+    assert len(truth) == chunked["contacts"] == 5_000
+    assert truth["contact_id"].is_monotonic_increasing and truth["contact_id"].is_unique
+    for name in ("hubspot_export.csv", "pageview_hist.csv", "truth.csv"):
+        assert (tmp_path / "chunked" / name).read_bytes().startswith((tmp_path / "small" / name).read_bytes())
+    # Each chunk is a fresh draw (seeded by its index), not a copy of the first one.
+    assert not np.array_equal(truth["segment"][:2_000], truth["segment"][2_000:4_000])
+    assert chunked["export_rows"] > small["export_rows"] * 2
+
+
 def test_rejects_an_empty_population(tmp_path: Path):
     with pytest.raises(ValueError, match="n_contacts"):
         write_export(tmp_path, n_contacts=0)
+    with pytest.raises(ValueError, match="chunk_contacts"):
+        write_export(tmp_path, n_contacts=10, chunk_contacts=0)

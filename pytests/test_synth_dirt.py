@@ -152,3 +152,28 @@ def test_each_kind_switches_off_on_its_own(tmp_path: Path):
     measured = _measure(export, history)
     assert measured["foreign_url"][0] == 0 and measured["duplicate_contact_id"][0] == 0
     assert measured["malformed_timestamp"][0] > 0 and summary["dirt"]["long_url"] > 0
+
+
+def test_every_kind_of_dirt_reaches_every_chunk(tmp_path: Path):
+    """Dirt is drawn per chunk: each chunk of a chunked export has every kind, duplicates stay in theirs."""
+    rates = DirtRates(**{**dict.fromkeys(DirtRates.__dataclass_fields__, 0.01), "broken_line": 0.002})
+    summary = write_export(tmp_path, n_contacts=9_000, seed=SEED, dirt=rates, chunk_contacts=3_000)
+    export, history, truth, rows = _files(tmp_path)
+    bounds = truth["contact_id"].to_numpy()[[0, 3_000, 6_000]]
+
+    def chunk_of(ids) -> np.ndarray:
+        return np.searchsorted(bounds, np.asarray(ids).astype(int), side="right") - 1
+
+    broken = [row for row in rows[1:] if len(row) != 34]
+    assert len(broken) == summary["dirt"]["broken_line"]
+    assert sorted(set(chunk_of([row[0] for row in broken]))) == [0, 1, 2]
+    ids = [row[0] for row in rows[1:]]
+    assert len(ids) - len(set(ids)) == summary["dirt"]["duplicate_contact_id"] > 0
+    assert set(ids) == set(truth["contact_id"].astype(str))
+    for chunk in range(3):
+        in_chunk = chunk_of(export["Contact ID"]) == chunk
+        measured = _measure(export[in_chunk], history[chunk_of(history["Contact ID"]) == chunk])
+        assert all(hits > 0 for hits, _ in measured.values()), (chunk, measured)
+    # A copy lands after its original, inside the original's chunk: file order is chunk order.
+    file_chunks = chunk_of(ids)
+    assert (np.diff(file_chunks) >= 0).all()

@@ -6,6 +6,7 @@ dirt and files are the writer's job.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -119,9 +120,9 @@ class Population:
     courses: np.ndarray
 
 
-def _contact_ids(rng: np.random.Generator, n: int) -> np.ndarray:
-    """Increasing HubSpot-like ids with gaps (deleted and merged records)."""
-    return 51 + np.cumsum(rng.integers(1, 12, n))
+def _contact_ids(rng: np.random.Generator, n: int, after: int) -> np.ndarray:
+    """Increasing HubSpot-like ids above `after`, with gaps (deleted and merged records)."""
+    return after + np.cumsum(rng.integers(1, 12, n))
 
 
 def _email_addresses(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -146,11 +147,14 @@ def shuffle_pages(rng: np.random.Generator, pages: np.ndarray) -> np.ndarray:
     return np.take_along_axis(pages, np.argsort(keys, axis=1, kind="stable"), axis=1)
 
 
-def simulate(n_contacts: int, seed: int) -> Population:
-    """Draw every contact of a synthetic export from the planted model."""
+def simulate(n_contacts: int, seed: int | Sequence[int], ids_after: int = 51) -> Population:
+    """Draw contacts of a synthetic export from the planted model, with ids above `ids_after`.
+
+    `seed` is an int or a sequence of ints: the writer draws each chunk from (seed, chunk index).
+    """
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(13)]
     n = n_contacts
-    contact_id = _contact_ids(streams[0], n)
+    contact_id = _contact_ids(streams[0], n, ids_after)
     segment = segments.draw_segments(streams[1], n)
     lifecycle = segments.draw_lifecycle(streams[2], segment)
     country = segments.draw_country(streams[3], segment)

@@ -26,7 +26,7 @@ class DirtRates:
     bad_count: float = 0.002
     """Share of filled count cells (COUNT_COLUMNS) made negative (`-n`) or non-numeric (`n/a`, `12x`)."""
     duplicate_contact_id: float = 0.001
-    """Share of export rows that appear a second time, as an exact copy at a random later position."""
+    """Share of export rows that appear again, as an exact copy at a random later position in its chunk."""
     unknown_country: float = 0.003
     """Share of filled `IP Country` cells replaced by a non-country (UNKNOWN_COUNTRIES), code to match."""
     foreign_url: float = 0.003
@@ -38,7 +38,9 @@ class DirtRates:
     stray_delimiter: float = 0.002
     """Share of filled text cells and journey URLs given a comma or a double quote (RFC-4180 quoted)."""
     broken_line: float = 0.00002
-    """Share of export rows written truncated (fewer than 34 fields), as a hand-edited file can have."""
+    """Share of export rows written truncated (fewer than 34 fields), as a hand-edited file can have.
+
+    round(rate x rows) per chunk of the writer (one chunk is 200,000 contacts)."""
 
     @classmethod
     def off(cls) -> DirtRates:

@@ -3,13 +3,17 @@
 Files (see docs and ../shared/spec/hubspot-export.md): `hubspot_export.csv` (34 columns, one row per
 contact), `pageview_hist.csv` (9 columns, most recent page first, the ninth header literally `...`) and
 `truth.csv` (`contact_id, segment, buy_probability, buy_probability_shuffled, is_buyer`), which the pipeline never reads.
+Contacts are simulated and written in chunks, so a 3.4-million-contact export needs no more memory than a
+small one.
 """
 
 from __future__ import annotations
 
 import csv
+from contextlib import ExitStack
+from functools import reduce
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import numpy as np
 import pandas as pd
@@ -20,6 +24,8 @@ from journeys.synth.dirt import DirtRates, broken_rows, dirty_export, dirty_hist
 from journeys.synth.segments import SEGMENT_NAMES
 
 EXPORT_FILE, HISTORY_FILE, TRUTH_FILE = "hubspot_export.csv", "pageview_hist.csv", "truth.csv"
+CHUNK_CONTACTS = 200_000
+"""Contacts simulated, dirtied and written at a time: memory stays flat whatever the export's size."""
 EXPORT_COLUMNS: tuple[str, ...] = (
     "Contact ID",
     "Became a Lead Date",
@@ -192,36 +198,25 @@ def truth_table(pop: Population) -> pd.DataFrame:
     )
 
 
-def _write_csv(table: pd.DataFrame, path: Path, broken: np.ndarray, rng: np.random.Generator) -> None:
-    """RFC-4180 CSV (minimal quoting, LF); rows listed in `broken` are cut after a random field."""
+def _write_csv(
+    table: pd.DataFrame, handle: TextIO, header: bool, broken: np.ndarray, rng: np.random.Generator
+) -> None:
+    """Append RFC-4180 CSV (minimal quoting, LF); rows listed in `broken` are cut after a random field."""
     options: dict[str, Any] = {"index": False, "quoting": csv.QUOTE_MINIMAL, "lineterminator": "\n"}
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        start = 0
-        for row in broken.tolist():
-            table.iloc[start:row].to_csv(handle, header=start == 0, **options)
-            keep = int(rng.integers(3, len(table.columns) - 3))
-            cut = table.iloc[[row], :keep]
-            cut.to_csv(handle, header=False, **options)
-            start = row + 1
-        table.iloc[start:].to_csv(handle, header=start == 0, **options)
+    start = 0
+    for row in broken.tolist():
+        table.iloc[start:row].to_csv(handle, header=header and start == 0, **options)
+        keep = int(rng.integers(3, len(table.columns) - 3))
+        cut = table.iloc[[row], :keep]
+        cut.to_csv(handle, header=False, **options)
+        start = row + 1
+    table.iloc[start:].to_csv(handle, header=header and start == 0, **options)
 
 
-def write_export(
-    out: Path | str, n_contacts: int = 336_955, seed: int = 0, dirt: bool | DirtRates = True
+def _write_chunk(
+    pop: Population, rng: np.random.Generator, rates: DirtRates, files: dict[str, TextIO], header: bool
 ) -> dict[str, Any]:
-    """Write hubspot_export.csv, pageview_hist.csv and truth.csv to `out`; return a summary dict.
-
-    `dirt` is True (documented default rates), False (clean export) or a DirtRates. Same arguments, same
-    bytes. The summary holds counts only, never an email or a URL.
-    """
-    if n_contacts < 1:
-        raise ValueError(f"n_contacts must be at least 1, got {n_contacts}")
-    rates = DirtRates() if dirt is True else DirtRates.off() if dirt is False else dirt
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    pop = simulate(n_contacts, seed)
-    rng = np.random.default_rng(np.random.SeedSequence([seed, 2]))
-
+    """Dirty, format and append one chunk of contacts to the three files; return its counts."""
     urls_and_entry = np.concatenate([pop.page_urls, pop.entry_page_url[:, None]], axis=1)
     dirty, url_counts = dirty_urls(rng, urls_and_entry, rates)
     page_urls, entry_urls = dirty[:, : journeys.MAX_PAGES], dirty[:, journeys.MAX_PAGES]
@@ -232,17 +227,14 @@ def write_export(
     history_counts = dirty_history(rng, history, rates)
     broken = broken_rows(rng, len(export), rates)
 
-    _write_csv(export, out / EXPORT_FILE, broken, rng)
-    _write_csv(history, out / HISTORY_FILE, np.zeros(0, dtype=np.int64), rng)
-    truth_table(pop).to_csv(out / TRUTH_FILE, index=False, lineterminator="\n")
+    _write_csv(export, files[EXPORT_FILE], header, broken, rng)
+    _write_csv(history, files[HISTORY_FILE], header, np.zeros(0, dtype=np.int64), rng)
+    truth_table(pop).to_csv(files[TRUTH_FILE], header=header, index=False, lineterminator="\n")
 
     recorded = (pop.recorded_pages >= 0).sum(axis=1)
-    has_history = recorded > 0
     dirt_counts = {**url_counts, **export_counts, "broken_line": len(broken)}
     dirt_counts["malformed_timestamp"] += history_counts["malformed_timestamp"]
     return {
-        "contacts": n_contacts,
-        "seed": seed,
         "export_rows": len(export),
         "history_rows": len(history),
         "slot_fills": {
@@ -250,11 +242,68 @@ def write_export(
             for k, name in enumerate(("current", "previous_1", "previous_2", "previous_3"))
         },
         "buyers": int(pop.is_buyer.sum()),
-        "buyer_rate": float(pop.is_buyer.mean()),
-        "buyer_rate_with_history": float(pop.is_buyer[has_history].mean())
-        if has_history.any()
-        else float("nan"),
-        "contacts_with_history": int(has_history.sum()),
+        "buyers_with_history": int(pop.is_buyer[recorded > 0].sum()),
+        "contacts_with_history": int((recorded > 0).sum()),
         "segments": {name: int((pop.segment == s).sum()) for s, name in enumerate(SEGMENT_NAMES)},
         "dirt": dirt_counts,
+    }
+
+
+def _add(total: dict[str, Any], part: dict[str, Any]) -> dict[str, Any]:
+    """Sum two count dicts of the same shape (nested dicts summed key by key)."""
+    return {k: _add(v, part[k]) if isinstance(v, dict) else v + part[k] for k, v in total.items()}
+
+
+def write_export(
+    out: Path | str,
+    n_contacts: int = 336_955,
+    seed: int = 0,
+    dirt: bool | DirtRates = True,
+    chunk_contacts: int = CHUNK_CONTACTS,
+) -> dict[str, Any]:
+    """Write hubspot_export.csv, pageview_hist.csv and truth.csv to `out`; return a summary dict.
+
+    `dirt` is True (documented default rates), False (clean export) or a DirtRates. Contacts are simulated
+    and written `chunk_contacts` at a time, chunk i drawn from (seed, i) with ids continuing the previous
+    chunk's, so the same arguments give the same bytes and peak memory does not grow with `n_contacts`.
+    Dirt is drawn per chunk (a duplicate lands after its original within its chunk). The summary holds
+    counts only, never an email or a URL.
+    """
+    if n_contacts < 1:
+        raise ValueError(f"n_contacts must be at least 1, got {n_contacts}")
+    if chunk_contacts < 1:
+        raise ValueError(f"chunk_contacts must be at least 1, got {chunk_contacts}")
+    rates = DirtRates() if dirt is True else DirtRates.off() if dirt is False else dirt
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    parts: list[dict[str, Any]] = []
+    ids_after = 51
+    with ExitStack() as stack:
+        files = {
+            name: stack.enter_context((out / name).open("w", encoding="utf-8", newline=""))
+            for name in (EXPORT_FILE, HISTORY_FILE, TRUTH_FILE)
+        }
+        for chunk, first in enumerate(range(0, n_contacts, chunk_contacts)):
+            # SeedSequence pads entropy with zeros: chunk 0 draws from `seed` and (seed, 2) as an
+            # unchunked export did, so exports of one chunk keep their bytes.
+            pop = simulate(min(chunk_contacts, n_contacts - first), (seed, chunk), ids_after)
+            ids_after = int(pop.contact_id[-1])
+            rng = np.random.default_rng(np.random.SeedSequence((seed, 2, chunk)))
+            parts.append(_write_chunk(pop, rng, rates, files, header=chunk == 0))
+    totals = reduce(_add, parts)
+    with_history = totals["contacts_with_history"]
+    return {
+        "contacts": n_contacts,
+        "seed": seed,
+        "export_rows": totals["export_rows"],
+        "history_rows": totals["history_rows"],
+        "slot_fills": totals["slot_fills"],
+        "buyers": totals["buyers"],
+        "buyer_rate": totals["buyers"] / n_contacts,
+        "buyer_rate_with_history": totals["buyers_with_history"] / with_history
+        if with_history
+        else float("nan"),
+        "contacts_with_history": with_history,
+        "segments": totals["segments"],
+        "dirt": totals["dirt"],
     }
