@@ -3,7 +3,8 @@ previous build, then, after dbt rebuilt the URL layer, print the coverage, the t
 rules that decide nothing and what the rule edit changed.
 
 Everything is computed by DuckDB from the build's tables; the previous categories are kept in a
-Parquet file beside the database (one row per raw URL, no personal data: URLs are e-mail redacted).
+Parquet file beside the database (one row per normalised URL, no personal data: no query string, addresses
+redacted).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ PREVIOUS_FILE_NAME = "url_categories_previous.parquet"
 URL_LAYER = (
     "url_categories",
     "url_category_codes",
+    "int_page_views_normalized",
     "int_urls_categorized",
     "int_page_views_categorized",
     "url_rule_hits",
@@ -69,7 +71,8 @@ def nodes_to_build(db_path: Path, raw_dir: Path) -> str:
 
 
 def snapshot_categories(db_path: Path) -> int:
-    """Copy (raw_url, category) of the last build to the Parquet file; 0 rows (and no file) on a first build."""
+    """Copy (normalized_url, category) of the last build to the Parquet file; 0 rows (and no file) on a first
+    build."""
     target = previous_categories_path(db_path)
     target.unlink(missing_ok=True)
     if not Path(db_path).exists():
@@ -78,7 +81,7 @@ def snapshot_categories(db_path: Path) -> int:
         if not _has_table(con, "int_urls_categorized"):
             return 0
         con.execute(
-            f"copy (select raw_url, category from int_urls_categorized) to '{target}' (format parquet)"
+            f"copy (select normalized_url, category from int_urls_categorized) to '{target}' (format parquet)"
         )
         return con.execute(f"select count(*) from '{target}'").fetchone()[0]
 
@@ -86,23 +89,23 @@ def snapshot_categories(db_path: Path) -> int:
 def category_changes(con: duckdb.DuckDBPyConnection, previous: Path) -> pd.DataFrame:
     """Per (previous category -> category): distinct normalised URLs and page views that moved.
 
-    Raw URLs are compared, so a changed normalisation shows too; URLs absent from the previous build
-    (a new export) are not changes.
+    Normalised URLs (what rules match) are compared; URLs absent from the previous build (a new export, or
+    a changed var url_query_allowlist) are not changes.
     """
     return con.execute(
         f"""
         with previous as (select * from read_parquet('{previous}')),
-        views_per_raw_url as (
-            select raw_url, count(*) as page_views from int_page_views_categorized group by raw_url
+        views_per_url as (
+            select normalized_url, count(*) as page_views from int_page_views_categorized group by normalized_url
         )
         select
             previous.category as previous_category,
             current.category,
             count(distinct current.normalized_url) as urls,
-            cast(coalesce(sum(views_per_raw_url.page_views), 0) as bigint) as page_views,
+            cast(coalesce(sum(views_per_url.page_views), 0) as bigint) as page_views,
         from int_urls_categorized as current
-        inner join previous on current.raw_url = previous.raw_url
-        left join views_per_raw_url on current.raw_url = views_per_raw_url.raw_url
+        inner join previous on current.normalized_url = previous.normalized_url
+        left join views_per_url on current.normalized_url = views_per_url.normalized_url
         where current.category != previous.category
         group by all
         order by page_views desc, urls desc, previous_category, category
@@ -119,7 +122,8 @@ def report(db_path: Path, top_unmapped: int = 15) -> str:
             "order by page_views desc, category"
         ).df()
         unmapped = con.execute(
-            "select views, contacts, normalized_url from unmapped_urls order by view_rank limit ?",
+            "select views, contacts, case when is_site_page then 'site' else 'other site' end as host, "
+            "normalized_url from unmapped_urls order by view_rank limit ?",
             [top_unmapped],
         ).df()
         idle_rules = con.execute(
@@ -154,7 +158,10 @@ def _coverage_text(coverage: pd.DataFrame) -> str:
 def _unmapped_text(unmapped: pd.DataFrame, top: int) -> str:
     if unmapped.empty:
         return "Unmapped URLs (unmapped_urls): none"
-    return f"Top {top} unmapped URLs (unmapped_urls):\n" + unmapped.to_string(index=False)
+    return (
+        f"Top {top} unmapped URLs (unmapped_urls; rules match them as shown, and see `other site` hosts only once "
+        "they are in var site_hosts):\n" + unmapped.to_string(index=False)
+    )
 
 
 def _idle_rules_text(idle: pd.DataFrame) -> str:

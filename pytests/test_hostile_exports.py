@@ -8,11 +8,13 @@ import math
 from pathlib import Path
 
 import hostile_exports as hostile
+import pandas as pd
 import pytest
 from conftest import dbt_env, run_dbt
 from test_sql_layer_fixture import SQL_LAYER
 
 from journeys import skipped
+from journeys.urls import normalize_urls
 from journeys.warehouse import connect
 
 
@@ -108,8 +110,7 @@ def test_the_no_email_test_runs_on_staging_before_any_intermediate_model(value_b
     _, _, output = value_batch
     lines = output.splitlines()
     tests_done = [i for i, line in enumerate(lines) if "PASS no_email_addresses_stg_hubspot__" in line]
-    readers = ("int_urls_categorized", "int_page_views_categorized", "int_contact_sequences_collated",
-               "int_contact_features_assembled")  # the intermediate models that read staging's text
+    readers = ("int_page_views_normalized", "int_contact_features_assembled")  # the intermediate models that read staging
     intermediate_started = [
         i for i, line in enumerate(lines)
         if any(f"START sql table model intermediate.{name} " in line for name in readers)
@@ -147,9 +148,9 @@ def test_padded_and_repeated_headers_are_resolved_with_a_one_line_warning(value_
 
 def test_pages_on_other_sites_are_other(value_batch) -> None:
     db, _, _ = value_batch
-    rows = dict(query(db, "select raw_url, category from int_urls_categorized"))
-    for url in hostile.OTHER_SITE_URLS:
-        assert rows[url] == "other", url
+    rows = dict(query(db, "select normalized_url, category from int_urls_categorized"))
+    for url, normalized in zip(hostile.OTHER_SITE_URLS, normalize_urls(pd.Series(hostile.OTHER_SITE_URLS)), strict=True):
+        assert rows[normalized] == "other", url
 
 
 @pytest.mark.parametrize(

@@ -225,7 +225,7 @@ def test_url_rule_hits_lists_every_rule_with_its_status(warehouse) -> None:
     by_rule = hits.set_index("rule_id")
     assert (by_rule["urls_won"] == won.reindex(by_rule.index).fillna(0)).all()
     views = warehouse.query(
-        "select count(*) from int_page_views_categorized join int_urls_categorized using (raw_url) "
+        "select count(*) from int_page_views_categorized join int_urls_categorized using (normalized_url) "
         "where int_urls_categorized.rule_id is not null"
     ).iloc[0, 0]
     assert by_rule["page_views_won"].sum() == views
@@ -243,7 +243,7 @@ def test_make_categories_reports_what_an_edit_changed(warehouse, tmp_path: Path)
     previous = categories.previous_categories_path(db)
     with duckdb.connect() as con:  # as if the previous rules had sent every forum page to `specialization`
         con.execute(
-            f"copy (select raw_url, case when category = 'forum' then 'specialization' else category end "
+            f"copy (select normalized_url, case when category = 'forum' then 'specialization' else category end "
             f"as category from read_parquet('{previous}')) to '{tmp_path / 'edited.parquet'}' (format parquet)"
         )
     (tmp_path / "edited.parquet").replace(previous)
@@ -257,7 +257,8 @@ def test_make_categories_reports_what_an_edit_changed(warehouse, tmp_path: Path)
         "changed category" in text
     )
     assert "specialization" in text.split("Changed since the previous build")[1]
-    assert "Top 5 unmapped URLs (unmapped_urls):" in text
+    unmapped = text.split("Top 5 unmapped URLs (unmapped_urls;")[1].split("\n\n")[0]
+    assert "host" in unmapped and "normalized_url" in unmapped and "?" not in unmapped
     assert "Coverage (url_category_coverage):" in text
 
 

@@ -13,6 +13,7 @@ from conftest import ROOT, dbt_env, run_dbt
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from journeys.service.examples import STAGED_PAGES_SQL
 from journeys.urls import UrlCategorizer, normalize_urls
 
 URL_PIECES = st.sampled_from(
@@ -135,17 +136,42 @@ def test_lowest_priority_wins_and_unmatched_is_other(tmp_path: Path) -> None:
 
 
 def test_every_url_of_the_export_gets_the_warehouse_category(warehouse) -> None:
-    """Parity on the built warehouse: same normalised URL and same category for every distinct raw URL."""
-    sql = warehouse.query(
-        "select distinct raw_url, normalized_url, category, category_code from int_page_views_categorized"
+    """Parity on the built warehouse: every staged page view (raw URL, read from staging: raw URLs stop there)
+    has the same normalised URL and category in int_page_views_categorized as journeys.urls gives it."""
+    staged = warehouse.query(f"select contact_id, position, url from ({STAGED_PAGES_SQL})")
+    built = warehouse.query(
+        "select contact_id, position, normalized_url, category, category_code from int_page_views_categorized"
     )
+    views = staged.merge(built, on=["contact_id", "position"], how="outer", validate="1:1", indicator=True)
+    assert (views["_merge"] == "both").all(), views[views["_merge"] != "both"].head(10).to_string()
+    sql = views.drop_duplicates("url")
     assert len(sql) > 100, "the synthetic export should hold many distinct URLs"
     rules = UrlCategorizer.from_seeds(ROOT / "seeds")
-    normalized = normalize_urls(sql["raw_url"].astype("string"))
+    normalized = normalize_urls(sql["url"].astype("string"))
     mismatched = sql[normalized.fillna("<null>") != sql["normalized_url"].astype("string").fillna("<null>")]
     assert mismatched.empty, mismatched.head(10).to_string()
     categories = rules.categorize(normalized)
     wrong = sql[categories.fillna("<null>") != sql["category"].astype("string").fillna("<null>")]
     assert wrong.empty, wrong.head(10).to_string()
-    codes = rules.category_codes(sql["raw_url"].tolist())
+    codes = rules.category_codes(sql["url"].tolist())
     assert (codes == sql["category_code"].fillna(0).to_numpy()).all()
+
+
+def test_no_table_past_staging_keeps_a_raw_url(warehouse) -> None:
+    """Raw URLs stop in staging: no intermediate or mart column is named like one, and every URL column there
+    holds normalised URLs only (no scheme, no `www.`, no query string or fragment: var url_query_allowlist is
+    empty by default)."""
+    columns = warehouse.query(
+        "select table_schema, table_name, column_name from information_schema.columns "
+        "where table_schema in ('intermediate', 'marts') and column_name like '%url%' and data_type = 'VARCHAR'"
+    )
+    assert not columns["column_name"].str.contains("raw").any(), columns.to_string()
+    assert "int_page_views_normalized" in set(columns["table_name"])
+    for row in columns.itertuples(index=False):
+        raw_like = warehouse.query(
+            f'select "{row.column_name}" as url from {row.table_schema}.{row.table_name} '
+            f"where regexp_matches(\"{row.column_name}\", '^(https?:|www[.])|[?#]') limit 3"
+        )
+        assert raw_like.empty, (row.table_name, row.column_name, raw_like["url"].tolist())
+    staged = warehouse.query(f"select count(*) as n from ({STAGED_PAGES_SQL}) where regexp_matches(url, '[?#]')")
+    assert staged["n"].iloc[0] > 0, "the synthetic export has URLs with query strings: the check above can fail"

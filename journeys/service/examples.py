@@ -10,13 +10,31 @@ import numpy as np
 from journeys.contract import COURSE_COLUMNS
 from journeys.service.schemas import ContactBase
 
+# The staged page history (the one layer past the base models that keeps raw URLs) as a client sends it: each
+# contact's non-empty "Last Page Seen" slots, oldest first (`...`, previous 2, previous 1, current).
+STAGED_PAGES_SQL = """
+    select contact_id, url, changed_at,
+        cast(row_number() over (partition by contact_id order by slot) as integer) as position
+    from (
+        select contact_id, 1 as slot, url_previous_3 as url, cast(null as timestamp) as changed_at
+        from stg_hubspot__page_history
+        union all
+        select contact_id, 2, url_previous_2, changed_at_previous_2 from stg_hubspot__page_history
+        union all
+        select contact_id, 3, url_previous_1, changed_at_previous_1 from stg_hubspot__page_history
+        union all
+        select contact_id, 4, url_current, changed_at_current from stg_hubspot__page_history
+    )
+    where url is not null
+"""
+
 
 def warehouse_contacts(
     con: duckdb.DuckDBPyConnection, contact_ids: list[int]
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Request contacts (segments, propensity) describing warehouse contacts as a client sends them:
-    features from `contact_features`, raw page URLs oldest first from
-    `int_page_views_categorized`. Used by the parity test and the benchmark."""
+    features from `contact_features`, raw page URLs oldest first from the staged page history (raw URLs
+    stop in staging). Used by the parity test and the benchmark."""
     con.execute("create or replace temporary table wanted_contacts (contact_id bigint)")
     con.executemany("insert into wanted_contacts values (?)", [[int(i)] for i in contact_ids])
     features = con.execute(
@@ -24,8 +42,8 @@ def warehouse_contacts(
         "order by contact_id"
     ).df()
     pages = con.execute(
-        "select p.contact_id, p.raw_url as url, strftime(p.changed_at, '%Y-%m-%dT%H:%M:%S') as seen_at "
-        "from int_page_views_categorized as p join wanted_contacts using (contact_id) "
+        "select p.contact_id, p.url, strftime(p.changed_at, '%Y-%m-%dT%H:%M:%S') as seen_at "
+        f"from ({STAGED_PAGES_SQL}) as p join wanted_contacts using (contact_id) "
         "order by p.contact_id, p.position"
     ).df()
     pages["seen_at"] = pages["seen_at"].astype(object).where(pages["seen_at"].notna(), None)

@@ -1,5 +1,7 @@
 {#- One row per normalised URL that no seed rule matched (category `other`), most viewed first:
-    what an analyst reads before adding a rule to seeds/url_categories.csv. -#}
+    what an analyst reads before adding a rule to seeds/url_categories.csv. Rules match exactly
+    these normalised URLs; a page of another site (is_site_page false) needs its host in var
+    site_hosts before any rule can see it. -#}
 
 with
 
@@ -7,10 +9,13 @@ page_views as (
     select * from {{ ref('int_page_views_categorized') }}
 ),
 
+urls_categorized as (
+    select * from {{ ref('int_urls_categorized') }}
+),
+
 unmatched_views as (
     select
         normalized_url,
-        min(raw_url) as example_raw_url,
         count(distinct contact_id) as contacts,
         count(*) as views
     from page_views
@@ -20,12 +25,18 @@ unmatched_views as (
 
 final as (
     select
-        cast(row_number() over (order by views desc, normalized_url) as integer) as view_rank,
-        normalized_url,
-        example_raw_url,
-        contacts,
-        views
+        cast(
+            row_number() over (
+                order by unmatched_views.views desc, unmatched_views.normalized_url
+            ) as integer
+        ) as view_rank,
+        unmatched_views.normalized_url,
+        urls_categorized.is_site_page,
+        unmatched_views.contacts,
+        unmatched_views.views
     from unmatched_views
+    inner join urls_categorized
+        on unmatched_views.normalized_url = urls_categorized.normalized_url
 )
 
 select * from final
