@@ -54,7 +54,7 @@ class FeatureConfig:
         repeated = sorted({name for name in [*names, *flags] if [*names, *flags].count(name) > 1})
         if repeated:
             raise ValueError(f"segment features listed twice: {repeated}")
-        if not names:
+        if not names and not flags:
             raise ValueError("no segment features configured")
         if self.top_categories < 1:
             raise ValueError(f"segments_top_categories must be >= 1, got {self.top_categories}")
@@ -182,6 +182,51 @@ class SegmentFeatures:
             )
             out[presence_flag(name)] = pd.Series(np.where(present, "true", "false"), index=contacts.index)
         return pd.DataFrame(out, index=contacts.index)
+
+
+def informative_features(
+    contacts: pd.DataFrame, config: FeatureConfig, min_share: float
+) -> tuple[FeatureConfig, dict[str, str]]:
+    """The configured features that are informative on these contacts, and why each other one was left out.
+
+    A feature is informative when at least `min_share` of the contacts differ from its commonest value
+    (counts after missing -> 0; categoricals and presence flags as labels, `missing` included); a days
+    feature, whose missing values are left out of the distance, must also be present for `min_share` of them.
+    A feature that (almost) every contact shares separates no segment and only adds noise to the prototypes.
+    Raises CannotTrain when no categorical feature or flag is informative (k-prototypes needs one).
+    """
+    _check_columns(contacts, config)
+    prepared = SegmentFeatures(config)
+    numeric, labels = prepared._raw_numeric(contacts), prepared._raw_categorical(contacts)
+    n = max(len(contacts), 1)
+    dropped = {}
+    for name in prepared.numeric_columns:
+        values = numeric[name]
+        present = float(values.notna().sum()) / n
+        off_mode = 1.0 - float(values.value_counts(dropna=False).iloc[0]) / n if len(values) else 0.0
+        if present < min_share:
+            dropped[name] = f"present for {present:.2%} of the contacts"
+        elif off_mode < min_share:
+            dropped[name] = f"{off_mode:.2%} of the contacts differ from its commonest value"
+    for name in prepared.categorical_columns:
+        off_mode = 1.0 - float(labels[name].value_counts().iloc[0]) / n if len(labels) else 0.0
+        if off_mode < min_share:
+            dropped[name] = f"{off_mode:.2%} of the contacts differ from its commonest value"
+    flags = {presence_flag(name): name for name in config.presence_features}
+    kept_categorical = [name for name in prepared.categorical_columns if name not in dropped]
+    if not kept_categorical:
+        raise CannotTrain(
+            f"no categorical segment feature has at least {min_share:.0%} of the contacts off its commonest "
+            f"value, and k-prototypes needs one ({'; '.join(f'{name}: {why}' for name, why in dropped.items())})"
+        )
+    kept = FeatureConfig(
+        count_features=tuple(name for name in config.count_features if name not in dropped),
+        day_features=tuple(name for name in config.day_features if name not in dropped),
+        categorical_features=tuple(name for name in config.categorical_features if name not in dropped),
+        presence_features=tuple(flags[flag] for flag in flags if flag not in dropped),
+        top_categories=config.top_categories,
+    )
+    return kept, dropped
 
 
 def _check_columns(contacts: pd.DataFrame, config: FeatureConfig) -> None:

@@ -36,12 +36,13 @@ class SegmentSettings:
     k_sample: int
     n_init: int
     max_iter: int
-    gamma: float | None
+    gamma: float | str | None  # a number, None (kmodes' rule) or "auto" (equal cost shares)
     seed: int
     stability_fits: int
     artifacts_dir: Path
     raw_dir: Path
     retrain: str = "auto"
+    min_feature_share: float = 0.01
 
     def compatibility(self) -> dict[str, Any]:
         """What a saved model must have been trained under to score today (paths and `retrain` aside)."""
@@ -55,6 +56,7 @@ class SegmentSettings:
             "gamma": self.gamma,
             "seed": self.seed,
             "stability_fits": self.stability_fits,
+            "min_feature_share": self.min_feature_share,
         }
 
     @classmethod
@@ -70,6 +72,7 @@ class SegmentSettings:
             "gamma",
             "seed",
             "stability_fits",
+            "min_feature_share",
             "count_features",
             "day_features",
             "categorical_features",
@@ -93,6 +96,12 @@ class SegmentSettings:
             raise ValueError(
                 f"var segments_k_range must be [min, max] with 2 <= min <= max, got {values['k_range']}"
             )
+        gamma = None if values["gamma"] in (None, "None", "none", "null", "") else values["gamma"]
+        if not (gamma is None or gamma == "auto" or (isinstance(gamma, (int, float)) and gamma >= 0)):
+            raise ValueError(f"var segments_gamma must be 'auto', null or a number >= 0, got {gamma!r}")
+        min_share = float(values["min_feature_share"])
+        if not 0 <= min_share < 0.5:
+            raise ValueError(f"var segments_min_feature_share must be in [0, 0.5), got {min_share}")
         return cls(
             features=FeatureConfig(
                 count_features=tuple(values["count_features"]),
@@ -106,9 +115,10 @@ class SegmentSettings:
             k_sample=int(values["k_sample"]),
             n_init=int(values["n_init"]),
             max_iter=int(values["max_iter"]),
-            gamma=None if values["gamma"] in (None, "None", "none", "null", "") else float(values["gamma"]),
+            gamma=gamma if gamma in (None, "auto") else float(gamma),
             seed=int(values["seed"]),
             stability_fits=int(values["stability_fits"]),
+            min_feature_share=min_share,
             retrain=parse_mode(values.get("retrain", "auto")),
             artifacts_dir=Path(str(values["artifacts_dir"])),
             raw_dir=Path(str(values["raw_dir"])),

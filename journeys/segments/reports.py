@@ -247,12 +247,17 @@ def segment_metrics(scored: pd.DataFrame, meta: dict[str, Any]) -> pd.DataFrame:
     quality = training["quality"]
     sizes = scored["segment_id"].value_counts().reindex(model.segment_ids, fill_value=0)
     chosen = next(row for row in model.k_selection if row["is_chosen"])
+    selection = training.get("selection", {})
     rows = [
         ("all", "k", training["k"]),
         ("all", "cost", training["cost"]),
         ("all", "mean_dissimilarity", float(scored["dissimilarity"].mean())),
         ("all", "n_iter", training["n_iter"]),
         ("all", "gamma", training["gamma"]),
+        ("sample", "gamma_start", selection.get("gamma_start", training["gamma"])),
+        ("sample", "gamma_balance_fits", len(selection.get("gamma_steps", []))),
+        ("all", "features_used", len(model.features.columns)),
+        ("all", "features_left_out", len(selection.get("features_dropped", {}))),
         ("all", "n_contacts", len(scored)),
         ("all", "train_seconds", training["seconds"]),
         ("all", "smallest_segment_share", float(sizes.min() / sizes.sum())),

@@ -2,9 +2,13 @@
 
 `build_contact_segments` asks `journeys.retraining.decide` whether today's build trains (var `retrain`; a
 saved model is reused while its settings and feature contract match) and scores every contact through
-`SegmentModel.score`. Training prepares the features, chooses k (var `segments_k`; `auto`: cost elbow and
-silhouette over a range, on a sample), fits k-prototypes, measures its quality without truth (stability over
-bootstrap refits, silhouette, each feature's share of the cost), gives segments stable ids and names.
+`SegmentModel.score`. Training applies the truth-free rule of python_models/segments/_segments.yml: it keeps the
+informative candidate features (`informative_features`), starts gamma where numeric and categorical features
+carry equal shares of one segment's cost (`dispersion_gamma`), chooses k (var `segments_k`; `auto`: cost elbow and
+silhouette over a range, on a sample), moves gamma until they carry equal shares of the chosen k's cost
+(`balanced_gamma`), fits k-prototypes, measures its quality without truth (stability over bootstrap refits,
+silhouette, each feature's share of the cost), gives segments stable ids and names. Planted truth is never read
+here: the ARI against it is reported by `journeys.segments.reports.segment_metrics`, as an outcome.
 
 Stable ids: the first model numbers its segments by size (0 = largest). A retrained model matches its
 prototypes to the previous model's by optimal assignment (`scipy.optimize.linear_sum_assignment`) on their
@@ -18,7 +22,7 @@ import hashlib
 import json
 import logging
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from itertools import combinations
 from typing import Any
 
@@ -30,7 +34,7 @@ from sklearn.metrics import adjusted_rand_score, silhouette_score
 from journeys import retraining
 from journeys.dbt_logging import log_to_dbt
 from journeys.kprototypes import KPrototypes, encode_categories, fit_categories, split_num_cat
-from journeys.segments.features import SegmentFeatures
+from journeys.segments.features import SegmentFeatures, informative_features
 from journeys.segments.model import (
     MODEL_FILE,
     SegmentModel,
@@ -45,6 +49,10 @@ LOG = logging.getLogger("journeys.segments")
 SILHOUETTE_ROWS = 2_000
 K_SILHOUETTE_MARGIN = 0.02
 WARM_START_COST_MARGIN = 0.02
+# gamma is balanced when the numeric features' share of the cost is within this of one half, or after this
+# many fits at the chosen k (the first one is the k selection's own fit).
+GAMMA_SHARE_TOLERANCE = 0.05
+GAMMA_MAX_FITS = 3
 MODEL_NAME = "segments"
 
 
@@ -69,16 +77,62 @@ def choose_k(rows: list[dict[str, Any]], elbow: int) -> int:
     return max(candidates, key=lambda r: (np.nan_to_num(r["silhouette"], nan=-np.inf), -r["k"]))["k"]
 
 
-def _kprototypes(k: int, settings: SegmentSettings) -> KPrototypes:
-    """The estimator both the k selection and the final fit use: Cao init, the settings' seed."""
+def _kprototypes(k: int, settings: SegmentSettings, gamma: float | None) -> KPrototypes:
+    """The estimator the k selection, the gamma balance and the final fit use: Cao init, the settings' seed."""
     return KPrototypes(
         n_clusters=k,
         init="Cao",
         n_init=settings.n_init,
         max_iter=settings.max_iter,
-        gamma=settings.gamma,
+        gamma=gamma,
         random_state=settings.seed,
     )
+
+
+def cost_parts(X: pd.DataFrame, categorical: list[int], model: KPrototypes, labels: np.ndarray) -> tuple[float, int]:
+    """The numeric cost (squared z-distances to the prototypes, missing left out) and the categorical mismatches
+    of `X` assigned to `labels` (prototype positions): the model's cost is numeric + gamma x mismatches."""
+    xnum, xcat = split_num_cat(X.to_numpy(dtype=object), categorical)
+    diff = xnum - model.centroids_num_[labels]
+    modes = np.column_stack([
+        np.asarray(model.categories_[j], dtype=object)[model.centroids_cat_[labels, j]] for j in range(xcat.shape[1])
+    ])
+    return float(np.nansum(diff * diff)), int(np.sum(xcat != modes))
+
+
+def dispersion_gamma(X: pd.DataFrame, categorical: list[int]) -> float:
+    """gamma at which numeric and categorical features carry equal shares of the cost of a single segment:
+    the squared z-distances to the numeric means over the mismatches with each categorical's commonest value."""
+    xnum, xcat = split_num_cat(X.to_numpy(dtype=object), categorical)
+    numeric = float(np.nansum((xnum - np.nanmean(xnum, axis=0)) ** 2)) if xnum.shape[1] else 0.0
+    mismatches = sum(len(column) - pd.Series(column).value_counts().iloc[0] for column in xcat.T)
+    return numeric / mismatches if numeric > 0 and mismatches > 0 else 1.0
+
+
+def balanced_gamma(
+    sample: pd.DataFrame, categorical: list[int], k: int, settings: SegmentSettings, first_fit: KPrototypes
+) -> tuple[float, list[dict[str, float]]]:
+    """gamma at which numeric and categorical features carry equal shares of the k-segment cost, on the sample.
+
+    From `first_fit` (k segments at the starting gamma), each step sets gamma to the one that would equalise the
+    last fit's shares (its numeric cost over its mismatches) and refits, until the numeric share is within
+    GAMMA_SHARE_TOLERANCE of one half or GAMMA_MAX_FITS fits were made; the evaluated gamma closest to
+    balance wins. Returns it and every step (gamma, numeric share).
+    """
+    rows, model, steps = sample.to_numpy(dtype=object), first_fit, []
+    for _ in range(GAMMA_MAX_FITS):
+        gamma = float(model.gamma)
+        numeric, mismatches = cost_parts(sample, categorical, model, model.labels_)
+        total = numeric + gamma * mismatches
+        steps.append({"gamma": gamma, "cost_share_numeric": numeric / total if total > 0 else 0.5})
+        if abs(steps[-1]["cost_share_numeric"] - 0.5) <= GAMMA_SHARE_TOLERANCE or numeric <= 0 or mismatches <= 0:
+            break
+        model = _kprototypes(k, settings, numeric / mismatches).fit(rows, categorical=categorical)
+    best = min(steps, key=lambda step: abs(step["cost_share_numeric"] - 0.5))
+    LOG.info("segments: gamma %.3f balances numeric and categorical costs (numeric share %.3f; steps %s)",
+             best["gamma"], best["cost_share_numeric"],
+             ", ".join(f"{step['gamma']:.3f}: {step['cost_share_numeric']:.3f}" for step in steps))
+    return best["gamma"], steps
 
 
 def k_candidates(settings: SegmentSettings, distinct_rows: int) -> list[int]:
@@ -105,22 +159,29 @@ def k_candidates(settings: SegmentSettings, distinct_rows: int) -> list[int]:
     return list(range(lower, upper + 1))
 
 
+def k_sample(X: pd.DataFrame, settings: SegmentSettings) -> pd.DataFrame:
+    """The seeded sample (at most segments_k_sample contacts) that k and gamma are chosen on."""
+    rng = np.random.default_rng(settings.seed)
+    return X.iloc[np.sort(rng.choice(len(X), min(settings.k_sample, len(X)), replace=False))]
+
+
 def select_k(
-    X: pd.DataFrame, categorical: list[int], settings: SegmentSettings, previous_k: int | None = None
-) -> list[dict[str, Any]]:
-    """Cost and silhouette of every k in the range on a seeded sample, the elbow, and the chosen k.
+    sample: pd.DataFrame, categorical: list[int], settings: SegmentSettings, gamma: float | None,
+    previous_k: int | None = None,
+) -> tuple[list[dict[str, Any]], KPrototypes]:
+    """Cost and silhouette of every k in the range on the sample, the elbow, and the chosen k (with its fit).
 
     On a retraining (`previous_k` given) auto keeps the previous model's k unless the new choice's silhouette
     beats it by more than K_SILHOUETTE_MARGIN: silhouettes of neighbouring k differ by less than their noise
     between seeds, and a k that flips with the seed would reshuffle every dashboard's segments.
     """
-    rng = np.random.default_rng(settings.seed)
-    sample = X.iloc[np.sort(rng.choice(len(X), min(settings.k_sample, len(X)), replace=False))]
+    rng = np.random.default_rng(settings.seed + 1)
     scored = np.sort(rng.choice(len(sample), min(SILHOUETTE_ROWS, len(sample)), replace=False))
     ks = k_candidates(settings, len(sample.drop_duplicates()))
-    rows, distances = [], None
+    rows, fits, distances = [], {}, None
     for k in ks:
-        model = _kprototypes(k, settings).fit(sample.to_numpy(dtype=object), categorical=categorical)
+        model = _kprototypes(k, settings, gamma).fit(sample.to_numpy(dtype=object), categorical=categorical)
+        fits[k] = model
         if distances is None:
             distances = pairwise_dissimilarity(sample.iloc[scored], categorical, model.gamma)
         labels = model.labels_[scored]
@@ -151,7 +212,49 @@ def select_k(
             is_chosen=row["k"] == chosen,
             selection=selection,
         )
-    return rows
+    return rows, fits[chosen]
+
+
+@dataclass
+class Choice:
+    """What the rule chose: the fitted features and their frame, k, gamma, the k selection's rows and a record
+    (features left out and why, the gamma rule, its starting value and balancing steps)."""
+
+    features: SegmentFeatures
+    X: pd.DataFrame
+    k: int
+    gamma: float
+    k_selection: list[dict[str, Any]]
+    record: dict[str, Any]
+
+
+def choose_settings(contacts: pd.DataFrame, settings: SegmentSettings, previous_k: int | None = None) -> Choice:
+    """The rule of _segments.yml, from the contacts' features alone: informative features (scaled), the
+    starting gamma (var segments_gamma; `auto`: equal numeric and categorical shares of one segment's cost),
+    k (var segments_k; `auto`: elbow and silhouette on the sample), then for `auto` gamma the weight that
+    balances the chosen k's cost."""
+    config, dropped = informative_features(contacts, settings.features, settings.min_feature_share)
+    for name, why in dropped.items():
+        LOG.warning("segments: feature %s left out, not informative (%s)", name, why)
+    features = SegmentFeatures.fit(contacts, config)
+    X = features.transform(contacts)
+    categorical = features.categorical_indices
+    sample = k_sample(X, settings)
+    start = dispersion_gamma(sample, categorical) if settings.gamma == "auto" else settings.gamma
+    k_selection, fit = select_k(sample, categorical, settings, start, previous_k)
+    k = next(row["k"] for row in k_selection if row["is_chosen"])
+    gamma, steps = float(fit.gamma), []
+    if settings.gamma == "auto":
+        gamma, steps = balanced_gamma(sample, categorical, k, settings, fit)
+    record = {"features_dropped": dropped, "gamma_rule": _gamma_rule(settings.gamma),
+              "gamma_start": float(fit.gamma), "gamma_steps": steps}
+    return Choice(features, X, k, gamma, k_selection, record)
+
+
+def _gamma_rule(gamma: float | str | None) -> str:
+    if gamma == "auto":
+        return "auto: equal numeric and categorical shares of the cost"
+    return "kmodes: 0.5 x mean numeric std" if gamma is None else "fixed: var segments_gamma"
 
 
 def train_segment_model(
@@ -159,14 +262,12 @@ def train_segment_model(
 ) -> SegmentModel:
     """Fit features and k-prototypes on all contacts; ids by size, or matched to `previous`; names; quality."""
     start = time.perf_counter()
-    features = SegmentFeatures.fit(contacts, settings.features)
-    X = features.transform(contacts)
+    chosen = choose_settings(contacts, settings, previous.n_segments if previous is not None else None)
+    features, X, k, gamma = chosen.features, chosen.X, chosen.k, chosen.gamma
     categorical = features.categorical_indices
-    k_selection = select_k(X, categorical, settings, previous.n_segments if previous is not None else None)
-    k = next(row["k"] for row in k_selection if row["is_chosen"])
     rows = X.to_numpy(dtype=object)
-    model = _kprototypes(k, settings).fit(rows, categorical=categorical)
-    warm = _warm_start(features, rows, categorical, k, settings, previous)
+    model = _kprototypes(k, settings, gamma).fit(rows, categorical=categorical)
+    warm = _warm_start(features, rows, categorical, k, gamma, settings, previous)
     if warm is not None and warm.cost_ <= model.cost_ * (1 + WARM_START_COST_MARGIN):
         LOG.info("segments: the fit started from the previous prototypes is kept (cost %.1f, seeded fits %.1f)",
                  warm.cost_, model.cost_)
@@ -184,19 +285,20 @@ def train_segment_model(
         "n_init": settings.n_init,
         "seed": settings.seed,
         "previous_version": previous.version if previous is not None else None,
+        "selection": chosen.record,
         "quality": segment_quality(X, categorical, model, index, settings),
     }
     training["seconds"] = round(time.perf_counter() - start, 3)
     state = {"features": features.to_dict(), "kprototypes": model.to_dict(), "segment_ids": segment_ids}
     digest = hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()[:12]
     LOG.info("segments: k=%d fitted on %d contacts in %.1f s", k, len(contacts), training["seconds"])
-    return SegmentModel(f"kproto-{digest}", features, model, k_selection, training, segment_ids,
+    return SegmentModel(f"kproto-{digest}", features, model, chosen.k_selection, training, segment_ids,
                         segment_names(features, contacts, index, segment_ids), next_id)
 
 
 def _warm_start(
-    features: SegmentFeatures, rows: np.ndarray, categorical: list[int], k: int, settings: SegmentSettings,
-    previous: SegmentModel | None,
+    features: SegmentFeatures, rows: np.ndarray, categorical: list[int], k: int, gamma: float,
+    settings: SegmentSettings, previous: SegmentModel | None,
 ) -> KPrototypes | None:
     """A fit started from the previous model's prototypes (same features and k), to compete with the seeded
     fits: it is kept unless their cost is lower by more than WARM_START_COST_MARGIN, so a retraining moves
@@ -217,7 +319,7 @@ def _warm_start(
     codes = encode_categories(labels, categories)
     if (codes < 0).any():
         return None
-    return KPrototypes(n_clusters=k, init=[centroids_num, codes], max_iter=settings.max_iter, gamma=settings.gamma,
+    return KPrototypes(n_clusters=k, init=[centroids_num, codes], max_iter=settings.max_iter, gamma=gamma,
                        random_state=settings.seed).fit(rows, categorical=categorical)
 
 
