@@ -287,3 +287,13 @@ def test_balanced_gamma_follows_the_weight_of_the_categorical_features(tmp_path)
         ) == 3
         X, categorical = choice.X, choice.features.categorical_indices
         assert dispersion_gamma(X, categorical) == pytest.approx(choice.record["gamma_start"], rel=0.05)
+
+
+def test_a_retraining_keeps_the_previous_gamma_while_it_still_balances(tmp_path):
+    contacts, _ = planted_contacts()
+    settings = planted_settings(tmp_path)
+    first = train_segment_model(contacts, settings)
+    second = train_segment_model(contacts, dataclasses.replace(settings, seed=1), previous=first)
+    steps = second.training["selection"]["gamma_steps"]
+    assert steps[0]["gamma"] == first.training["gamma"] and abs(steps[0]["cost_share_numeric"] - 0.5) <= 0.05
+    assert second.training["gamma"] == first.training["gamma"]

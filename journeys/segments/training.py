@@ -228,11 +228,18 @@ class Choice:
     record: dict[str, Any]
 
 
-def choose_settings(contacts: pd.DataFrame, settings: SegmentSettings, previous_k: int | None = None) -> Choice:
+def choose_settings(
+    contacts: pd.DataFrame, settings: SegmentSettings, previous_k: int | None = None,
+    previous_gamma: float | None = None,
+) -> Choice:
     """The rule of _segments.yml, from the contacts' features alone: informative features (scaled), the
     starting gamma (var segments_gamma; `auto`: equal numeric and categorical shares of one segment's cost),
     k (var segments_k; `auto`: elbow and silhouette on the sample), then for `auto` gamma the weight that
-    balances the chosen k's cost."""
+    balances the chosen k's cost.
+
+    On a retraining that keeps the previous model's k, `auto` balancing starts from the previous gamma and keeps
+    it while it still balances the cost (within GAMMA_SHARE_TOLERANCE): as for k, a gamma that moves with the
+    seed's sample would reshuffle segments that the data has not changed."""
     config, dropped = informative_features(contacts, settings.features, settings.min_feature_share)
     for name, why in dropped.items():
         LOG.warning("segments: feature %s left out, not informative (%s)", name, why)
@@ -245,9 +252,11 @@ def choose_settings(contacts: pd.DataFrame, settings: SegmentSettings, previous_
     k = next(row["k"] for row in k_selection if row["is_chosen"])
     gamma, steps = float(fit.gamma), []
     if settings.gamma == "auto":
+        if previous_gamma is not None and k == previous_k:
+            fit = _kprototypes(k, settings, previous_gamma).fit(sample.to_numpy(dtype=object), categorical=categorical)
         gamma, steps = balanced_gamma(sample, categorical, k, settings, fit)
     record = {"features_dropped": dropped, "gamma_rule": _gamma_rule(settings.gamma),
-              "gamma_start": float(fit.gamma), "gamma_steps": steps}
+              "gamma_start": float(start) if settings.gamma == "auto" else gamma, "gamma_steps": steps}
     return Choice(features, X, k, gamma, k_selection, record)
 
 
@@ -262,7 +271,10 @@ def train_segment_model(
 ) -> SegmentModel:
     """Fit features and k-prototypes on all contacts; ids by size, or matched to `previous`; names; quality."""
     start = time.perf_counter()
-    chosen = choose_settings(contacts, settings, previous.n_segments if previous is not None else None)
+    chosen = choose_settings(
+        contacts, settings, previous.n_segments if previous is not None else None,
+        float(previous.kprototypes.gamma) if previous is not None else None,
+    )
     features, X, k, gamma = chosen.features, chosen.X, chosen.k, chosen.gamma
     categorical = features.categorical_indices
     rows = X.to_numpy(dtype=object)
