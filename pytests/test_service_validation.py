@@ -216,6 +216,8 @@ def test_propensity_without_pages_is_null_not_an_error(client: TestClient) -> No
         ("/v1/propensity", {"contacts": [contact(1, pages=[{"url": ""}])]}, "contacts[0].pages[0].url"),
         ("/v1/propensity", {"contacts": [contact(1, pages=[{"url": "x", "seen_at": "yesterday"}])]},
          "contacts[0].pages[0].seen_at"),
+        ("/v1/propensity", {"contacts": [contact(1, pages=[{"url": "x", "seen_at": "0001-01-01T00:00:00+05:00"}])]},
+         "contacts[0].pages[0].seen_at"),
         ("/v1/propensity", {"contacts": [contact(1, pages=[
             {"url": "a", "seen_at": "2020-02-01T00:00:00"}, {"url": "b", "seen_at": "2020-01-01T00:00:00"}])]},
          "contacts[0].pages"),

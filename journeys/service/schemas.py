@@ -46,7 +46,10 @@ class PageView(BaseModel):
     def _naive_utc(cls, value: datetime | None) -> datetime | None:
         """The warehouse holds naive timestamps: aware ones are converted to UTC."""
         if value is not None and value.tzinfo is not None:
-            value = value.astimezone(UTC).replace(tzinfo=None)
+            try:
+                value = value.astimezone(UTC).replace(tzinfo=None)
+            except OverflowError:  # e.g. 0001-01-01 at +05:00 is before year 1 in UTC
+                raise ValueError("seen_at is outside the years 1-9999 once converted to UTC") from None
         return value
 
 
