@@ -116,6 +116,31 @@ def test_split_is_stratified_disjoint_and_seeded(contacts):
     assert not np.array_equal(split_contacts(labelled.labels, PropensityConfig(seed=1)).test, split.test)
 
 
+def test_capped_training_split_is_a_stratified_sample_of_the_full_one(contacts):
+    labelled = label_contacts(contacts[0], PropensityConfig())
+    full = split_contacts(labelled.labels, PropensityConfig())
+    capped = split_contacts(labelled.labels, PropensityConfig(train_rows=1_000))
+    assert len(capped.train) == 1_000 and np.isin(capped.train, full.train).all()
+    assert np.array_equal(capped.validation, full.validation) and np.array_equal(capped.test, full.test)
+    positives = labelled.labels[full.train].mean() * 1_000
+    assert abs(labelled.labels[capped.train].sum() - positives) <= 1
+    assert np.array_equal(split_contacts(labelled.labels, PropensityConfig(train_rows=1_000)).train, capped.train)
+    assert np.array_equal(split_contacts(labelled.labels, PropensityConfig(train_rows=10**6)).train, full.train)
+    with pytest.raises(ValueError, match="propensity_train_rows=-1"):
+        PropensityConfig.from_vars({"propensity_train_rows": "-1"})
+
+
+def test_a_capped_run_trains_on_the_sample_and_scores_everyone(contacts, tmp_path):
+    frame = contacts[0].iloc[:4_000]
+    config = PropensityConfig(**{**SMALL, "epochs": 1}, train_rows=500)
+    run = train_and_score(frame, category_codes(), config, tmp_path)
+    splits = run.scores["split"].value_counts()
+    assert splits["train"] == 500 and splits["unsampled"] > 1_000
+    assert len(run.scores) == frame["has_page_history"].sum() and run.scores["propensity"].notna().all()
+    full = split_contacts(label_contacts(frame, config).labels, PropensityConfig())
+    assert splits["test"] == len(full.test) and splits["validation"] == len(full.validation)
+
+
 def test_encoder_pools_rare_and_unseen_countries_and_scales_on_train(contacts):
     frame = contacts[0]
     encoder = Encoder.fit(frame, PropensityConfig(min_category_count=200), 20)

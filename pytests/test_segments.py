@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -167,6 +168,49 @@ def test_settings_parse_rendered_vars_and_reject_bad_ones():
         SegmentSettings.from_meta({**meta, "k": "many"})
     with pytest.raises(ValueError, match="lacks"):
         SegmentSettings.from_meta({k: v for k, v in meta.items() if k != "seed"})
+    assert settings.train_rows == 0 and SegmentSettings.from_meta({**meta, "train_rows": "5000"}).train_rows == 5000
+    with pytest.raises(ValueError, match="segments_train_rows"):
+        SegmentSettings.from_meta({**meta, "train_rows": "-1"})
+
+
+def grouped_contacts(n: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """Contacts of three planted groups that differ in counts, tenure and presence flags, and the group."""
+    rng = np.random.default_rng(seed)
+    group = rng.choice(3, n, p=[0.6, 0.3, 0.1])
+    present = np.array([0.1, 0.5, 0.9])[group]
+    frame = pd.DataFrame({
+        "contact_id": np.arange(n, dtype=np.int64),
+        "num_sessions": rng.poisson(np.array([0.2, 3.0, 12.0])[group]),
+        "emails_opened": rng.poisson(np.array([1.0, 15.0, 40.0])[group]),
+        "days_since_subscriber": rng.normal(np.array([900.0, 400.0, 100.0])[group], 60.0),
+        "has_company": rng.random(n) < present,
+        "is_bulk_import": group == 0,
+    })
+    for name in ("days_since_lead", "days_since_first_email_send", "days_since_last_event"):
+        frame[name] = np.where(rng.random(n) < present, 10.0, np.nan)
+    frame["job_title"] = np.where(rng.random(n) < present, "engineer", None)
+    return frame, group
+
+
+def test_a_capped_fit_trains_on_a_sample_scores_everyone_and_finds_the_groups(tmp_path):
+    contacts, group = grouped_contacts(6_000, seed=5)
+    settings = SegmentSettings(
+        features=FeatureConfig(), k=3, k_range=(3, 3), k_sample=600, n_init=2, max_iter=50, gamma=2.5, seed=0,
+        stability_fits=2, artifacts_dir=tmp_path, raw_dir=tmp_path, train_rows=600,
+    )
+    model = train_segment_model(contacts, settings)
+    assert model.training["train_rows"] == 600 and model.training["n_contacts"] == 6_000
+    scored = model.score(contacts)
+    assert len(scored) == 6_000
+    # Ids follow the sizes among all contacts, not only among the sample.
+    assert scored["segment_id"].value_counts().index.tolist() == [0, 1, 2]
+    full = train_segment_model(contacts, replace(settings, train_rows=0))
+    assert full.training["train_rows"] == 6_000
+    # The groups overlap (presence flags are noisy), so the fit on everyone is the bar: the sample stays
+    # within 0.005 of its ARI, and both are far above chance.
+    capped_ari = adjusted_rand_score(group, scored["segment_id"])
+    full_ari = adjusted_rand_score(group, full.score(contacts)["segment_id"])
+    assert full_ari > 0.8 and abs(capped_ari - full_ari) < 0.005
 
 
 def test_elbow_is_the_bend_of_the_cost_curve():

@@ -38,6 +38,9 @@ class PropensityConfig:
     min_category_count: int = 30
     test_fraction: float = 0.2
     validation_fraction: float = 0.1
+    # The training split is a seeded, label-stratified sample of at most train_rows contacts (0 = all of it);
+    # validation and test keep their sizes, and every contact with page history is scored.
+    train_rows: int = 0
     seed: int = 0
     leakage_threshold: float = 0.98
     leakage_warning: float = 0.90
@@ -67,6 +70,8 @@ class PropensityConfig:
         for name in ("embedding_dim", "categorical_embedding_dim", "epochs", "batch_size", "max_sequence_length"):
             if getattr(self, name) < 1:
                 problems.append(f"propensity_{name}={getattr(self, name)} must be at least 1")
+        if self.train_rows < 0:
+            problems.append(f"propensity_train_rows={self.train_rows} must be 0 (all) or positive")
         if not 0 < self.test_fraction < 1 or not 0 < self.validation_fraction < 1:
             problems.append("propensity_test_fraction and propensity_validation_fraction must lie in (0, 1)")
         elif self.test_fraction + self.validation_fraction >= 0.9:
@@ -141,7 +146,7 @@ def _coerce(name: str, value: Any) -> Any:
     if name.endswith("_features"):
         return tuple(str(v).strip() for v in value)
     if name in ("embedding_dim", "categorical_embedding_dim", "dense_units", "epochs", "batch_size",
-                "patience", "max_sequence_length", "min_category_count", "seed", "shuffle_seed"):
+                "patience", "max_sequence_length", "min_category_count", "seed", "shuffle_seed", "train_rows"):
         return int(value)
     if name in ("learning_rate", "test_fraction", "validation_fraction", "leakage_threshold", "leakage_warning",
                 "dropout", "recurrent_dropout", "embedding_l2"):

@@ -14,6 +14,7 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from journeys.propensity.config import PropensityConfig
+from journeys.sampling import stratified_sample
 from journeys.skipped import CannotTrain
 
 MISSING, POOLED = 0, 1  # reserved indices of every categorical vocabulary
@@ -105,14 +106,16 @@ def label_contacts(
 
 
 def split_contacts(labels: np.ndarray, config: PropensityConfig) -> Split:
-    """Stratified, seeded train / validation / test split by contact."""
+    """Stratified, seeded train / validation / test split by contact; train capped to config.train_rows."""
     index = np.arange(len(labels))
     rest, test = train_test_split(index, test_size=config.test_fraction, stratify=labels,
                                   random_state=config.seed)
     validation_share = config.validation_fraction / (1 - config.test_fraction)
     train, validation = train_test_split(rest, test_size=validation_share, stratify=labels[rest],
                                          random_state=config.seed + 1)
-    return Split(np.sort(train), np.sort(validation), np.sort(test))
+    train = np.sort(train)
+    train = train[stratified_sample(labels[train], config.train_rows, config.seed + 2)]
+    return Split(train, np.sort(validation), np.sort(test))
 
 
 def pad_sequences(codes: pd.Series, max_length: int, vocabulary_size: int) -> np.ndarray:

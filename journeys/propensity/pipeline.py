@@ -124,8 +124,9 @@ def train_and_score(
     predictions = _test_predictions(probabilities, contact_ids[split.test], labels[split.test] == 1, binary)
 
     with_history = features[features["has_page_history"].fillna(False).astype(bool)]
-    split_names = pd.Series("test", index=contact_ids)
+    split_names = pd.Series("unsampled", index=contact_ids)  # left out of the capped training sample
     split_names.iloc[split.train], split_names.iloc[split.validation] = "train", "validation"
+    split_names.iloc[split.test] = "test"
     scores = add_deciles(model.score(with_history)).assign(
         split=lambda f: f["contact_id"].map(split_names).fillna("unlabelled"),
         model_version=version, target=config.target)

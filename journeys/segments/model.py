@@ -43,6 +43,7 @@ class SegmentSettings:
     raw_dir: Path
     retrain: str = "auto"
     min_feature_share: float = 0.01
+    train_rows: int = 0
 
     def compatibility(self) -> dict[str, Any]:
         """What a saved model must have been trained under to score today (paths and `retrain` aside)."""
@@ -57,6 +58,7 @@ class SegmentSettings:
             "seed": self.seed,
             "stability_fits": self.stability_fits,
             "min_feature_share": self.min_feature_share,
+            "train_rows": self.train_rows,
         }
 
     @classmethod
@@ -120,9 +122,16 @@ class SegmentSettings:
             stability_fits=int(values["stability_fits"]),
             min_feature_share=min_share,
             retrain=parse_mode(values.get("retrain", "auto")),
+            train_rows=_train_rows(values.get("train_rows", 0)),
             artifacts_dir=Path(str(values["artifacts_dir"])),
             raw_dir=Path(str(values["raw_dir"])),
         )
+
+
+def _train_rows(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"var segments_train_rows must be 0 (all contacts) or a positive integer, got {value!r}")
+    return value
 
 
 def _parse(value: Any) -> Any:

@@ -259,6 +259,7 @@ def segment_metrics(scored: pd.DataFrame, meta: dict[str, Any]) -> pd.DataFrame:
         ("all", "features_used", len(model.features.columns)),
         ("all", "features_left_out", len(selection.get("features_dropped", {}))),
         ("all", "n_contacts", len(scored)),
+        ("all", "train_rows", training.get("train_rows", training["n_contacts"])),
         ("all", "train_seconds", training["seconds"]),
         ("all", "smallest_segment_share", float(sizes.min() / sizes.sum())),
         ("all", "largest_segment_share", float(sizes.max() / sizes.sum())),

@@ -34,6 +34,7 @@ from sklearn.metrics import adjusted_rand_score, silhouette_score
 from journeys import retraining
 from journeys.dbt_logging import log_to_dbt
 from journeys.kprototypes import KPrototypes, encode_categories, fit_categories, split_num_cat
+from journeys.sampling import stratified_sample
 from journeys.segments.features import SegmentFeatures, informative_features
 from journeys.segments.model import (
     MODEL_FILE,
@@ -273,13 +274,31 @@ def _gamma_rule(gamma: float | str | None) -> str:
     return "kmodes: 0.5 x mean numeric std" if gamma is None else "fixed: var segments_gamma"
 
 
+def training_sample(contacts: pd.DataFrame, settings: SegmentSettings) -> np.ndarray:
+    """Positions of the contacts the segment model trains on: var segments_train_rows of them (0 = all),
+    seeded and stratified by the contact's categorical profile (its categorical features and which presence
+    features it has), so rare profiles keep their share."""
+    config = settings.features
+    profile = np.zeros(len(contacts), dtype=np.int64)
+    for name in config.categorical_features:
+        if name in contacts.columns:
+            codes, uniques = pd.factorize(contacts[name], use_na_sentinel=False)
+            profile = pd.factorize(profile * max(len(uniques), 1) + codes)[0]
+    for name in config.presence_features:
+        if name in contacts.columns:
+            profile = pd.factorize(profile * 2 + contacts[name].notna().to_numpy(dtype=np.int64))[0]
+    return stratified_sample(profile, settings.train_rows, settings.seed)
+
+
 def train_segment_model(
     contacts: pd.DataFrame, settings: SegmentSettings, previous: SegmentModel | None = None
 ) -> SegmentModel:
-    """Fit features and k-prototypes on all contacts; ids by size, or matched to `previous`; names; quality."""
+    """Fit features on all contacts and k-prototypes on the training sample (var segments_train_rows); ids by
+    size, or matched to `previous`; names; quality."""
     start = time.perf_counter()
+    sample = training_sample(contacts, settings)
     chosen = choose_settings(
-        contacts, settings, previous.n_segments if previous is not None else None,
+        contacts.iloc[sample].reset_index(drop=True), settings, previous.n_segments if previous is not None else None,
         float(previous.kprototypes.gamma) if previous is not None else None,
     )
     features, X, k, gamma = chosen.features, chosen.X, chosen.k, chosen.gamma
@@ -291,12 +310,15 @@ def train_segment_model(
         LOG.info("segments: the fit started from the previous prototypes is kept (cost %.1f, seeded fits %.1f)",
                  warm.cost_, model.cost_)
         model = warm
-    order = np.argsort(-np.bincount(model.labels_, minlength=k), kind="stable")
+    labels = (model.labels_ if len(sample) == len(contacts)
+              else model.predict(features.transform(contacts).to_numpy(dtype=object), categorical=categorical))
+    order = np.argsort(-np.bincount(labels, minlength=k), kind="stable")
     model.centroids_num_, model.centroids_cat_ = model.centroids_num_[order], model.centroids_cat_[order]
-    index = np.argsort(order)[model.labels_]
+    index = np.argsort(order)[labels]
     segment_ids, next_id = match_segment_ids(features, model, previous)
     training = {
         "n_contacts": len(contacts),
+        "train_rows": len(sample),
         "k": k,
         "gamma": float(model.gamma),
         "cost": float(model.cost_),
@@ -305,12 +327,13 @@ def train_segment_model(
         "seed": settings.seed,
         "previous_version": previous.version if previous is not None else None,
         "selection": chosen.record,
-        "quality": segment_quality(X, categorical, model, index, settings),
+        "quality": segment_quality(X, categorical, model, index[sample], settings),
     }
     training["seconds"] = round(time.perf_counter() - start, 3)
     state = {"features": features.to_dict(), "kprototypes": model.to_dict(), "segment_ids": segment_ids}
     digest = hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()[:12]
-    LOG.info("segments: k=%d fitted on %d contacts in %.1f s", k, len(contacts), training["seconds"])
+    LOG.info("segments: k=%d fitted on %d of %d contacts in %.1f s", k, len(sample), len(contacts),
+             training["seconds"])
     return SegmentModel(f"kproto-{digest}", features, model, chosen.k_selection, training, segment_ids,
                         segment_names(features, contacts, index, segment_ids), next_id)
 
@@ -455,7 +478,7 @@ def build_contact_segments(contacts: pd.DataFrame, meta: dict[str, Any]) -> pd.D
         model.save(settings.artifacts_dir)
         quality = model.training["quality"]
         retraining.record_training(
-            folder, MODEL_NAME, model.version, compatibility, decision.reason, len(contacts),
+            folder, MODEL_NAME, model.version, compatibility, decision.reason, model.training["train_rows"],
             retraining.data_fingerprint(contacts[["contact_id", *_input_columns(settings)]]),
             {**settings.compatibility(), "features": asdict(settings.features)},
             {"k": model.n_segments, "cost": model.training["cost"], "stability_ari": quality["stability_ari"],
