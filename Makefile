@@ -17,7 +17,7 @@ export TF_ENABLE_ONEDNN_OPTS := 0
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: build test bench bench-service synth lint clean categories figures experiments
+.PHONY: build test bench bench-scale bench-service synth lint clean categories figures experiments
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -69,6 +69,12 @@ figures: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench_kprototypes.py
+
+# The whole build (synth, dbt build, report) at SCALE x the spec's 336,955 contacts in a scratch folder:
+# per-step time and peak memory, growth from 1x (1x runs first when its results are missing).
+SCALE ?= 10
+bench-scale: $(STAMP)
+	$(BIN)/python scripts/bench_scale.py --scale $(SCALE)
 
 # The scoring service under load on 127.0.0.1, over the last build's DuckDB file and artifacts (about 3 min).
 bench-service: $(STAMP)

@@ -36,7 +36,10 @@ Deliberate deviations from kmodes 0.12.2, each because kmodes fails or is ill-de
   the whole array into strings when a categorical column holds strings);
 - only kmodes' `euclidean_dissim` and `matching_dissim` are computed; another `num_dissim` /
   `cat_dissim` (e.g. `ng_dissim`) raises NotImplementedError naming it: it would need a Python-speed path;
-- `n_clusters` above 65,535 is a ValueError (uint16 labels would wrap around in kmodes).
+- `n_clusters` above 65,535 is a ValueError (uint16 labels would wrap around in kmodes);
+- a DataFrame is read column by column (float numerics, Categorical columns by their codes) instead of
+  as one object array, so a categorical integer column keeps integer categories where kmodes' array of a
+  mixed frame may hold them as floats (1 rather than 1.0; they compare equal).
 """
 
 from __future__ import annotations
@@ -104,24 +107,36 @@ def _categorical_indices(categorical: Any, n_features: int) -> list[int]:
     return sorted(int(i) for i in indices)
 
 
-def split_num_cat(X: Any, categorical: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Split X into a float numeric block (NaN for missing) and an object categorical block."""
-    array = _as_2d(X)
+def split_num_cat(X: Any, categorical: Any) -> tuple[np.ndarray, Any]:
+    """Split X into a float numeric block (NaN for missing) and the categorical block.
+
+    A DataFrame keeps its columns' types: the numeric block comes straight from its float columns and the
+    categorical block stays a DataFrame (pandas Categorical columns travel as their integer codes), so no
+    object array of the whole table is built. Other input gives an object categorical block, as kmodes.
+    """
+    frame = isinstance(X, pd.DataFrame)
+    array = X if frame else _as_2d(X)
     cat_idx = _categorical_indices(categorical, array.shape[1])
     num_idx = [i for i in range(array.shape[1]) if i not in cat_idx]
     try:
-        xnum = np.ascontiguousarray(array[:, num_idx], dtype=np.float64)
+        numeric = X.iloc[:, num_idx].to_numpy(dtype=np.float64) if frame else array[:, num_idx]
+        xnum = np.ascontiguousarray(numeric, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise ValueError(
             f"numeric columns {num_idx} of X hold non-numeric values ({exc}); list those columns in "
             "`categorical`."
         ) from exc
-    return xnum, array[:, cat_idx]
+    return xnum, X.iloc[:, cat_idx] if frame else array[:, cat_idx]
 
 
-def _factorize_sorted(column: np.ndarray, position: int) -> tuple[list[Any], np.ndarray]:
+def categorical_column(xcat: Any, j: int) -> Any:
+    """Column j of a categorical block: a Series of a DataFrame block, else a 1-D array."""
+    return xcat.iloc[:, j] if isinstance(xcat, pd.DataFrame) else xcat[:, j]
+
+
+def _factorize_sorted(column: Any, position: int) -> tuple[list[Any], np.ndarray]:
     """Sorted distinct values (kmodes' encoding order, missing last as its own) and each row's code."""
-    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)  # a Categorical factorizes by its codes
     uniques = np.asarray(uniques, dtype=object)
     try:
         order = np.argsort(uniques, kind="stable")
@@ -139,17 +154,17 @@ def _factorize_sorted(column: np.ndarray, position: int) -> tuple[list[Any], np.
     return values, encoded.astype(np.int32)
 
 
-def fit_encode_categories(xcat: np.ndarray) -> tuple[list[list[Any]], np.ndarray]:
+def fit_encode_categories(xcat: Any) -> tuple[list[list[Any]], np.ndarray]:
     """Per categorical column: sorted distinct values (missing last, as its own) and the integer codes."""
     codes = np.empty(xcat.shape, dtype=np.int32)
     categories = []
     for j in range(xcat.shape[1]):
-        values, codes[:, j] = _factorize_sorted(xcat[:, j], j)
+        values, codes[:, j] = _factorize_sorted(categorical_column(xcat, j), j)
         categories.append(values)
     return categories, codes
 
 
-def fit_categories(xcat: np.ndarray) -> list[list[Any]]:
+def fit_categories(xcat: Any) -> list[list[Any]]:
     """Sorted distinct values per categorical column (kmodes' encoding order); missing last, as its own."""
     return fit_encode_categories(xcat)[0]
 
@@ -160,13 +175,22 @@ def _is_missing(column: np.ndarray) -> np.ndarray:
     )
 
 
-def encode_categories(xcat: np.ndarray, categories: list[list[Any]]) -> np.ndarray:
-    """Integer codes per column; values unseen in `categories` get -1, which matches no prototype."""
+def encode_categories(xcat: Any, categories: list[list[Any]]) -> np.ndarray:
+    """Integer codes per column; values unseen in `categories` get -1, which matches no prototype.
+
+    A pandas Categorical column is mapped through its categories (one lookup per category, then its codes).
+    """
     codes = np.empty(xcat.shape, dtype=np.int32)
     for j, values in enumerate(categories):
-        column = xcat[:, j].astype(object)
+        index = pd.Index(values, dtype=object)
+        column = categorical_column(xcat, j)
+        if isinstance(getattr(column, "dtype", None), pd.CategoricalDtype):
+            lookup = np.append(index.get_indexer(column.cat.categories.astype(object)), index.get_indexer([_MISSING]))
+            codes[:, j] = lookup[column.cat.codes.to_numpy()]  # code -1 (missing) takes the last entry
+            continue
+        column = np.asarray(column).astype(object)
         column[_is_missing(column)] = _MISSING
-        codes[:, j] = pd.Index(values, dtype=object).get_indexer(column)
+        codes[:, j] = index.get_indexer(column)
     return codes
 
 
@@ -546,7 +570,7 @@ class KPrototypes(ClusterMixin, BaseEstimator):
         sample_weight: Sequence[float] | None = None,
     ) -> KPrototypes:
         """Cluster X; the best of `n_init` runs (lowest cost, the first on ties) is kept."""
-        array = _as_2d(X)
+        array = X if isinstance(X, pd.DataFrame) else _as_2d(X)
         self._check_params()
         if categorical is None or (
             isinstance(categorical, (list, tuple, np.ndarray)) and len(categorical) == 0

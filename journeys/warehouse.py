@@ -6,9 +6,11 @@ readers name tables bare (`contact_segments`), so the connection searches those 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
 SEARCH_PATH = ("marts", "intermediate", "staging", "main")
 
@@ -25,3 +27,12 @@ def connect(db_path: str | Path, read_only: bool = True) -> duckdb.DuckDBPyConne
     # DuckDB refuses a search_path naming a schema that does not exist (e.g. a partial build)
     con.execute("set search_path = ?", [",".join(s for s in SEARCH_PATH if s in existing)])
     return con
+
+
+def read_columns(relation: duckdb.DuckDBPyRelation, columns: Sequence[str]) -> pd.DataFrame:
+    """Only `columns` of a relation (a Python model's `dbt.ref`), as pandas: DuckDB reads no other column.
+
+    Names the relation lacks are left out, so the model's own check reports them in its words.
+    """
+    present = [name for name in dict.fromkeys(columns) if name in relation.columns]
+    return relation.project(", ".join('"' + name.replace('"', '""') + '"' for name in present)).df()

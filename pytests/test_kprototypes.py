@@ -207,3 +207,31 @@ def test_bad_arguments_name_the_problem():
         KPrototypes(n_clusters=2).fit(features, categorical=[0, 99])
     with pytest.raises(NotImplementedError, match="init must be"):
         KPrototypes(n_clusters=2, init="kmeans++").fit(features, categorical=CRX_CATEGORICAL)
+
+
+def test_a_typed_frame_with_categorical_columns_fits_and_predicts_as_the_object_array():
+    rng = np.random.default_rng(4)
+    n = 3_000
+    group = rng.integers(0, 3, n)
+    frame = pd.DataFrame({
+        "x": rng.normal(group * 2.0, 1.0),
+        "y": np.where(rng.random(n) < 0.05, np.nan, rng.normal(-group, 1.0)),
+        "colour": pd.Categorical(np.array(["red", "green", "blue"])[np.where(rng.random(n) < 0.7, group, 0)]),
+        "size": pd.Categorical(np.where(rng.random(n) < 0.1, None, np.array(["s", "m", "l"])[group])),
+    })
+    typed = KPrototypes(n_clusters=3, init="Cao", n_init=2, random_state=0).fit(frame, categorical=[2, 3])
+    plain = KPrototypes(n_clusters=3, init="Cao", n_init=2, random_state=0).fit(
+        frame.astype(object).to_numpy(), categorical=[2, 3]
+    )
+    assert typed.categories_ == plain.categories_
+    assert np.array_equal(typed.labels_, plain.labels_) and typed.cost_ == plain.cost_
+    # At predict, a category the fit never saw (and a missing one) is coded from the Categorical's codes.
+    new = frame.head(4).copy()
+    new["colour"] = pd.Categorical(["red", "purple", None, "blue"])
+    new["size"] = pd.Categorical(["s", None, "m", "xl"])
+    assert np.array_equal(typed.predict(new), plain.predict(new.astype(object).to_numpy()))
+    codes = encode_categories(split_num_cat(new, [2, 3])[1], typed.categories_)
+    # colour: purple unseen, and no colour was missing at fit; size: missing was its own category at fit.
+    assert codes[:, 0].tolist() == [typed.categories_[0].index("red"), -1, -1, typed.categories_[0].index("blue")]
+    assert codes[:, 1].tolist() == [typed.categories_[1].index("s"), typed.categories_[1].index("__missing__"),
+                                    typed.categories_[1].index("m"), -1]

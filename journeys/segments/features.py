@@ -115,7 +115,8 @@ class SegmentFeatures:
         return prepared
 
     def transform(self, contacts: pd.DataFrame) -> pd.DataFrame:
-        """Feature frame (numerics first, then categoricals as strings), indexed like `contacts`.
+        """Feature frame (float numerics first, then pandas Categoricals of the labels), indexed like
+        `contacts`: k-prototypes reads the categoricals as integer codes, never as an object table.
 
         Columns absent from `contacts` are treated as missing values, as the scoring contract says.
         """
@@ -128,7 +129,7 @@ class SegmentFeatures:
         for name in self.config.categorical_features:
             kept = labels[name].isin(self.categories[name]) | (labels[name] == MISSING)
             labels[name] = labels[name].where(kept, OTHER)
-        return pd.concat([numeric, labels[self.categorical_columns]], axis=1)
+        return pd.concat([numeric, labels[self.categorical_columns].astype("category")], axis=1)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -264,11 +265,12 @@ def _label_column(contacts: pd.DataFrame, name: str) -> pd.Series:
     if name not in contacts.columns:
         return pd.Series(MISSING, index=contacts.index, dtype=object)
     column = contacts[name]
-    if pd.api.types.is_bool_dtype(column.dtype):
+    kind = pd.api.types.infer_dtype(column, skipna=True)
+    if pd.api.types.is_bool_dtype(column.dtype) or kind == "boolean":
+        # Booleans that arrive as Python objects (JSON requests) label like a BOOLEAN column.
         labels = column.map({True: "true", False: "false"})
+    elif kind == "mixed":
+        labels = column.map(lambda v: ("true" if v else "false") if isinstance(v, (bool, np.bool_)) else str(v))
     else:
-        # Booleans that arrive as Python objects (JSON requests) must label like a BOOLEAN column.
-        labels = column.map(
-            lambda v: ("true" if v else "false") if isinstance(v, (bool, np.bool_)) else str(v)
-        )
+        labels = column.astype(str)
     return labels.where(column.notna(), MISSING)

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from journeys.kprototypes import KPrototypes, encode_categories, split_num_cat
+from journeys.kprototypes import KPrototypes, categorical_column, encode_categories, split_num_cat
 from journeys.retraining import parse_mode
 from journeys.segments.features import FeatureConfig, SegmentFeatures
 
@@ -176,9 +176,7 @@ class SegmentModel:
         if "contact_id" not in contacts.columns:
             raise ValueError("contacts to score need a contact_id column")
         X = self.features.transform(contacts)
-        nearest_index, nearest = self.kprototypes.transform_nearest(
-            X.to_numpy(dtype=object), self.features.categorical_indices
-        )
+        nearest_index, nearest = self.kprototypes.transform_nearest(X, self.features.categorical_indices)
         return pd.DataFrame(
             {
                 "contact_id": contacts["contact_id"].to_numpy(dtype=np.int64),
@@ -237,13 +235,13 @@ def load_segment_model(artifacts_dir: Path | str) -> SegmentModel:
 
 def pairwise_dissimilarity(X: pd.DataFrame, categorical: list[int], gamma: float) -> np.ndarray:
     """k-prototypes dissimilarity between every pair of rows (NaN coordinates left out), for silhouettes."""
-    xnum, xcat_raw = split_num_cat(X.to_numpy(dtype=object), categorical)
+    xnum, xcat_raw = split_num_cat(X, categorical)
     out = np.zeros((len(X), len(X)))
     for j in range(xnum.shape[1]):
         diff = np.nan_to_num(xnum[:, j, None] - xnum[None, :, j])
         out += diff * diff
     for j in range(xcat_raw.shape[1]):
-        codes = pd.factorize(xcat_raw[:, j])[0]
+        codes = pd.factorize(categorical_column(xcat_raw, j))[0]
         out += gamma * (codes[:, None] != codes[None, :])
     return out
 
@@ -263,6 +261,5 @@ def model_for(scored: pd.DataFrame, meta: dict[str, Any]) -> tuple[SegmentModel,
 
 def encoded_features(model: SegmentModel, contacts: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Scaled numeric block and categorical codes of `contacts`, in the model's encoding."""
-    X = model.features.transform(contacts).to_numpy(dtype=object)
-    xnum, xcat_raw = split_num_cat(X, model.features.categorical_indices)
+    xnum, xcat_raw = split_num_cat(model.features.transform(contacts), model.features.categorical_indices)
     return xnum, encode_categories(xcat_raw, model.kprototypes.categories_)

@@ -136,6 +136,7 @@ def segment_profiles(contacts: pd.DataFrame, scored: pd.DataFrame, meta: dict[st
         labels = features.transform(members)
         for name in features.categorical_columns:
             shares = labels[name].value_counts(normalize=True).rename_axis("category").reset_index()
+            shares = shares[shares["proportion"] > 0]  # a Categorical counts its unseen categories as 0
             shares = shares.sort_values(["proportion", "category"], ascending=[False, True])
             for rank, (category, share) in enumerate(
                 shares.head(TOP_CATEGORIES_PROFILED).itertuples(index=False), 1

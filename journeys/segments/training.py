@@ -412,7 +412,6 @@ def segment_quality(
     assign every contact; the figure is the mean adjusted Rand index over all pairs of those assignments
     (a resample with no more distinct rows than segments is left out; NaN when fewer than two remain).
     """
-    rows = X.to_numpy(dtype=object)
     rng = np.random.default_rng(settings.seed)
     assignments = []
     for fit in range(settings.stability_fits):
@@ -421,8 +420,8 @@ def segment_quality(
             continue
         refit = KPrototypes(n_clusters=model.n_clusters, init="Cao", n_init=settings.n_init,
                             max_iter=settings.max_iter, gamma=model.gamma, random_state=settings.seed + 1 + fit)
-        refit.fit(rows[sample], categorical=categorical)
-        assignments.append(refit.predict(rows, categorical=categorical))
+        refit.fit(X.iloc[sample], categorical=categorical)
+        assignments.append(refit.predict(X, categorical=categorical))
     pairs = [adjusted_rand_score(a, b) for a, b in combinations(assignments, 2)]
     scored = np.sort(rng.choice(len(X), min(SILHOUETTE_ROWS, len(X)), replace=False))
     labels = index[scored]
@@ -495,6 +494,11 @@ def _input_columns(settings: SegmentSettings) -> list[str]:
     config = settings.features
     return list(dict.fromkeys([*config.count_features, *config.day_features, *config.categorical_features,
                                *config.presence_features]))
+
+
+def contact_columns(meta: dict[str, Any], *extra: str) -> list[str]:
+    """The contact_features columns the segment models read (contact_id, the features, `extra`)."""
+    return ["contact_id", *_input_columns(SegmentSettings.from_meta(meta)), *extra]
 
 
 def _previous_model(settings: SegmentSettings) -> SegmentModel | None:

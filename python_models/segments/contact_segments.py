@@ -1,8 +1,10 @@
 """Trains the segment model once (features, k, k-prototypes), saves it and scores every contact."""
 
-from journeys.segments.training import build_contact_segments
+from journeys.segments.training import build_contact_segments, contact_columns
+from journeys.warehouse import read_columns
 
 
 def model(dbt, session):
-    contacts = dbt.ref("contact_features").df()
-    return build_contact_segments(contacts, dbt.config.meta_get("segments"))
+    meta = dbt.config.meta_get("segments")
+    contacts = read_columns(dbt.ref("contact_features"), contact_columns(meta))
+    return build_contact_segments(contacts, meta)

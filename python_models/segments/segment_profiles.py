@@ -1,9 +1,12 @@
 """Size, share, buyer rate and feature statistics of every segment."""
 
 from journeys.segments.reports import segment_profiles
+from journeys.segments.training import contact_columns
+from journeys.warehouse import read_columns
 
 
 def model(dbt, session):
-    contacts = dbt.ref("contact_features").df()
+    meta = dbt.config.meta_get("segments")
+    contacts = read_columns(dbt.ref("contact_features"), contact_columns(meta, "is_buyer"))
     scored = dbt.ref("contact_segments").df()
-    return segment_profiles(contacts, scored, dbt.config.meta_get("segments"))
+    return segment_profiles(contacts, scored, meta)

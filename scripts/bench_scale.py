@@ -1,0 +1,131 @@
+"""Benchmark: the whole build at a multiple of the spec's export, per-step time and peak memory, growth from 1x.
+
+`make bench-scale SCALE=10` writes `journeys synth --contacts 336955*SCALE --seed 7` into a scratch folder,
+then builds it as `make build` does (dbt build, then the report) with its own DuckDB file, artifacts, dbt
+target and logs, so the project's own build is untouched. dbt runs twice, so that the SQL layer's peak memory
+is measured on its own: the SQL layer (everything but python_models and what depends on them), then the
+Python models and everything downstream; together they are one `dbt build`. Each process runs under
+`/usr/bin/time -v` (peak resident memory); the time of each Python model comes from dbt's run_results.json.
+
+Results are saved as `<folder>/scale_<SCALE>.json`; a run at another scale first runs 1x when its results
+are missing, and prints the growth from 1x. On a shared machine the figures are upper bounds: the load
+average at the start and the end is printed beside them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SPEC_CONTACTS = 336_955
+SEED = 7
+PROJECT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+PYTHON_MODELS = "path:python_models+"
+
+
+def _measured(command: list[str], env: dict[str, str], log: Path) -> dict[str, float]:
+    """Run `command` under /usr/bin/time -v (output to `log`); wall seconds and peak resident GB."""
+    stats = log.with_suffix(".time")
+    start = time.perf_counter()
+    with log.open("w") as out:
+        done = subprocess.run(["/usr/bin/time", "-v", "-o", str(stats), *command], cwd=PROJECT, env=env,
+                              stdout=out, stderr=subprocess.STDOUT, check=False)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed (exit {done.returncode}); see {log}")
+    peak_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", stats.read_text()).group(1))
+    return {"seconds": round(seconds, 1), "peak_gb": round(peak_kb / 1024**2, 2)}
+
+
+def _python_model_seconds(target: Path) -> dict[str, float]:
+    """Execution time of every Python model of a dbt invocation, from its run_results.json and manifest."""
+    nodes = json.loads((target / "manifest.json").read_text())["nodes"]
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    return {nodes[r["unique_id"]]["name"]: round(r["execution_time"], 1) for r in results
+            if nodes.get(r["unique_id"], {}).get("language") == "python"}
+
+
+def run_scale(scale: float, folder: Path) -> dict[str, object]:
+    """Generate, build and report one scale in `folder / f"scale_{scale}"`; returns the figures."""
+    work = folder / f"scale_{scale:g}"
+    raw, target = work / "raw", work / "target"
+    work.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "JOURNEYS_RAW_DIR": str(raw), "JOURNEYS_DUCKDB": str(work / "journeys.duckdb"),
+           "JOURNEYS_ARTIFACTS": str(work / "artifacts"), "DBT_PROFILES_DIR": str(PROJECT),
+           "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONHASHSEED": "0", "TF_ENABLE_ONEDNN_OPTS": "0",
+           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
+    for stale in (work / "journeys.duckdb", work / "journeys.duckdb.wal"):
+        stale.unlink(missing_ok=True)
+    contacts = round(SPEC_CONTACTS * scale)
+    print(f"scale {scale:g}: {contacts:,} contacts in {work}", flush=True)
+    load = [os.getloadavg()[0]]
+    steps = {"synth": _measured([str(BIN / "journeys"), "synth", "--contacts", str(contacts), "--seed", str(SEED),
+                                 "--out", str(raw)], env, work / "synth.log")}
+    dbt = [str(BIN / "dbt"), "build", "--target-path", str(target), "--log-path", str(work / "logs")]
+    steps["sql_layer"] = _measured([*dbt, "--exclude", PYTHON_MODELS], env, work / "dbt_sql.log")
+    steps["python_models"] = _measured([*dbt, "--select", PYTHON_MODELS], env, work / "dbt_python.log")
+    models = _python_model_seconds(target)
+    steps["report"] = _measured([str(BIN / "journeys"), "report", "--db", str(work / "journeys.duckdb"),
+                                 "--out", str(work / "report.html")], env, work / "report.log")
+    load.append(os.getloadavg()[0])
+    result = {"scale": scale, "contacts": contacts, "steps": steps, "python_model_seconds": models,
+              "load_average": load}
+    (folder / f"scale_{scale:g}.json").write_text(json.dumps(result, indent=1))
+    return result
+
+
+def _rows(result: dict) -> list[tuple[str, dict]]:
+    """(step, figures) in print order: synth, SQL layer, Python models (slowest first), whole build, report."""
+    steps, models = result["steps"], result["python_model_seconds"]
+    build = {"seconds": steps["sql_layer"]["seconds"] + steps["python_models"]["seconds"],
+             "peak_gb": max(steps["sql_layer"]["peak_gb"], steps["python_models"]["peak_gb"])}
+    return [("journeys synth", steps["synth"]), ("SQL layer (dbt, staging to marts)", steps["sql_layer"]),
+            ("Python models and downstream (dbt)", steps["python_models"]),
+            *[(f"- {name}", {"seconds": seconds}) for name, seconds in sorted(models.items(), key=lambda m: -m[1])],
+            ("whole dbt build", build), ("journeys report", steps["report"])]
+
+
+def _table(result: dict, base: dict | None) -> str:
+    """Markdown table: every step's time and peak memory, with the growth from 1x when known."""
+    before = dict(_rows(base)) if base else {}
+    lines = [f"| step | {result['scale']:g}x ({result['contacts']:,} contacts) | peak GB | growth from 1x |",
+             "|---|---|---|---|"]
+    for name, figures in _rows(result):
+        growth = ""
+        if before.get(name, {}).get("seconds"):
+            growth = f"{figures['seconds'] / before[name]['seconds']:.1f}x time"
+            if "peak_gb" in figures:
+                growth += f", {figures['peak_gb'] / before[name]['peak_gb']:.1f}x memory"
+        peak = f"{figures['peak_gb']:.2f}" if "peak_gb" in figures else ""
+        lines.append(f"| {name} | {figures['seconds']:.1f} s | {peak} | {growth} |")
+    low, high = result["load_average"]
+    lines.append(f"\nload average (1 min) at start / end: {low:.2f} / {high:.2f} (2 cores; shared machine: "
+                 "times are upper bounds)")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=10.0, help="multiple of the spec's 336,955 contacts")
+    parser.add_argument("--folder", type=Path, default=Path(tempfile.gettempdir()) / "journeys-bench-scale",
+                        help="scratch folder (exports, DuckDB files, artifacts, results)")
+    args = parser.parse_args()
+    args.folder.mkdir(parents=True, exist_ok=True)
+    base_file = args.folder / "scale_1.json"
+    if args.scale != 1 and not base_file.exists():
+        run_scale(1.0, args.folder)
+    result = run_scale(args.scale, args.folder)
+    base = json.loads(base_file.read_text()) if args.scale != 1 else None
+    print(_table(result, base))
+
+
+if __name__ == "__main__":
+    main()
