@@ -36,3 +36,9 @@ def read_columns(relation: duckdb.DuckDBPyRelation, columns: Sequence[str]) -> p
     """
     present = [name for name in dict.fromkeys(columns) if name in relation.columns]
     return relation.project(", ".join('"' + name.replace('"', '""') + '"' for name in present)).df()
+
+
+def read_distinct(relation: duckdb.DuckDBPyRelation, column: str) -> pd.DataFrame:
+    """The distinct values of one column of a relation, computed by DuckDB (e.g. the model version a
+    report must match, without handing millions of scored rows to pandas)."""
+    return relation.project('"' + column.replace('"', '""') + '"').distinct().df()
