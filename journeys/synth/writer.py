@@ -78,14 +78,23 @@ TRUTH_COLUMNS: tuple[str, ...] = (
 )
 
 
+_CLOCK = np.array([f" {h:02d}:{m:02d}" for h in range(24) for m in range(60)], dtype=object)
+_CLOCK_SECONDS = _CLOCK + ":00"
+
+
 def format_minutes(minutes: np.ndarray, seconds: bool) -> np.ndarray:
-    """`2021-01-04 10:59:00` (export) or `2020-09-30 17:17` (history) per float minute; None for NaN."""
+    """`2021-01-04 10:59:00` (export) or `2020-09-30 17:17` (history) per float minute; None for NaN.
+
+    Each distinct day is formatted once and joined to one of the 1,440 clock times: string work per day,
+    not per value.
+    """
     missing = np.isnan(minutes)
-    stamps = np.where(missing, 0, minutes).astype(np.int64).astype("datetime64[m]")
-    text = np.char.replace(np.datetime_as_string(stamps, unit="m"), "T", " ")
-    if seconds:
-        text = np.char.add(text, ":00")
-    return np.where(missing, None, text.astype(object))
+    day, minute = np.divmod(np.where(missing, 0, minutes).astype(np.int64), 1440)
+    first = int(day.min()) if len(day) else 0
+    days = np.arange(first, int(day.max()) + 1 if len(day) else first)
+    day_text = np.datetime_as_string(days.astype("datetime64[D]")).astype(object)
+    text = day_text[day - first] + (_CLOCK_SECONDS if seconds else _CLOCK)[minute]
+    return np.where(missing, None, text)
 
 
 def _count(values: np.ndarray, empty_when_zero: bool) -> np.ndarray:
@@ -201,16 +210,19 @@ def truth_table(pop: Population) -> pd.DataFrame:
 def _write_csv(
     table: pd.DataFrame, handle: TextIO, header: bool, broken: np.ndarray, rng: np.random.Generator
 ) -> None:
-    """Append RFC-4180 CSV (minimal quoting, LF); rows listed in `broken` are cut after a random field."""
-    options: dict[str, Any] = {"index": False, "quoting": csv.QUOTE_MINIMAL, "lineterminator": "\n"}
+    """Append RFC-4180 CSV (minimal quoting, LF, None empty); rows listed in `broken` are cut after a random
+    field. The columns go straight to `csv.writer` (the bytes of `DataFrame.to_csv`, a fifth faster)."""
+    writer = csv.writer(handle, lineterminator="\n")
+    if header:
+        writer.writerow(table.columns)
+    columns = [table[name].to_numpy(dtype=object, na_value=None) for name in table.columns]
     start = 0
     for row in broken.tolist():
-        table.iloc[start:row].to_csv(handle, header=header and start == 0, **options)
-        keep = int(rng.integers(3, len(table.columns) - 3))
-        cut = table.iloc[[row], :keep]
-        cut.to_csv(handle, header=False, **options)
+        writer.writerows(zip(*(column[start:row] for column in columns), strict=True))
+        keep = int(rng.integers(3, len(columns) - 3))
+        writer.writerow([column[row] for column in columns[:keep]])
         start = row + 1
-    table.iloc[start:].to_csv(handle, header=header and start == 0, **options)
+    writer.writerows(zip(*(column[start:] for column in columns), strict=True))
 
 
 def _write_chunk(
