@@ -17,7 +17,8 @@ import pandas as pd
 import pytest
 from conftest import SPEC_HOSTS
 
-from journeys.synth import catalog, urls, write_export
+from journeys.synth import buying, catalog, urls, write_export
+from journeys.synth.segments import SEGMENT_NAMES
 from journeys.synth.writer import EXPORT_COLUMNS, HISTORY_COLUMNS
 
 N = 30_000
@@ -95,6 +96,7 @@ def test_headers_are_exactly_the_specs(export_dir: Path):
             "buy_probability",
             "buy_probability_shuffled",
             "is_buyer",
+            "purchased_at",
         ]
 
 
@@ -308,6 +310,79 @@ def test_current_page_shares_follow_the_spec_ordering(history):
     assert shares.idxmax() == "yearning" and 0.25 <= shares["yearning"] <= 0.40
     assert set(shares.nlargest(6).index) >= {"yearning", "specialization", "course", "home"}
     assert (current >= 0).all()
+
+
+# --- purchase times and post-purchase browsing ------------------------------------------------
+
+
+def _history_with_dates(export, history, truth) -> pd.DataFrame:
+    merged = history.merge(export, on="Contact ID").merge(
+        truth.assign(**{"Contact ID": truth["contact_id"].astype(str)}), on="Contact ID")
+    return merged
+
+
+def test_every_buyer_has_a_purchase_time_after_its_first_conversion(export, truth):
+    merged = export.merge(truth.assign(**{"Contact ID": truth["contact_id"].astype(str)}), on="Contact ID")
+    bought = pd.to_datetime(merged["purchased_at"], format="%Y-%m-%d %H:%M:%S")
+    assert (bought.notna() == merged["is_buyer"]).all()
+    converted = _stamp(merged["First Conversion Date"], "%Y-%m-%d %H:%M:%S")
+    buyers = merged["is_buyer"].to_numpy()
+    assert converted[buyers].notna().all()
+    assert (converted[buyers] <= bought[buyers]).all()
+    assert (bought[buyers] < pd.Timestamp("2021-01-05")).all()
+
+
+def test_truth_is_a_function_of_the_pages_seen_before_the_first_conversion(export, history, truth):
+    """Recompute the planted probability from the export alone, keeping the recorded pages dated before the
+    First Conversion Date (the undated oldest slot always precedes it): it must equal truth.csv's."""
+    merged = _history_with_dates(export, history, truth)
+    converted = _stamp(merged["First Conversion Date"], "%Y-%m-%d %H:%M:%S")
+    newest_first = np.column_stack([urls.page_type_of(merged[s].replace("", None).to_numpy(object))
+                                    for s in SLOTS])
+    dated = np.column_stack([_stamp(merged[d], "%Y-%m-%d %H:%M") for d in SLOT_DATES]
+                            + [np.full(len(merged), np.datetime64("NaT"), dtype="datetime64[ns]")])
+    before = (dated < converted.to_numpy()[:, None]) | converted.isna().to_numpy()[:, None]
+    before[:, 3] = True
+    kept = np.where(before, newest_first, -1)
+    # chronological, left-aligned: drop the cut newest slots, then reverse
+    order = np.argsort(np.where(kept >= 0, -np.arange(4)[None, :], 9), axis=1, kind="stable")
+    chronological = np.take_along_axis(kept, order, axis=1)
+    chronological = np.where(np.take_along_axis(kept >= 0, order, axis=1), chronological, -1)
+    segment = merged["segment"].map({name: i for i, name in enumerate(SEGMENT_NAMES)}).to_numpy()
+    codes = {code: i for i, code in enumerate(catalog.COUNTRY_CODES)}
+    country = merged["IP Country Code"].map(codes).fillna(-1).astype(int).to_numpy()
+    probability = buying.buy_probability(segment, country, merged["Number of Sessions"].astype(int).to_numpy(),
+                                         chronological)
+    np.testing.assert_allclose(probability, merged["buy_probability"].to_numpy(), atol=2e-6)
+    # planted, not vacuous: the pages after the conversion would change truth for many contacts
+    everything = np.take_along_axis(newest_first, order, axis=1)
+    every = buying.buy_probability(segment, country, merged["Number of Sessions"].astype(int).to_numpy(),
+                                   np.where(np.take_along_axis(newest_first >= 0, order, axis=1), everything, -1))
+    assert (np.abs(every - merged["buy_probability"].to_numpy()) > 1e-3).mean() > 0.05
+
+
+def test_buyers_browse_courses_and_forums_after_buying(export, history, truth):
+    merged = _history_with_dates(export, history, truth)
+    converted = _stamp(merged["First Conversion Date"], "%Y-%m-%d %H:%M:%S").to_numpy()
+    dated = np.column_stack([_stamp(merged[d], "%Y-%m-%d %H:%M") for d in SLOT_DATES])
+    after = dated > converted[:, None]
+    has_conversion = ~np.isnat(converted)
+    buyers = merged["is_buyer"].to_numpy()
+    # leads (converted before any purchase) with two pages or more: buyers and others browse after converting
+    # at the same planted rate (buyers a little less: more pages before converting raise the buy probability)
+    two_pages = (merged[SLOTS[1]] != "").to_numpy()
+    leads = has_conversion & (merged["Became a Lead Date"] != "").to_numpy() & two_pages
+    share_buyers, share_others = after[leads & buyers].any(axis=1).mean(), after[leads & ~buyers].any(axis=1).mean()
+    assert 0.3 < share_buyers < share_others < 0.6
+    newest = urls.page_type_of(merged["Last Page Seen Current Value"].replace("", None).to_numpy(object))
+    post_buyer = newest[after[:, 0] & buyers]
+    post_other = newest[after[:, 0] & ~buyers]
+    course_like = [catalog.PAGE[t] for t in ("course", "forum", "specialization")]
+    assert np.isin(post_buyer, course_like).mean() > 0.6 > np.isin(post_other, course_like).mean() + 0.2
+    # buyers bought between their conversion and their first later page view
+    bought = pd.to_datetime(merged["purchased_at"], format="%Y-%m-%d %H:%M:%S").to_numpy()
+    later = np.where(after, dated, np.datetime64("2262-01-01"))
+    assert (bought[buyers & after.any(axis=1)] < later[buyers & after.any(axis=1)].min(axis=1)).all()
 
 
 # --- URLs -------------------------------------------------------------------------------------

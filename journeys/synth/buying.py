@@ -10,6 +10,11 @@ Recency and the non-adjacent specialization-before-signup path cannot be written
 bag of pages plus bigrams misses them; shuffling each contact's pages lowers truth's own ROC AUC among
 contacts with history by about 0.03 (`truth_order_effect`, pytests/test_evaluation.py). Pages that
 HubSpot did not record have no effect, so a model that sees the history can in principle reach truth's AUC.
+
+Only pages seen BEFORE the contact's First Conversion Date count (contacts/journeys: the sessions after a
+conversion; a buyer's are post-purchase browsing). `draw_purchase_times` places each buyer's purchase
+(truth.csv's `purchased_at`) after its conversion, or makes the course-signup form just before the purchase
+its First Conversion Date when it had none.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from journeys.synth import catalog
-from journeys.synth.segments import SEGMENTS
+from journeys.synth.segments import DAY, EXPORT_END, FIRST_CONVERSION_MIN, SEGMENTS, SESSIONS_START
 
 COUNTRY_EFFECTS: dict[str, float] = {
     "us": 0.35,
@@ -127,3 +132,38 @@ def draw_courses(rng: np.random.Generator, segment: np.ndarray, is_buyer: np.nda
     low, high = np.minimum(first, second), np.maximum(first, second)
     joined = np.where(two, names[low] + "; " + names[high], names[first])
     return np.where(is_buyer, joined, None)
+
+
+def draw_purchase_times(
+    rng: np.random.Generator,
+    is_buyer: np.ndarray,
+    conversion: np.ndarray,
+    page_times: np.ndarray,
+    n_pages: np.ndarray,
+    n_post: np.ndarray,
+    join: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each buyer's purchase minute (NaN for the others) and the First Conversion Dates it implies.
+
+    A buyer with a conversion buys after it (within a week, before its first later session); a buyer
+    without one buys after its last session (or its join date) and converts on the course-signup form 1 to
+    30 minutes before buying, which becomes its First Conversion Date.
+    """
+    n = len(is_buyer)
+    rows = np.arange(n)
+    converted = ~np.isnan(conversion)
+    first_post = page_times[rows, np.clip(n_pages - n_post, 0, page_times.shape[1] - 1)]
+    following = np.where(n_post > 0, first_post, EXPORT_END)
+    room = np.clip(np.minimum(following - conversion - 2, 7 * DAY), 1, None)
+    after_conversion = conversion + 1 + np.floor(rng.random(n) * room)
+
+    last_page = page_times[rows, np.maximum(n_pages - 1, 0)]
+    anytime = SESSIONS_START + np.floor(rng.random(n) * (EXPORT_END - SESSIONS_START))
+    base = np.where(n_pages > 0, last_page, np.where(np.isnan(join), anytime, join))
+    gap = np.minimum(60 + np.floor(rng.exponential(5 * DAY, n)), np.floor(0.9 * (EXPORT_END - base)))
+    bought = np.clip(np.maximum(base + np.maximum(gap, 1), FIRST_CONVERSION_MIN + 30), None, EXPORT_END)
+    converts_at = np.clip(bought - rng.integers(1, 31, n), np.minimum(base + 1, bought), bought)
+
+    purchased = np.where(is_buyer, np.where(converted, after_conversion, bought), np.nan)
+    first_conversion = np.where(is_buyer & ~converted, converts_at, conversion)
+    return purchased, first_conversion

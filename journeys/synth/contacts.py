@@ -108,7 +108,7 @@ class Population:
     average_pageviews: np.ndarray
     last_activity: np.ndarray
     in_history_file: np.ndarray
-    recorded_pages: np.ndarray  # (n, 4) chronological page types in pageview_hist, -1 padding
+    recorded_pages: np.ndarray  # (n, 4) chronological page types in pageview_hist (post-purchase ones too)
     page_times: np.ndarray  # (n, 4) change minutes of the journey pages, NaN padding
     page_urls: np.ndarray  # (n, 4) URLs of the journey pages (recorded or not), None padding
     entry_page_url: np.ndarray  # First Page Seen of contacts whose first session is no longer in the journey
@@ -117,6 +117,7 @@ class Population:
     buy_probability: np.ndarray
     buy_probability_shuffled: np.ndarray  # the same model on the contact's recorded pages in shuffled order
     is_buyer: np.ndarray
+    purchased_at: np.ndarray  # minute of a buyer's (first) purchase, NaN for the others
     courses: np.ndarray
 
 
@@ -152,7 +153,7 @@ def simulate(n_contacts: int, seed: int | Sequence[int], ids_after: int = 51) ->
 
     `seed` is an int or a sequence of ints: the writer draws each chunk from (seed, chunk index).
     """
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(13)]
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(14)]
     n = n_contacts
     contact_id = _contact_ids(streams[0], n, ids_after)
     segment = segments.draw_segments(streams[1], n)
@@ -172,27 +173,47 @@ def simulate(n_contacts: int, seed: int | Sequence[int], ids_after: int = 51) ->
     rng = streams[7]
     pages = journeys.draw_journeys(rng, segment, journey_length)
     page_times = journeys.draw_page_times(rng, journey_length, lifecycle["join"])
+    conversion = lifecycle["first_conversion"]
+    converted = ~np.isnan(conversion) & (journey_length > 0)
+    n_post = journeys.draw_post_conversion_sessions(rng, journey_length, converted)
+    page_times[converted] = journeys.draw_page_times_around(
+        rng, journey_length[converted], n_post[converted], conversion[converted]
+    )
     filled = pages >= 0
-    page_urls = np.full(pages.shape, None, dtype=object)
-    page_urls[filled] = urls.render_urls(streams[8], pages[filled])
     recorded_pages = np.where(recorded[:, None], pages, -1)
+    # Truth sees only the recorded pages before the conversion: what the contact saw before deciding.
+    before_conversion = np.arange(journeys.MAX_PAGES)[None, :] < (journey_length - n_post)[:, None]
+    pre_pages = np.where(before_conversion, recorded_pages, -1)
 
     rng = streams[9]
     long_history = sessions > journeys.MAX_PAGES
-    entry_page_url = np.full(n, None, dtype=object)
-    entry_page_url[long_history] = urls.render_urls(
-        rng, journeys.draw_entry_pages(rng, segment[long_history])
-    )
+    entry_pages = journeys.draw_entry_pages(rng, segment[long_history])
     first_page_missing = rng.random(n) < FIRST_PAGE_MISSING
-    last_activity = np.where(
-        rng.random(n) < LAST_ACTIVITY_SHARE, np.fmax(emails["last_open"], emails["last_send"]), np.nan
-    )
+    last_activity_drawn = rng.random(n) < LAST_ACTIVITY_SHARE
 
     rng = streams[10]
-    probability = buying.buy_probability(segment, country, sessions, recorded_pages)
+    probability = buying.buy_probability(segment, country, sessions, pre_pages)
     is_buyer = rng.random(n) < probability
     courses = buying.draw_courses(rng, segment, is_buyer)
-    shuffled = buying.buy_probability(segment, country, sessions, shuffle_pages(streams[12], recorded_pages))
+    shuffled = buying.buy_probability(segment, country, sessions, shuffle_pages(streams[12], pre_pages))
+
+    # A buyer's sessions after its conversion are post-purchase browsing; a buyer without an earlier
+    # conversion converts (the course-signup form) minutes before buying, after its last session.
+    post_purchase = is_buyer[:, None] & filled & ~before_conversion
+    pages = np.where(post_purchase, journeys.draw_post_purchase_pages(streams[13], n), pages)
+    purchased_at, conversion = buying.draw_purchase_times(streams[13], is_buyer, conversion, page_times,
+                                                          journey_length, n_post, lifecycle["join"])
+    lifecycle = {**lifecycle, "first_conversion": conversion}
+    last_page_at = np.nanmax(np.where(filled, page_times, -np.inf), axis=1)
+    last_activity = np.where(
+        last_activity_drawn, np.fmax(np.fmax(emails["last_open"], emails["last_send"]),
+                                     np.where(np.isfinite(last_page_at), last_page_at, np.nan)), np.nan
+    )
+    page_urls = np.full(pages.shape, None, dtype=object)
+    page_urls[filled] = urls.render_urls(streams[8], pages[filled])
+    recorded_pages = np.where(recorded[:, None], pages, -1)
+    entry_page_url = np.full(n, None, dtype=object)
+    entry_page_url[long_history] = urls.render_urls(streams[9], entry_pages)
     return Population(
         contact_id=contact_id,
         segment=segment,
@@ -214,5 +235,6 @@ def simulate(n_contacts: int, seed: int | Sequence[int], ids_after: int = 51) ->
         buy_probability=probability,
         buy_probability_shuffled=shuffled,
         is_buyer=is_buyer,
+        purchased_at=purchased_at,
         courses=courses,
     )

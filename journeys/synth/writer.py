@@ -2,7 +2,8 @@
 
 Files (see docs and ../shared/spec/hubspot-export.md): `hubspot_export.csv` (34 columns, one row per
 contact), `pageview_hist.csv` (9 columns, most recent page first, the ninth header literally `...`) and
-`truth.csv` (`contact_id, segment, buy_probability, buy_probability_shuffled, is_buyer`), which the pipeline never reads.
+`truth.csv` (`contact_id, segment, buy_probability, buy_probability_shuffled, is_buyer, purchased_at`, the
+purchase minute formatted like the export's dates, empty for non-buyers), which the pipeline never reads.
 Contacts are simulated and written in chunks, so a 3.4-million-contact export needs no more memory than a
 small one.
 """
@@ -74,7 +75,7 @@ HISTORY_COLUMNS: tuple[str, ...] = (
     "...",
 )
 TRUTH_COLUMNS: tuple[str, ...] = (
-    "contact_id", "segment", "buy_probability", "buy_probability_shuffled", "is_buyer"
+    "contact_id", "segment", "buy_probability", "buy_probability_shuffled", "is_buyer", "purchased_at"
 )
 
 
@@ -195,7 +196,8 @@ def history_table(pop: Population, page_urls: np.ndarray) -> pd.DataFrame:
 
 
 def truth_table(pop: Population) -> pd.DataFrame:
-    """Planted truth per real contact: segment, buy probability (also with its pages shuffled), buyer flag."""
+    """Planted truth per real contact: segment, buy probability (also with its pages shuffled), buyer flag,
+    purchase time."""
     return pd.DataFrame(
         {
             "contact_id": pop.contact_id,
@@ -203,6 +205,7 @@ def truth_table(pop: Population) -> pd.DataFrame:
             "buy_probability": np.round(pop.buy_probability, 6),
             "buy_probability_shuffled": np.round(pop.buy_probability_shuffled, 6),
             "is_buyer": pop.is_buyer,
+            "purchased_at": format_minutes(pop.purchased_at, True),
         }
     )
 
