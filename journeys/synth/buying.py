@@ -50,9 +50,9 @@ PAGE_EFFECTS: dict[str, float] = {
     "press": -0.3,
 }
 # Weight of a page type's effect by recency: the latest recorded page, the one before, ... (oldest last).
-RECENCY_WEIGHTS = (2.5, 0.6, 0.2, 0.0)
+RECENCY_WEIGHTS = (3.0, 0.6, 0.2, 0.0)
 # A specialization page anywhere before a course-signup page (not only just before it).
-SPECIALIZATION_BEFORE_SIGNUP = 2.5
+SPECIALIZATION_BEFORE_SIGNUP = 3.0
 # Shift of every recorded journey's log-odds, so the page effects above keep the buyer rate in the spec's band.
 JOURNEY_OFFSET = -0.55
 PAIR_EFFECTS: dict[tuple[str, str], float] = {
