@@ -8,6 +8,7 @@ validation search chose, and the segments' agreement with the planted truth when
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -164,6 +165,7 @@ def results_tables(metrics: pd.DataFrame) -> str:
             lines.append(
                 f"| {label} | {cell(name, 'roc_auc_shuffled_order')} | {cell(name, 'order_effect')} |"
             )
+    lines += _cutoff_lines(values, cell)
     search = sorted(
         m
         for (model, split, m) in values.index
@@ -193,3 +195,30 @@ def results_tables(metrics: pd.DataFrame) -> str:
             ),
         ]
     return "\n".join(lines)
+
+
+def _cutoff_lines(values: pd.DataFrame, cell: Callable[[str, str], str]) -> list[str]:
+    """The best baseline's test ROC AUC with and without the pages and dates after the First Conversion
+    Date (var propensity_cutoff): a leak by timing shows as a jump."""
+    leak = [model for (model, split, m) in values.index if split == "test" and m == "cutoff_leak"]
+    if not leak:
+        return []
+    model = leak[0]
+    own = values.loc[(model, "test", "roc_auc"), "value"]
+    used = "first_conversion" if values.loc[(model, "test", "roc_auc_cutoff_first_conversion"), "value"] == own \
+        else "none"
+    label = dict(MODELS).get(model, model)
+    return [
+        "",
+        (
+            f"Time-correct inputs: {label} (the best baseline on validation) refitted with and without the "
+            f"pages and dates after each contact's First Conversion Date; this build's inputs: "
+            f"`propensity_cutoff: {used}`."
+        ),
+        "",
+        "| inputs | ROC AUC |",
+        "|---|---|",
+        f"| before the First Conversion Date (`first_conversion`) | {cell(model, 'roc_auc_cutoff_first_conversion')} |",
+        f"| every page and date (`none`) | {cell(model, 'roc_auc_cutoff_none')} |",
+        f"| jump from what follows the conversion (paired) | {cell(model, 'cutoff_leak')} |",
+    ]

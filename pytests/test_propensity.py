@@ -13,8 +13,8 @@ import pytest
 
 from journeys.propensity import LeakageError, PropensityConfig, load_propensity_model
 from journeys.propensity.config import BOOLEAN_FEATURES, COURSE_COLUMNS, NUMERIC_FEATURES
-from journeys.propensity.data import Encoder, label_contacts, pad_sequences, split_contacts
-from journeys.propensity.pipeline import add_deciles, train_and_score
+from journeys.propensity.data import Encoder, cut_dates, label_contacts, pad_sequences, split_contacts
+from journeys.propensity.pipeline import add_deciles, search_subsample, train_and_score
 
 CATEGORIES = ["events", "blog", "course", "batch", "yearning", "specialization", "home", "career", "forum",
               "register", "contact", "course signup", "climate", "about", "subscribe", "ambassador", "terms",
@@ -71,7 +71,19 @@ def synthetic_contacts(n: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
     frame[COURSE_COLUMNS[0]] = buyer & (rng.random(n) < 0.7)
     for name in COURSE_COLUMNS[1:]:
         frame[name] = buyer & (rng.random(n) < 0.1)
-    return frame, probability
+    return with_post_conversion_pages(frame, buyer, seed), probability
+
+
+def with_post_conversion_pages(frame: pd.DataFrame, buyer: np.ndarray, seed: int) -> pd.DataFrame:
+    """The SQL layer's two sequences: before the First Conversion Date (the input above), and uncut, where
+    60% of buyers add a forum page after buying and 30% of the others a blog page after converting."""
+    rng = np.random.default_rng(seed + 1000)
+    history = frame["has_page_history"].to_numpy()
+    after = np.where(buyer, rng.random(len(frame)) < 0.6, rng.random(len(frame)) < 0.3) & history
+    page = np.where(buyer, CATEGORIES.index("forum") + 1, CATEGORIES.index("blog") + 1)
+    uncut = [codes + [int(p)] if a else codes for codes, a, p in zip(frame["category_codes"], after, page,
+                                                                    strict=True)]
+    return frame.assign(category_codes_before_conversion=frame["category_codes"], category_codes_uncut=uncut)
 
 
 @pytest.fixture(scope="module")
@@ -245,6 +257,64 @@ def test_search_is_scored_on_validation_and_the_choice_recorded(contacts, tmp_pa
     assert chosen == int(np.argmax(scores)) + 1
     assert rows["dropout"] == (0.0, 0.5)[chosen - 1]
     assert result.history["val_auc"].max() == pytest.approx(max(scores))
+
+
+def test_search_trains_on_a_stratified_seeded_subsample_and_the_final_fit_on_all(contacts, tmp_path):
+    labels = np.repeat(np.array([0] * 900 + [1] * 100), 2)  # positions 0..1999; training: the even ones
+    train = np.arange(0, 2000, 2)
+    kept = search_subsample(labels, train, 200, seed=4)
+    assert len(kept) == 200 and np.all(np.diff(kept) > 0) and set(kept) <= set(train)
+    assert (labels[kept] == 1).sum() == 20  # the label shares of the training split
+    assert np.array_equal(kept, search_subsample(labels, train, 200, seed=4))
+    assert np.array_equal(search_subsample(labels, train, 0, seed=4), train)
+    frame, _ = contacts
+    config = PropensityConfig(**{**SMALL, "epochs": 2}, search_train_contacts=1_000,
+                              search=(((("dropout", 0.0),)), (("dropout", 0.5),)))
+    result = train_and_score(frame, category_codes(), config, tmp_path)
+    rows = result.metrics[result.metrics["split"] == "validation"].set_index("metric")["value"]
+    chosen = int(rows["chosen_setting"])
+    # the kept network is the chosen setting refitted on every training contact, not the search's
+    assert result.history["val_auc"].max() != pytest.approx(rows[f"search_{chosen}_roc_auc"], abs=1e-9)
+    assert result.metrics.set_index("metric").loc["dropout", "value"] == (0.0, 0.5)[chosen - 1]
+
+
+def test_post_purchase_pages_show_as_a_jump_of_the_best_baseline_and_the_audit_warns(run):
+    result, _ = run
+    rows = result.metrics[result.metrics["metric"] == "cutoff_leak"]
+    assert len(rows) == 1
+    baseline = rows["model_name"].iloc[0]
+    assert baseline in ("logistic_regression", "logistic_regression_bigrams", "hist_gradient_boosting")
+    cut, uncut = (metric(result, baseline, f"roc_auc_cutoff_{c}") for c in ("first_conversion", "none"))
+    assert cut == pytest.approx(metric(result, baseline, "roc_auc"))  # this run's inputs are the cut ones
+    assert uncut > cut + 0.03
+    assert rows["value"].iloc[0] == pytest.approx(uncut - cut) and rows["ci_lower"].iloc[0] > 0
+    timing = result.audit.set_index("feature").loc["after_first_conversion"]
+    assert timing["feature_kind"] == "timing" and bool(timing["warned"]) and not bool(timing["flagged"])
+    assert timing["roc_auc"] == pytest.approx(uncut)
+
+
+def test_without_pages_after_the_conversion_there_is_no_jump(contacts, tmp_path):
+    frame, _ = contacts
+    frame = frame.assign(category_codes_uncut=frame["category_codes"])
+    config = PropensityConfig(**{**SMALL, "epochs": 1, "cutoff": "none"})
+    result = train_and_score(frame, category_codes(), config, tmp_path)
+    leak = result.metrics[result.metrics["metric"] == "cutoff_leak"].iloc[0]
+    assert abs(leak["value"]) < 0.01 and leak["ci_lower"] <= 0 <= leak["ci_upper"]
+    assert not result.audit.set_index("feature").loc["after_first_conversion", "warned"]
+
+
+def test_dates_after_the_first_conversion_are_missing_under_the_cutoff():
+    names = ("num_sessions", "days_since_lead", "days_since_last_email_open")
+    values = np.array([[3.0, 100.0, 20.0], [3.0, 100.0, 150.0], [3.0, np.nan, 5.0]])
+    conversion = np.array([100.0, 100.0, np.nan])
+    cut = cut_dates(values, names, conversion, "first_conversion")
+    # counts stay; the lead date on the conversion's minute stays; a later e-mail open is not known yet
+    np.testing.assert_array_equal(cut, [[3.0, 100.0, np.nan], [3.0, 100.0, 150.0], [3.0, np.nan, 5.0]])
+    np.testing.assert_array_equal(cut_dates(values, names, conversion, "none"), values)
+    config = PropensityConfig()
+    assert "days_since_first_conversion" not in Encoder.fit(synthetic_contacts(300, 1)[0], config, 20).numeric_features
+    assert "days_since_first_conversion" in Encoder.fit(synthetic_contacts(300, 1)[0],
+                                                        PropensityConfig(cutoff="none"), 20).numeric_features
 
 
 def test_audit_ranks_every_input_and_category(run):

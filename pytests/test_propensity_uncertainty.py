@@ -53,13 +53,19 @@ def test_figures_print_every_model_with_its_interval_and_the_order_effect():
             ("bilstm", "validation", "chosen_setting", 1.0, None, None),
             ("bilstm", "validation", "dropout", 0.2, None, None),
             ("bilstm", "validation", "recurrent_dropout", 0.0, None, None),
-            ("bilstm", "validation", "embedding_l2", 1e-4, None, None)]
+            ("bilstm", "validation", "embedding_l2", 1e-4, None, None),
+            ("hist_gradient_boosting", "test", "roc_auc_cutoff_first_conversion", 0.8, 0.79, 0.81),
+            ("hist_gradient_boosting", "test", "roc_auc_cutoff_none", 0.9, 0.89, 0.91),
+            ("hist_gradient_boosting", "test", "cutoff_leak", 0.1, 0.09, 0.11)]
     table = results_tables(pd.DataFrame(rows, columns=["model_name", "split", "metric", "value", "ci_lower",
                                                        "ci_upper"]))
     assert "| BiLSTM | 0.8100 [0.8000, 0.8200] | 0.4000 [0.3800, 0.4200] |  |" in table
     assert "| 0.8000 [0.7900, 0.8100] | n/a | 0.0100 [-0.0020, 0.0200] |" in table
     assert "| BiLSTM (retrained on shuffled pages) | 0.7980 [0.7800, 0.8100] | 0.0120 [0.0040, 0.0200] |" in table
     assert "chosen: setting 1 (dropout 0.2, recurrent_dropout 0, embedding_l2 0.0001)" in table
+    assert "this build's inputs: `propensity_cutoff: first_conversion`" in table
+    assert "| every page and date (`none`) | 0.9000 [0.8900, 0.9100] |" in table
+    assert "| jump from what follows the conversion (paired) | 0.1000 [0.0900, 0.1100] |" in table
     with pytest.raises(ValueError, match="no propensity test figures"):
         results_tables(pd.DataFrame(rows[4:], columns=["model_name", "split", "metric", "value", "ci_lower",
                                                        "ci_upper"]))

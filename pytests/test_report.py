@@ -47,6 +47,7 @@ CHARTS = (
     "calibration",
     "confusion",
     "audit",
+    "cutoff",
     "training",
     "quarantine",
     "category-coverage",

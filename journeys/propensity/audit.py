@@ -138,3 +138,32 @@ def _rate_encode(values: np.ndarray, labels: np.ndarray, classes: np.ndarray) ->
     counts = np.bincount(inverse, minlength=len(uniques)).astype(np.float64)
     return {int(k): (np.bincount(inverse, weights=(labels == k).astype(float), minlength=len(uniques))
                      / counts)[inverse] for k in classes}
+
+
+# The pages and dates after the First Conversion Date are a leak by timing when they raise the best
+# baseline's test ROC AUC by this much or more (pipeline's `cutoff_leak`).
+TIMING_WARNING = 0.01
+
+
+def timing_row(
+    audit: pd.DataFrame, metrics: pd.DataFrame, baseline: str, cutoff: str, n_contacts: int, threshold: float
+) -> pd.DataFrame:
+    """The audit with its timing line: `after_first_conversion` holds the best baseline's test ROC AUC WITH
+    the pages and dates after the First Conversion Date (var propensity_cutoff none), `warned` when they
+    raise it by TIMING_WARNING or more over the same baseline without them. A single-input audit cannot see
+    such a leak: no one input separates the classes, the timing of several does."""
+    values = metrics[metrics["model_name"] == baseline].set_index("metric")["value"]
+    with_after, jump = float(values["roc_auc_cutoff_none"]), float(values["cutoff_leak"])
+    warned = jump >= TIMING_WARNING
+    if warned and cutoff == "none":
+        LOG.warning("leakage audit: the pages and dates after the First Conversion Date raise %s's test ROC AUC "
+                    "by %.3f (%.3f without them): a leak by timing in this build's inputs (var propensity_cutoff "
+                    "is none; first_conversion removes it)", baseline, jump, with_after - jump)
+    elif warned:
+        LOG.info("leakage audit: the pages and dates after the First Conversion Date would raise %s's test ROC "
+                 "AUC by %.3f; var propensity_cutoff first_conversion keeps them out of the inputs", baseline, jump)
+    row = {"feature": "after_first_conversion", "feature_kind": "timing", "roc_auc": with_after,
+           "separation": max(with_after, 1 - with_after), "strongest_class": 1, "n_contacts": n_contacts,
+           "flagged": False, "threshold": threshold, "warned": bool(warned)}
+    return pd.concat([audit, pd.DataFrame([row])], ignore_index=True).sort_values(
+        "separation", ascending=False, kind="stable").reset_index(drop=True)

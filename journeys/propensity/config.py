@@ -18,6 +18,8 @@ BOOLEAN_FEATURES = FLAG_COLUMNS
 SEARCHED = ("dropout", "recurrent_dropout", "embedding_l2")  # what one search setting may set
 MAX_SEARCH = 6
 CATEGORICAL_FEATURES = ("ip_country", "job_title", "last_event", "last_email_name", "education")
+# first_conversion: inputs as known before each contact's First Conversion Date; none: as exported.
+CUTOFFS = ("first_conversion", "none")
 
 
 @dataclass(frozen=True)
@@ -25,7 +27,7 @@ class PropensityConfig:
     """Every tuning value of the propensity step; `from_vars` maps dbt vars onto it and checks them."""
 
     target: str = "any_course"
-    sequence_units: tuple[int, ...] = (40, 40, 80)
+    sequence_units: tuple[int, ...] = (64,)
     embedding_dim: int = 8
     categorical_embedding_dim: int = 4
     dense_units: int = 32
@@ -52,7 +54,9 @@ class PropensityConfig:
     recurrent_dropout: float = 0.0
     embedding_l2: float = 1e-4
     search: tuple[tuple[tuple[str, float], ...], ...] = ()
+    search_train_contacts: int = 20_000  # each search setting trains on this many training contacts (0 = all)
     shuffle_seed: int = 0
+    cutoff: str = "first_conversion"
     numeric_features: tuple[str, ...] = NUMERIC_FEATURES
     boolean_features: tuple[str, ...] = BOOLEAN_FEATURES
     categorical_features: tuple[str, ...] = CATEGORICAL_FEATURES
@@ -63,6 +67,8 @@ class PropensityConfig:
             problems.append(f"propensity_target={self.target!r} is not one of {', '.join(TARGETS)}")
         if self.class_weighting not in ("none", "balanced"):
             problems.append(f"propensity_class_weighting={self.class_weighting!r} is not 'none' or 'balanced'")
+        if self.cutoff not in CUTOFFS:
+            problems.append(f"propensity_cutoff={self.cutoff!r} is not one of {', '.join(CUTOFFS)}")
         if self.leakage_mode not in ("error", "warn"):
             problems.append(f"propensity_leakage_mode={self.leakage_mode!r} is not 'error' or 'warn'")
         if not self.sequence_units or min(self.sequence_units) < 1:
@@ -83,6 +89,8 @@ class PropensityConfig:
                 problems.append(f"propensity_{name}={getattr(self, name)} must lie in [0, 1)")
         if self.embedding_l2 < 0:
             problems.append(f"propensity_embedding_l2={self.embedding_l2} must be at least 0")
+        if self.search_train_contacts < 0:
+            problems.append(f"propensity_search_train_contacts={self.search_train_contacts} must be at least 0")
         if len(self.search) > MAX_SEARCH:
             problems.append(f"propensity_search lists {len(self.search)} settings; at most {MAX_SEARCH}")
         for setting in self.search:
@@ -146,7 +154,8 @@ def _coerce(name: str, value: Any) -> Any:
     if name.endswith("_features"):
         return tuple(str(v).strip() for v in value)
     if name in ("embedding_dim", "categorical_embedding_dim", "dense_units", "epochs", "batch_size",
-                "patience", "max_sequence_length", "min_category_count", "seed", "shuffle_seed", "train_rows"):
+                "patience", "max_sequence_length", "min_category_count", "seed", "shuffle_seed", "train_rows",
+                "search_train_contacts"):
         return int(value)
     if name in ("learning_rate", "test_fraction", "validation_fraction", "leakage_threshold", "leakage_warning",
                 "dropout", "recurrent_dropout", "embedding_l2"):

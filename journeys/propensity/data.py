@@ -18,6 +18,9 @@ from journeys.sampling import stratified_sample
 from journeys.skipped import CannotTrain
 
 MISSING, POOLED = 0, 1  # reserved indices of every categorical vocabulary
+FIRST_CONVERSION = "days_since_first_conversion"
+# Sequence columns of contact_features: the input (cut by var propensity_cutoff in SQL) and both versions.
+SEQUENCE_COLUMNS = {"first_conversion": "category_codes_before_conversion", "none": "category_codes_uncut"}
 
 
 @dataclass(frozen=True)
@@ -63,11 +66,30 @@ def input_features(config: PropensityConfig) -> tuple[tuple[str, ...], tuple[str
     """Numeric, boolean and categorical inputs; the segment target uses the page sequence alone.
 
     Segments are computed from the tabular features, so feeding them back would make the segment target a
-    lookup instead of the question the original analysis asked (can the pages tell the segment?).
+    lookup instead of the question the original analysis asked (can the pages tell the segment?). With
+    cutoff `first_conversion` the First Conversion Date is not an input: it is the cut itself, and a
+    purchase can create it (the course-signup form).
     """
     if config.target == "segment":
         return (), (), ()
-    return config.numeric_features, config.boolean_features, config.categorical_features
+    numeric = config.numeric_features
+    if config.cutoff == "first_conversion":
+        numeric = tuple(name for name in numeric if name != FIRST_CONVERSION)
+    return numeric, config.boolean_features, config.categorical_features
+
+
+def cut_dates(values: np.ndarray, names: tuple[str, ...], first_conversion: np.ndarray, cutoff: str) -> np.ndarray:
+    """Numeric inputs as known at the First Conversion Date: a `days_since_*` date after it becomes missing.
+
+    `values` is [n, len(names)] (days before the reference date, larger = earlier); `first_conversion` the
+    contacts' days_since_first_conversion (NaN without one: nothing is cut). A date on the conversion's own
+    minute stays (HubSpot sets the lead date by that same form). Cutoff `none` returns `values` unchanged.
+    """
+    if cutoff == "none" or not names:
+        return values
+    dated = np.array([name.startswith("days_since_") for name in names])
+    after = dated[None, :] & (values < first_conversion[:, None])  # NaN compares False: kept
+    return np.where(after, np.nan, values)
 
 
 def label_contacts(
@@ -151,6 +173,7 @@ class Encoder:
     vocabularies: dict[str, list[str]]  # per categorical feature: values with index 2.. (0 missing, 1 pooled)
     numeric_mean: list[float]
     numeric_std: list[float]
+    cutoff: str = "none"  # var propensity_cutoff: dates after the First Conversion Date are missing
 
     @classmethod
     def fit(cls, train: pd.DataFrame, config: PropensityConfig, vocabulary_size: int) -> Encoder:
@@ -162,12 +185,12 @@ class Encoder:
             counts = train[name].dropna().astype(str).value_counts()
             frequent = counts[counts >= config.min_category_count]
             vocabularies[name] = sorted(frequent.index.tolist())
-        logged = _log_numeric(train, numeric)
+        logged = _log_numeric(train, numeric, config.cutoff)
         mean = np.nanmean(logged, axis=0) if numeric else np.zeros(0)
         std = np.nanstd(logged, axis=0) if numeric else np.zeros(0)
         mean, std = np.nan_to_num(mean), np.where(np.nan_to_num(std) > 0, np.nan_to_num(std), 1.0)
         return cls(vocabulary_size, config.max_sequence_length, numeric, boolean, categorical, vocabularies,
-                   [float(v) for v in mean], [float(v) for v in std])
+                   [float(v) for v in mean], [float(v) for v in std], config.cutoff)
 
     @property
     def tabular_names(self) -> list[str]:
@@ -179,10 +202,14 @@ class Encoder:
         """Embedding input size per categorical feature (missing + pooled + frequent values)."""
         return {name: len(values) + 2 for name, values in self.vocabularies.items()}
 
-    def transform(self, frame: pd.DataFrame) -> Inputs:
-        """Encode any contacts; missing columns count as missing values, unseen categories as pooled."""
+    def transform(self, frame: pd.DataFrame, sequence_column: str = "category_codes") -> Inputs:
+        """Encode any contacts; missing columns count as missing values, unseen categories as pooled.
+
+        `category_codes` is the sequence the SQL layer cut by the same var; the leak comparison passes
+        another column of contact_features (SEQUENCE_COLUMNS).
+        """
         n = len(frame)
-        codes = frame["category_codes"] if "category_codes" in frame else pd.Series([[]] * n, dtype=object)
+        codes = frame[sequence_column] if sequence_column in frame else pd.Series([[]] * n, dtype=object)
         sequence = pad_sequences(codes, self.max_sequence_length, self.vocabulary_size)
         categorical = np.zeros((n, len(self.categorical_features)), dtype=np.int32)
         for j, name in enumerate(self.categorical_features):
@@ -191,7 +218,7 @@ class Encoder:
             lookup = {v: i + 2 for i, v in enumerate(self.vocabularies[name])}
             index = frame[name].astype(str).map(lookup).fillna(POOLED).to_numpy(dtype=np.int32)
             categorical[:, j] = np.where(frame[name].notna().to_numpy(), index, MISSING)
-        logged = _log_numeric(frame, self.numeric_features)
+        logged = _log_numeric(frame, self.numeric_features, self.cutoff)
         missing = np.isnan(logged)
         scaled = np.where(missing, 0.0, (logged - np.asarray(self.numeric_mean)) / np.asarray(self.numeric_std))
         boolean = np.column_stack([
@@ -212,6 +239,7 @@ class Encoder:
             "vocabularies": self.vocabularies,
             "numeric_mean": self.numeric_mean,
             "numeric_std": self.numeric_std,
+            "cutoff": self.cutoff,
         }
 
     @classmethod
@@ -220,7 +248,8 @@ class Encoder:
         return cls(int(data["vocabulary_size"]), int(data["max_sequence_length"]),
                    tuple(data["numeric_features"]), tuple(data["boolean_features"]),
                    tuple(data["categorical_features"]), {k: list(v) for k, v in data["vocabularies"].items()},
-                   [float(v) for v in data["numeric_mean"]], [float(v) for v in data["numeric_std"]])
+                   [float(v) for v in data["numeric_mean"]], [float(v) for v in data["numeric_std"]],
+                   str(data.get("cutoff", "none")))
 
 
 def _code_array(codes: Any, row: int) -> np.ndarray:
@@ -235,13 +264,20 @@ def _code_array(codes: Any, row: int) -> np.ndarray:
     raise ValueError(f"category_codes of row {row} is {type(codes).__name__}, expected a list of integer codes")
 
 
-def _log_numeric(frame: pd.DataFrame, names: tuple[str, ...]) -> np.ndarray:
-    """log1p of counts and durations (negatives clipped to 0: the SQL layer already nulls invalid ones)."""
+def _log_numeric(frame: pd.DataFrame, names: tuple[str, ...], cutoff: str) -> np.ndarray:
+    """log1p of counts and durations (negatives clipped to 0: the SQL layer already nulls invalid ones), dates
+    after the First Conversion Date missing under cutoff `first_conversion` (`cut_dates`)."""
     if not names:
         return np.zeros((len(frame), 0))
-    columns = [pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-               if name in frame else np.full(len(frame), np.nan) for name in names]
-    return np.log1p(np.clip(np.column_stack(columns), 0, None))
+    columns = [_numeric_column(frame, name) for name in names]
+    values = cut_dates(np.column_stack(columns), names, _numeric_column(frame, FIRST_CONVERSION), cutoff)
+    return np.log1p(np.clip(values, 0, None))
+
+
+def _numeric_column(frame: pd.DataFrame, name: str) -> np.ndarray:
+    if name not in frame:
+        return np.full(len(frame), np.nan)
+    return pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
 
 
 def _require_columns(frame: pd.DataFrame, columns: list[str], table: str) -> None:

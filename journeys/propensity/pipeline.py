@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import train_test_split
 
 from journeys.propensity import audit as leakage
 from journeys.propensity.artifacts import (
@@ -31,8 +33,8 @@ from journeys.propensity.baselines import (
     fit_trees,
     tree_design,
 )
-from journeys.propensity.config import SEARCHED, PropensityConfig
-from journeys.propensity.data import Encoder, Inputs, Split, label_contacts, split_contacts
+from journeys.propensity.config import CUTOFFS, SEARCHED, PropensityConfig
+from journeys.propensity.data import SEQUENCE_COLUMNS, Encoder, Inputs, Split, label_contacts, split_contacts
 from journeys.propensity.metrics import best_f1_threshold, classification_metrics
 from journeys.propensity.network import build_network, keras, make_deterministic, predict, train_network
 from journeys.propensity.uncertainty import interval, resample_weights, resampled_metrics, weighted_roc_auc
@@ -41,6 +43,9 @@ LOG = logging.getLogger(__name__)
 METRIC_COLUMNS = ["model_name", "model_version", "split", "metric", "value", "ci_lower", "ci_upper"]
 # The BiLSTM's paired ROC AUC gain over each of these is reported with its interval.
 BASELINES_TO_BEAT = ("logistic_regression", "logistic_regression_bigrams", "hist_gradient_boosting")
+# Refitted on the other var propensity_cutoff's inputs to measure a leak by timing: cheap (seconds), and it
+# sees order through page pairs.
+CUTOFF_BASELINE = "logistic_regression_bigrams"
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,7 @@ def train_and_score(
 
     binary = n_classes == 2
     probabilities = _baselines(inputs, encoder, labels, split, config, binary)
+    comparison = _cutoff_comparison(labelled.features, labels, split, config, vocabulary_size) if binary else None
     LOG.info("propensity: baselines fitted in %.1f s", time.perf_counter() - started)
 
     keras_inputs = inputs.as_keras(encoder.categorical_features)
@@ -110,15 +116,21 @@ def train_and_score(
 
     shuffled = None
     if binary and encoder.max_sequence_length > 1:
-        shuffled = _shuffled_order_network(encoder, n_classes, inputs, labels, split, chosen)
+        # as many epochs as the kept network's best (early stopping still keeps the shuffled one's best)
+        best_epoch = next(h["epoch"] for h in history if h["is_best_epoch"])
+        shuffled = _shuffled_order_network(encoder, n_classes, inputs, labels, split,
+                                           replace(chosen, epochs=int(best_epoch)))
     if truth is not None and config.target == "any_course":
         probabilities.update(_bayes_optimal(truth, labelled.features, labels, split))
 
     metrics = _metrics_table(probabilities, labels[split.test], version, config.seed, shuffled,
                              _truth_shuffled(truth, labelled.features, split) if "bayes_optimal" in probabilities
-                             else None)
+                             else None, comparison)
     metrics = pd.concat([metrics, _search_rows(search, chosen, version)], ignore_index=True)
     history_frame = pd.DataFrame(history).assign(model_version=version)
+    if comparison is not None:
+        audit = leakage.timing_row(audit, metrics, comparison.baseline, config.cutoff, len(split.test),
+                                   config.leakage_threshold)
     audit = audit.assign(model_version=version)
     contact_ids = labelled.features["contact_id"].to_numpy()
     predictions = _test_predictions(probabilities, contact_ids[split.test], labels[split.test] == 1, binary)
@@ -151,42 +163,97 @@ def _baselines(
     probabilities: dict[str, tuple[np.ndarray, float | None]] = {}
     majority = MajorityBaseline().fit(labels[split.train], len(np.unique(labels)))
     probabilities["majority"] = (majority.predict_proba(len(split.test)), None)
-    designs = {name: bag_of_categories(inputs, encoder, bigrams)
-               for name, bigrams in (("logistic_regression", False), ("logistic_regression_bigrams", True))}
-    fitted = {name: fit_logistic(design[split.train], labels[split.train], config.class_weighting, config.seed)
-              for name, design in designs.items()}
-    tree_matrix, categorical = tree_design(inputs, encoder)
-    designs["hist_gradient_boosting"] = tree_matrix
-    fitted["hist_gradient_boosting"] = fit_trees(tree_matrix[split.train], categorical, labels[split.train],
-                                                 config.class_weighting, config.seed)
-    for name, design in designs.items():
-        estimator = fitted[name]
+    for name in BASELINES_TO_BEAT:
+        estimator, design = _fit_baseline(name, inputs, encoder, labels, split, config)
         threshold = best_f1_threshold(labels[split.validation],
                                       estimator.predict_proba(design[split.validation])[:, 1]) if binary else None
         probabilities[name] = (estimator.predict_proba(design[split.test]), threshold)
     return probabilities
 
 
+def _fit_baseline(
+    name: str, inputs: Inputs, encoder: Encoder, labels: np.ndarray, split: Split, config: PropensityConfig
+) -> tuple[Any, Any]:
+    """One baseline of BASELINES_TO_BEAT fitted on the training contacts, with its design for every contact."""
+    if name == "hist_gradient_boosting":
+        design, categorical = tree_design(inputs, encoder)
+        return fit_trees(design[split.train], categorical, labels[split.train], config.class_weighting,
+                         config.seed), design
+    design = bag_of_categories(inputs, encoder, bigrams=name == "logistic_regression_bigrams")
+    return fit_logistic(design[split.train], labels[split.train], config.class_weighting, config.seed), design
+
+
+@dataclass(frozen=True)
+class CutoffComparison:
+    """The best baseline refitted on the other cutoff's inputs: its test P(positive) there."""
+
+    baseline: str
+    other_cutoff: str
+    test_probability: np.ndarray
+
+
+def _cutoff_comparison(
+    features: pd.DataFrame, labels: np.ndarray, split: Split, config: PropensityConfig, vocabulary_size: int
+) -> CutoffComparison | None:
+    """Refit CUTOFF_BASELINE on the inputs of the other var propensity_cutoff (same contacts, same split): its
+    test ROC AUC with and without the pages and dates after the First Conversion Date shows a leak by timing
+    as a jump, without training the network twice."""
+    other = next(c for c in CUTOFFS if c != config.cutoff)
+    column = SEQUENCE_COLUMNS[other]
+    if column not in features:
+        LOG.info("propensity: contact_features has no %s; no cutoff comparison", column)
+        return None
+    other_config = replace(config, cutoff=other)
+    encoder = Encoder.fit(features.iloc[split.train], other_config, vocabulary_size)
+    inputs = encoder.transform(features, sequence_column=column)
+    estimator, design = _fit_baseline(CUTOFF_BASELINE, inputs, encoder, labels, split, other_config)
+    return CutoffComparison(CUTOFF_BASELINE, other, estimator.predict_proba(design[split.test])[:, 1])
+
+
 def _select_network(
     encoder: Encoder, n_classes: int, keras_inputs: dict[str, np.ndarray], labels: np.ndarray, split: Split,
     config: PropensityConfig,
 ) -> tuple[PropensityConfig, keras.Model, list[dict[str, float]], list[tuple[dict[str, float], float]]]:
-    """Train one network per search setting; keep the one with the best validation ROC AUC (test unseen)."""
-    best: tuple[float, PropensityConfig, keras.Model, list[dict[str, float]]] | None = None
-    search = []
-    for setting in config.settings():
-        candidate = config.with_setting(setting)
-        make_deterministic(config.seed)
-        network = build_network(encoder, n_classes, candidate)
-        history = train_network(network, (_rows(keras_inputs, split.train), labels[split.train]),
-                                (_rows(keras_inputs, split.validation), labels[split.validation]), candidate)
-        validation_auc = max(h["val_auc"] for h in history)
-        search.append((setting, validation_auc))
-        LOG.info("propensity search: %s -> validation ROC AUC %.4f", setting, validation_auc)
-        if best is None or validation_auc > best[0]:
-            best = (validation_auc, candidate, network, history)
-    assert best is not None
-    return best[1], best[2], best[3], search
+    """Pick the search setting with the best validation ROC AUC (test unseen), then train it once on every
+    training contact. Search candidates train on a seeded, stratified subsample of at most
+    `search_train_contacts` training contacts (all when 0), validated on the whole validation split: the
+    search ranks settings, the final fit uses all the data. A single setting skips the search."""
+    settings = config.settings()
+    search: list[tuple[dict[str, float], float]] = []
+    chosen = config.with_setting(settings[0])
+    if len(settings) > 1:
+        subsample = search_subsample(labels, split.train, config.search_train_contacts, config.seed)
+        best: tuple[float, keras.Model, list[dict[str, float]]] | None = None
+        for setting in settings:
+            candidate = config.with_setting(setting)
+            make_deterministic(config.seed)
+            network = build_network(encoder, n_classes, candidate)
+            history = train_network(network, (_rows(keras_inputs, subsample), labels[subsample]),
+                                    (_rows(keras_inputs, split.validation), labels[split.validation]), candidate)
+            validation_auc = max(h["val_auc"] for h in history)
+            search.append((setting, validation_auc))
+            LOG.info("propensity search (%d training contacts): %s -> validation ROC AUC %.4f", len(subsample),
+                     setting, validation_auc)
+            if best is None or validation_auc > best[0]:
+                best, chosen = (validation_auc, network, history), candidate
+        if best is not None and len(subsample) == len(split.train):  # the search already fitted it on all
+            return chosen, best[1], best[2], search
+    make_deterministic(config.seed)
+    network = build_network(encoder, n_classes, chosen)
+    history = train_network(network, (_rows(keras_inputs, split.train), labels[split.train]),
+                            (_rows(keras_inputs, split.validation), labels[split.validation]), chosen)
+    if not search:
+        search.append((settings[0], max(h["val_auc"] for h in history)))
+    return chosen, network, history, search
+
+
+def search_subsample(labels: np.ndarray, train: np.ndarray, size: int, seed: int) -> np.ndarray:
+    """Sorted training positions of a seeded subsample stratified by label (all of them when size is 0 or
+    not smaller than the training split)."""
+    if size <= 0 or size >= len(train):
+        return train
+    kept, _ = train_test_split(train, train_size=size, stratify=labels[train], random_state=seed)
+    return np.sort(kept)
 
 
 def _shuffled_order_network(
@@ -208,9 +275,11 @@ def _shuffled_order_network(
 
 def _metrics_table(
     probabilities: dict[str, tuple[np.ndarray, float | None]], labels: np.ndarray, version: str, seed: int,
-    shuffled: np.ndarray | None, truth_shuffled: np.ndarray | None,
+    shuffled: np.ndarray | None, truth_shuffled: np.ndarray | None, comparison: CutoffComparison | None = None,
 ) -> pd.DataFrame:
-    """Test metrics of every model with bootstrap 95% intervals (binary targets), paired AUC gains, order effects."""
+    """Test metrics of every model with bootstrap 95% intervals (binary targets), paired AUC gains, order effects
+    and the best baseline's ROC AUC under both cutoffs (`roc_auc_cutoff_<cutoff>`, `cutoff_leak` = none minus
+    first_conversion, paired)."""
     binary = next(iter(probabilities.values()))[0].shape[1] == 2
     weights = resample_weights(len(labels), seed) if binary else None
     rows, resampled_auc = [], {}
@@ -238,6 +307,17 @@ def _metrics_table(
                          *interval(weighted_roc_auc(labels, unordered, weights))))
             rows.append((name, version, "test", "order_effect", _auc(labels, ordered) - _auc(labels, unordered),
                          *interval(resampled_auc[name] - weighted_roc_auc(labels, unordered, weights))))
+        if comparison is not None:
+            name = comparison.baseline
+            own_cutoff = next(c for c in CUTOFFS if c != comparison.other_cutoff)
+            aucs = {own_cutoff: (_auc(labels, probabilities[name][0][:, 1]), resampled_auc[name]),
+                    comparison.other_cutoff: (_auc(labels, comparison.test_probability),
+                                              weighted_roc_auc(labels, comparison.test_probability, weights))}
+            for cutoff in CUTOFFS:
+                rows.append((name, version, "test", f"roc_auc_cutoff_{cutoff}", aucs[cutoff][0],
+                             *interval(aucs[cutoff][1])))
+            rows.append((name, version, "test", "cutoff_leak", aucs["none"][0] - aucs["first_conversion"][0],
+                         *interval(aucs["none"][1] - aucs["first_conversion"][1])))
     return pd.DataFrame(rows, columns=METRIC_COLUMNS)
 
 

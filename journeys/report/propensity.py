@@ -44,6 +44,9 @@ def propensity_section(tables: Tables) -> Section:
         _confusion(metrics),
         _audit(tables),
     ]
+    cutoff = _cutoff(tables)
+    if cutoff is not None:
+        parts.append(cutoff)
     if tables.has("propensity_experiments", *EXPERIMENT_COLUMNS):
         parts.append(_experiments(tables))
     return Section("propensity", "Purchase propensity", parts)
@@ -306,7 +309,7 @@ def _confusion(metrics: pd.DataFrame) -> Chart:
 def _audit(tables: Tables) -> Chart:
     audit = tables.df(
         f"select feature, feature_kind, roc_auc, separation, flagged, threshold from propensity_audit "
-        f"order by separation desc, feature limit {AUDIT_TOP}",
+        f"where feature_kind != 'timing' order by separation desc, feature limit {AUDIT_TOP}",
         "propensity_audit",
     ).iloc[::-1]
     colors = [PALETTE[1] if flagged else PALETTE[0] for flagged in audit["flagged"].astype(bool)]
@@ -341,6 +344,46 @@ def _audit(tables: Tables) -> Chart:
         fig,
         note="each input's own ROC AUC against the label on the training contacts, separation = max(AUC, 1 - AUC) "
         "(propensity_audit); red: flagged as a likely leak",
+    )
+
+
+def _cutoff(tables: Tables) -> Chart | None:
+    """The best baseline's test ROC AUC with and without the pages and dates after the First Conversion Date
+    (model_metrics' roc_auc_cutoff_*; a jump is a leak by timing), when the build measured it."""
+    rows = tables.df(
+        f"select model_name, metric, value, {tables.interval_columns()} from model_metrics "
+        "where split = 'test' and metric in ('roc_auc_cutoff_first_conversion', 'roc_auc_cutoff_none', "
+        "'cutoff_leak') order by metric",
+        "model_metrics",
+    )
+    if len(rows) < 3:
+        return None
+    values = rows.set_index("metric")
+    bars = values.loc[["roc_auc_cutoff_first_conversion", "roc_auc_cutoff_none"]]
+    auc = bars["value"].to_numpy(float)
+    fig = go.Figure(
+        go.Bar(
+            x=["before the First Conversion Date", "every page and date"],
+            y=auc,
+            marker_color=[PALETTE[0], PALETTE[1]],
+            error_y={
+                "type": "data",
+                "symmetric": False,
+                "array": bars["ci_upper"].to_numpy(float) - auc,
+                "arrayminus": auc - bars["ci_lower"].to_numpy(float),
+            },
+            hovertemplate="%{x}<br>ROC AUC %{y:.4f}<extra></extra>",
+        )
+    )
+    fig.update_layout(height=360, width=560, yaxis={"title": "test ROC AUC", "range": [0.5, 1.0]})
+    leak = values.loc["cutoff_leak"]
+    return Chart(
+        "cutoff",
+        f"Time-correct inputs: {rows['model_name'].iloc[0]} with and without what follows the conversion",
+        fig,
+        note=f"jump {leak['value']:+.4f} (95% CI {leak['ci_lower']:+.4f} to {leak['ci_upper']:+.4f}): the pages "
+        "and dates after each contact's First Conversion Date (var propensity_cutoff); propensity_audit's "
+        "after_first_conversion line warns from +0.01",
     )
 
 

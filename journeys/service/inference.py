@@ -20,8 +20,8 @@ import numpy as np
 
 from journeys.kprototypes import labels_cost
 from journeys.propensity.artifacts import SCORE_DECIMALS
+from journeys.propensity.data import FIRST_CONVERSION, POOLED, Inputs, cut_dates, pad_sequences
 from journeys.propensity.data import MISSING as MISSING_CODE
-from journeys.propensity.data import POOLED, Inputs, pad_sequences
 from journeys.segments.features import MISSING, OTHER, presence_flag
 from journeys.service.compiled import CompiledNetwork
 from journeys.service.features import (
@@ -153,7 +153,9 @@ class PropensityScorer:
             categorical[:, j] = [MISSING_CODE if value is None else lookup.get(str(value), POOLED)
                                  for value in batch.texts[name]]  # fmt: skip
         numeric = [batch.numbers[name] for name in encoder.numeric_features]
-        logged = np.log1p(np.clip(np.column_stack(numeric), 0, None)) if numeric else np.zeros((n, 0))
+        known = (cut_dates(np.column_stack(numeric), encoder.numeric_features,
+                           batch.numbers[FIRST_CONVERSION], encoder.cutoff) if numeric else None)  # fmt: skip
+        logged = np.log1p(np.clip(known, 0, None)) if numeric else np.zeros((n, 0))
         absent = np.isnan(logged)
         scaled = np.where(
             absent, 0.0, (logged - np.asarray(encoder.numeric_mean)) / np.asarray(encoder.numeric_std)

@@ -58,9 +58,15 @@ final as (
         {%- set minutes_before = minutes_between('contacts.' ~ source_column, reference_timestamp) %}
         cast({{ minutes_before }} as double) / 1440 as {{ feature }},
         {%- endfor %}
-        sequences.contact_id is not null as has_page_history,
+        coalesce(sequences.page_count, 0) > 0 as has_page_history,
         coalesce(sequences.page_count, 0) as page_count,
         coalesce(sequences.category_codes, {{ empty_integer_list() }}) as category_codes,
+        coalesce(
+            sequences.category_codes_uncut, {{ empty_integer_list() }}
+        ) as category_codes_uncut,
+        coalesce(
+            sequences.category_codes_before_conversion, {{ empty_integer_list() }}
+        ) as category_codes_before_conversion,
         sequences.first_page_at,
         sequences.last_page_at,
         contacts.courses_taken is not null as is_buyer,

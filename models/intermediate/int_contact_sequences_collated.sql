@@ -1,6 +1,20 @@
 {#- One row per contact with page history: the chronological (oldest first) category codes and
-    names, keeping the most recent var('max_sequence_length') pages when a history is longer, and
-    the oldest / newest dated page over the whole history. -#}
+    names of the pages the propensity model may read, keeping the most recent
+    var('max_sequence_length') pages, and the oldest / newest dated page over the whole history.
+
+    var('propensity_cutoff'): `first_conversion` keeps only the pages seen before the contact's
+    First Conversion Date (a real export is measured after the purchase, and a buyer's last pages
+    are often the course bought); `none` keeps every page. A page counts as seen before the
+    conversion when it, or a newer page, is dated before it (the oldest slot has no date);
+    contacts without a First Conversion Date keep every page. Both sequences are kept
+    (`category_codes_uncut`, `category_codes_before_conversion`) so the leak the cut removes can
+    be measured. -#}
+
+{%- set cutoff = var('propensity_cutoff') %}
+{%- if cutoff not in ('first_conversion', 'none') %}
+    {{ exceptions.raise_compiler_error(
+        "var propensity_cutoff=" ~ cutoff ~ " is not 'first_conversion' or 'none'") }}
+{%- endif %}
 
 with
 
@@ -8,26 +22,61 @@ page_views as (
     select * from {{ ref('int_page_views_categorized') }}
 ),
 
-page_views_with_history_length as (
+contacts as (
+    select * from {{ ref('stg_hubspot__contacts') }}
+),
+
+page_views_with_latest_date as (
+    select
+        page_views.contact_id,
+        page_views.position,
+        page_views.category,
+        page_views.category_code,
+        page_views.changed_at,
+        contacts.first_conversion_at,
+        count(*) over (partition by page_views.contact_id) as history_page_count,
+        -- a page was seen no later than its own date or any newer page's date
+        min(page_views.changed_at) over (
+            partition by page_views.contact_id
+            order by page_views.position desc
+            rows between unbounded preceding and current row
+        ) as seen_by
+    from page_views
+    left join contacts
+        on page_views.contact_id = contacts.contact_id
+),
+
+page_views_before_conversion as (
     select
         *,
-        count(*) over (partition by contact_id) as history_page_count
-    from page_views
+        count(*) over (partition by contact_id) as before_conversion_count
+    from page_views_with_latest_date
+    where first_conversion_at is null or seen_by < first_conversion_at
 ),
 
-kept_page_views as (
-    select *
-    from page_views_with_history_length
-    where position > history_page_count - {{ var('max_sequence_length') }}
-),
+{%- set max_length = var('max_sequence_length') %}
 
-collated_sequences as (
+uncut_sequences as (
     select
         contact_id,
         cast(count(*) as {{ api.Column.translate_type('integer') }}) as page_count,
         {{ list_agg_ordered('category_code', 'position') }} as category_codes,
         {{ list_agg_ordered('category', 'position') }} as categories
-    from kept_page_views
+    from page_views_with_latest_date
+    where position > history_page_count - {{ max_length }}
+    group by contact_id
+),
+
+sequences_before_conversion as (
+    select
+        contact_id,
+        cast(max(before_conversion_count) as {{ api.Column.translate_type('integer') }})
+            as before_conversion_count,
+        cast(count(*) as {{ api.Column.translate_type('integer') }}) as page_count,
+        {{ list_agg_ordered('category_code', 'position') }} as category_codes,
+        {{ list_agg_ordered('category', 'position') }} as categories
+    from page_views_before_conversion
+    where position > before_conversion_count - {{ max_length }}
     group by contact_id
 ),
 
@@ -38,22 +87,35 @@ history_dates as (
             as history_page_count,
         min(changed_at) as first_page_at,
         max(changed_at) as last_page_at
-    from page_views_with_history_length
+    from page_views_with_latest_date
     group by contact_id
 ),
 
+{%- set kept = 'sequences_before_conversion' if cutoff == 'first_conversion' else 'uncut_sequences' %}
+
 final as (
     select
-        collated_sequences.contact_id,
-        collated_sequences.page_count,
+        history_dates.contact_id,
+        coalesce({{ kept }}.page_count, 0) as page_count,
         history_dates.history_page_count,
-        collated_sequences.category_codes,
-        collated_sequences.categories,
+        {%- if cutoff == 'first_conversion' %}
+        coalesce(sequences_before_conversion.before_conversion_count, 0) as input_page_count,
+        {%- else %}
+        history_dates.history_page_count as input_page_count,
+        {%- endif %}
+        coalesce({{ kept }}.category_codes, {{ empty_integer_list() }}) as category_codes,
+        {{ kept }}.categories,
+        uncut_sequences.category_codes as category_codes_uncut,
+        coalesce(
+            sequences_before_conversion.category_codes, {{ empty_integer_list() }}
+        ) as category_codes_before_conversion,
         history_dates.first_page_at,
         history_dates.last_page_at
-    from collated_sequences
-    inner join history_dates
-        on collated_sequences.contact_id = history_dates.contact_id
+    from history_dates
+    inner join uncut_sequences
+        on history_dates.contact_id = uncut_sequences.contact_id
+    left join sequences_before_conversion
+        on history_dates.contact_id = sequences_before_conversion.contact_id
 )
 
 select * from final

@@ -42,6 +42,8 @@ final as (
         has_page_history,
         page_count,
         category_codes,
+        category_codes_uncut,
+        category_codes_before_conversion,
         first_page_at,
         last_page_at,
         is_buyer,
