@@ -211,8 +211,8 @@ def _cutoff_lines(values: pd.DataFrame, cell: Callable[[str, str], str]) -> list
     return [
         "",
         (
-            f"Time-correct inputs: {label} (the best baseline on validation) refitted with and without the "
-            f"pages and dates after each contact's First Conversion Date; this build's inputs: "
+            f"Time-correct inputs: {label} refitted with and without the pages and dates after each "
+            f"contact's First Conversion Date; this build's inputs: "
             f"`propensity_cutoff: {used}`."
         ),
         "",
