@@ -34,8 +34,11 @@ STAGING = (
     "stg_hubspot__contacts",
     "base_hubspot__page_history_records",
     "stg_hubspot__page_history",
+    "base_hubspot__page_event_records",
+    "stg_hubspot__page_events",
 )
 RAW_FILES = ("hubspot_export.csv", "pageview_hist.csv")
+OPTIONAL_RAW_FILES = ("page_events.csv",)
 
 
 def previous_categories_path(db_path: Path) -> Path:
@@ -55,6 +58,7 @@ def nodes_to_build(db_path: Path, raw_dir: Path) -> str:
     layer = " ".join(URL_LAYER)
     db_path, raw_dir = Path(db_path), Path(raw_dir)
     raw_paths = [raw_dir / name for name in RAW_FILES]
+    raw_paths += [path for path in (raw_dir / name for name in OPTIONAL_RAW_FILES) if path.exists()]
     if not db_path.exists() or any(
         not path.exists() or path.stat().st_mtime > db_path.stat().st_mtime for path in raw_paths
     ):

@@ -44,6 +44,7 @@ def read_experiments(db_path: Path | str) -> pd.DataFrame:
 STAGED_MODELS = {
     "hubspot_export.csv": "stg_hubspot__contacts",
     "pageview_hist.csv": "stg_hubspot__page_history",
+    "page_events.csv": "stg_hubspot__page_events",
 }
 
 
@@ -71,12 +72,17 @@ def data_tables(db_path: Path | str) -> str:
             .df()
             .set_index("metric")["value"]
         )
+        journeys = journey_figures(connection) if staged["page_events.csv"] else None
     lines = ["| file | records staged | quarantined (reason: records) |", "|---|---|---|"]
     for file, count in staged.items():
         reasons = quarantined[quarantined["source_file"] == file]
+        if file == "page_events.csv" and not count and reasons.empty:
+            continue  # the optional source is absent
         text = ", ".join(f"{r.quarantine_reason}: {r.records:,}" for r in reasons.itertuples()) or "none"
         lines.append(f"| {file} | {count:,} | {text} |")
     lines += ["", f"Page views no URL rule maps: {unmatched[0] / unmatched[1]:.2%} of {unmatched[1]:,.0f}."]
+    if journeys:
+        lines += ["", journeys]
     if "stability_ari" in segments.index:
         lines += [
             "",
@@ -92,6 +98,24 @@ def data_tables(db_path: Path | str) -> str:
             f"Outcome against the planted truth (never read to choose): ARI {segments['adjusted_rand_index']:.3f}.",
         ]
     return "\n".join(lines)
+
+
+def journey_figures(connection: duckdb.DuckDBPyConnection) -> str:
+    """One line on the page_events source: events, users, sessions and the models' sequences."""
+    events, users, sessions, median_events, conversions = connection.execute(
+        "select sum(event_count), count(distinct user_key), count(*), median(event_count), "
+        "count(*) filter (where has_target_event) from sessions"
+    ).fetchall()[0]
+    contacts, median_length, longest, converted = connection.execute(
+        "select count(*), median(page_count), max(page_count), count(*) filter (where is_converted) "
+        "from contact_features where has_page_history"
+    ).fetchall()[0]
+    return (
+        f"Events (page_events.csv): {events:,.0f} of {users:,} users in {sessions:,} sessions (median "
+        f"{median_events:.0f} events; {conversions:,} sessions hold the propensity conversion). Model sequences: "
+        f"{contacts:,} contacts, median {median_length:.0f} and at most {longest} categories before the first "
+        f"conversion; {converted:,} of them convert."
+    )
 
 
 def experiments_table(experiments: pd.DataFrame) -> str:

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 import pandas as pd
 import re2
 
-MATCH_TYPES = ("exact", "prefix", "contains", "regex")
+MATCH_TYPES = ("exact", "prefix", "contains", "regex", "event")  # `event`: an event name, never a URL
 _TEXT_TYPES = ("exact", "prefix", "contains")
 _RE2_OPTIONS = re2.Options()
 _RE2_OPTIONS.log_errors = False  # a bad pattern is reported once, by rule_problems, not on stderr
@@ -39,7 +39,7 @@ def _unmatchable(match_type: str, pattern: str, valid_regex: bool) -> list[tuple
     checks = (
         (
             4,
-            (text and _found("[A-Z]", pattern))
+            ((text or match_type == "event") and _found("[A-Z]", pattern))
             or (
                 regex
                 and _found("[A-Z]", re.sub(r"\\([pP](\{[^}]*\}|.)|.)", "", pattern))

@@ -151,6 +151,7 @@ class UrlCategorizer:
             )
         code_values = pd.to_numeric(codes["category_code"], errors="raise").astype(np.int64)
         rules["priority"] = rules["priority"].astype(np.int64)
+        rules = rules[rules["match_type"] != "event"]  # event names are not URLs (int_event_names_categorized)
         rules = rules.sort_values(["priority", "rule_id"], kind="stable").reset_index(drop=True)
         return cls(rules=rules, codes=dict(zip(codes["category"], code_values.tolist(), strict=True)))
 

@@ -194,3 +194,31 @@
         - unix_timestamp(date_trunc('MINUTE', {{ earlier }}))
     ) div 60
 {%- endmacro %}
+
+
+{% macro seconds_between(earlier, later) -%}
+    {#- Whole seconds from `earlier` to `later` (second boundaries crossed, as on DuckDB). -#}
+    {{ return(adapter.dispatch('seconds_between', 'customer_journeys')(earlier, later)) }}
+{%- endmacro %}
+
+{% macro duckdb__seconds_between(earlier, later) -%}
+    date_diff('second', {{ earlier }}, {{ later }})
+{%- endmacro %}
+
+{% macro spark__seconds_between(earlier, later) -%}
+    (unix_timestamp({{ later }}) - unix_timestamp({{ earlier }}))
+{%- endmacro %}
+
+
+{% macro median_of(value) -%}
+    {#- Exact median (the mean of the two middle values for an even count), an aggregate. -#}
+    {{ return(adapter.dispatch('median_of', 'customer_journeys')(value)) }}
+{%- endmacro %}
+
+{% macro duckdb__median_of(value) -%}
+    median({{ value }})
+{%- endmacro %}
+
+{% macro spark__median_of(value) -%}
+    percentile({{ value }}, 0.5)
+{%- endmacro %}

@@ -95,11 +95,13 @@
 {%- endmacro %}
 
 
-{% macro hubspot_records(table_name, columns, email_column=none) -%}
-    {{ return(adapter.dispatch('hubspot_records', 'customer_journeys')(table_name, columns, email_column)) }}
+{% macro hubspot_records(table_name, columns, email_column=none, key_rule='contact_id') -%}
+    {#- key_rule: `contact_id` (digits, one record per id: a repeated id is quarantined) or `any`
+        (any non-empty key, repeated freely: the user key of page_events). -#}
+    {{ return(adapter.dispatch('hubspot_records', 'customer_journeys')(table_name, columns, email_column, key_rule)) }}
 {%- endmacro %}
 
-{% macro duckdb__hubspot_records(table_name, columns, email_column) -%}
+{% macro duckdb__hubspot_records(table_name, columns, email_column, key_rule) -%}
     {#- The body of a base model: one row per record of the source that the reader parsed, in the
         reader's order (`reader_index`), every read column as trimmed text (NULL when empty), the
         physical lines it spans, its quarantine reason (missing, invalid or repeated Contact ID;
@@ -134,8 +136,13 @@ records_with_fields as (
 records_with_ids as (
     select
         *,
+        {%- if key_rule == 'any' %}
+        true as has_valid_id,
+        cast(null as bigint) as contact_key,
+        {%- else %}
         {{ regexp_matches('contact_id', "'^[0-9]{1,18}$'") }} as has_valid_id,
         {{ try_cast_to('contact_id', api.Column.translate_type('bigint')) }} as contact_key,
+        {%- endif %}
     from records_with_fields
 ),
 
@@ -145,8 +152,10 @@ records_with_reason as (
         case
             when contact_id is null then 'missing_contact_id'
             when not has_valid_id then 'invalid_contact_id'
+            {%- if key_rule != 'any' %}
             when reader_index > min(reader_index) over (partition by contact_key)
                 then 'duplicate_contact_id'
+            {%- endif %}
         end as quarantine_reason,
     from records_with_ids
 ),

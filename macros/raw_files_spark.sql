@@ -87,7 +87,7 @@ options (
 {%- endmacro %}
 
 
-{% macro spark__hubspot_records(table_name, columns, email_column) -%}
+{% macro spark__hubspot_records(table_name, columns, email_column, key_rule) -%}
     {#- The base model's body, with the columns of duckdb__hubspot_records. Numbering is done here
         (Spark tables cannot be updated by a post-hook): record_number in reader order,
         line_number from the line spans of the records before. A record the reader could not
@@ -146,10 +146,15 @@ records_with_ids as (
     select
         *,
         coalesce(_corrupt_record, record_text) as all_text,
+        {%- if key_rule == 'any' %}
+        true as has_valid_id,
+        cast(null as bigint) as contact_key
+        {%- else %}
         {{ customer_journeys.regexp_matches(
             'contact_id', customer_journeys.regex_literal('^[0-9]{1,18}$')
         ) }} as has_valid_id,
         {{ customer_journeys.try_cast_to('contact_id', 'bigint') }} as contact_key
+        {%- endif %}
     from records_with_fields
 ),
 
@@ -160,8 +165,10 @@ records_with_reason as (
             when _corrupt_record is not null then 'unreadable_record'
             when contact_id is null then 'missing_contact_id'
             when not has_valid_id then 'invalid_contact_id'
+            {%- if key_rule != 'any' %}
             when reader_index > min(reader_index) over (partition by contact_key)
                 then 'duplicate_contact_id'
+            {%- endif %}
         end as quarantine_reason
     from records_with_ids
 ),

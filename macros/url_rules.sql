@@ -52,10 +52,10 @@ checked_rules as (
 
 problems as (
     select rule_id, priority, match_type, pattern, 1 as check_order,
-        'match_type ''' || coalesce(match_type, '') || ''' is not one of exact, prefix, contains, regex'
+        'match_type ''' || coalesce(match_type, '') || ''' is not one of exact, prefix, contains, regex, event'
             as problem
     from checked_rules
-    where coalesce(match_type, '') not in ('exact', 'prefix', 'contains', 'regex')
+    where coalesce(match_type, '') not in ('exact', 'prefix', 'contains', 'regex', 'event')
 
     union all
     select rule_id, priority, match_type, pattern, 2, 'the pattern is empty'
@@ -72,7 +72,7 @@ problems as (
         'has upper-case letters, but normalised URLs are lower-case'
     from checked_rules
     where (
-        match_type in ('exact', 'prefix', 'contains')
+        match_type in ('exact', 'prefix', 'contains', 'event')
         and {{ customer_journeys.regexp_matches('pattern', customer_journeys.regex_literal("[A-Z]")) }}
     ) or (
         match_type = 'regex' and is_valid_regex
@@ -165,7 +165,8 @@ from problems
 
 
 {% macro url_rule_matches(url, rules) -%}
-    {#- Join condition: the rule (a relation with the seed's columns) matches the normalised URL. -#}
+    {#- Join condition: the rule (a relation with the seed's columns) matches the normalised URL.
+        `event` rules match event names (int_event_names_categorized), never a URL. -#}
     case {{ rules }}.match_type
         when 'exact' then {{ url }} = {{ rules }}.pattern
         when 'prefix' then left({{ url }}, length({{ rules }}.pattern)) = {{ rules }}.pattern

@@ -355,12 +355,12 @@ def with_later_tables(source: Path, target: Path) -> Path:
             "(values ('bilstm'), ('logistic')) as m(model)"
         )
         con.execute(
-            "create table category_transitions as select a.category as from_category, b.category as to_category, "
+            "create or replace table marts.category_transitions as select a.category as from_category, b.category as to_category, "
             "(a.category_code * 7 + b.category_code) % 13 + 1 as transitions, 0.05 as probability, "
             "60.0 * a.category_code as median_seconds_between from url_category_codes as a, url_category_codes as b"
         )
         con.execute(
-            "create table step_matrix as select step, category, 1.0 / count(*) over (partition by step) as share "
+            "create or replace table marts.step_matrix as select step, category, 1.0 / count(*) over (partition by step) as share "
             "from range(1, 6) as s(step), url_category_codes"
         )
     return target

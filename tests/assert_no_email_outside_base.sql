@@ -7,6 +7,11 @@
 -- depends_on: {{ ref('quarantined_rows') }}
 -- depends_on: {{ ref('contact_journeys') }}
 -- depends_on: {{ ref('unmapped_urls') }}
+-- depends_on: {{ ref('sessions') }}
+-- depends_on: {{ ref('category_transitions') }}
+-- depends_on: {{ ref('step_matrix') }}
+-- depends_on: {{ ref('path_dropoff') }}
+-- depends_on: {{ ref('top_paths') }}
 -- depends_on: {{ ref('url_category_coverage') }}
 -- depends_on: {{ ref('contact_features') }}
 -- depends_on: {{ ref('contact_segments') }}

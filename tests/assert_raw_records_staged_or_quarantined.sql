@@ -13,6 +13,17 @@ raw_record_counts as (
 
     select 'pageview_hist.csv' as source_file, raw_records
     from ({{ raw_record_count('pageview_hist') }})
+
+    union all
+
+    select 'page_events.csv' as source_file, raw_records
+    from (
+        {%- if raw_source_present('page_events') %}
+        {{ raw_record_count('page_events') }}
+        {%- else %}
+        select 0 as raw_records
+        {%- endif %}
+    )
 ),
 
 staged_counts as (
@@ -23,6 +34,11 @@ staged_counts as (
 
     select 'pageview_hist.csv' as source_file, count(*) as staged_records
     from {{ ref('stg_hubspot__page_history') }}
+
+    union all
+
+    select 'page_events.csv' as source_file, count(*) as staged_records
+    from {{ ref('stg_hubspot__page_events') }}
 ),
 
 quarantined_counts as (

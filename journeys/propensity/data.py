@@ -6,7 +6,7 @@ the artifact, and reused unchanged by the scoring service, so a contact gets the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -113,6 +113,8 @@ def label_contacts(
         class_names = [str(int(v)) if float(v).is_integer() else str(v) for v in class_values]
     else:
         column = "is_buyer" if config.target == "any_course" else config.target
+        if config.target == "any_course" and _has_values(with_history, "is_converted"):
+            column = "is_converted"  # sequences from page_events: the conversion event is the purchase
         _require_columns(with_history, [column], "contact_features")
         target = with_history[column].astype("boolean")
         class_values = np.array([False, True])
@@ -125,6 +127,18 @@ def label_contacts(
                           "hold a single class, nothing to predict")
     return LabelledContacts(with_history, labels, class_names, int((~features["has_page_history"]
                                                                     .fillna(False).astype(bool)).sum()))
+
+
+def fit_sequence_length(config: PropensityConfig, features: pd.DataFrame) -> PropensityConfig:
+    """The config with max_sequence_length cut to the longest collated sequence, so the 4-slot history is
+    not padded to the length event sequences (page_events) may need."""
+    longest = int(pd.to_numeric(features.get("page_count"), errors="coerce").max()) if _has_values(
+        features, "page_count") else config.max_sequence_length
+    return replace(config, max_sequence_length=max(1, min(config.max_sequence_length, longest)))
+
+
+def _has_values(frame: pd.DataFrame, column: str) -> bool:
+    return column in frame and bool(frame[column].notna().any())
 
 
 def split_contacts(labels: np.ndarray, config: PropensityConfig) -> Split:

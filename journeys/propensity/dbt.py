@@ -17,7 +17,7 @@ from journeys import retraining
 from journeys.dbt_logging import log_to_dbt
 from journeys.propensity.artifacts import META_FILE, MODEL_FILE, SUBDIR, load_propensity_model, read_meta
 from journeys.propensity.config import PropensityConfig
-from journeys.propensity.data import label_contacts
+from journeys.propensity.data import fit_sequence_length, label_contacts
 from journeys.propensity.pipeline import add_deciles, read_truth, saved_table, train_and_score
 from journeys.skipped import CannotTrain, empty_table, skipped
 
@@ -47,7 +47,8 @@ def build_purchase_propensity(
     `segments` is the contact_segments relation (anything with `.df()`), read only for target `segment`.
     """
     log_to_dbt()
-    config = PropensityConfig.from_vars({k: v for k, v in settings.items() if k not in RUN_SETTINGS + EXPERIMENT_SETTINGS})
+    config = fit_sequence_length(PropensityConfig.from_vars(
+        {k: v for k, v in settings.items() if k not in RUN_SETTINGS + EXPERIMENT_SETTINGS}), features)
     artifacts_dir, raw_dir = _paths(settings)
     folder = artifacts_dir / SUBDIR
     segment_frame = segments.df() if config.target == "segment" else None
@@ -99,9 +100,14 @@ def build_propensity_experiments(
     from journeys.propensity.experiments import ExperimentSettings, run_experiments
 
     log_to_dbt()
-    config = PropensityConfig.from_vars({k: v for k, v in settings.items()
-                                         if k not in RUN_SETTINGS + EXPERIMENT_SETTINGS})
-    sizes = ExperimentSettings(train_contacts=int(settings.get("experiments_train_contacts") or 20_000))
+    config = fit_sequence_length(PropensityConfig.from_vars({k: v for k, v in settings.items()
+                                                             if k not in RUN_SETTINGS + EXPERIMENT_SETTINGS}), features)
+    # event sequences (page_events) are long: lengths double up to the longest collated one
+    lengths = ((1, 2, 3, 4) if config.max_sequence_length <= 4
+               else tuple(n for n in (1, 2, 4, 8, 16, 32) if n < config.max_sequence_length)
+               + (config.max_sequence_length,))
+    sizes = ExperimentSettings(train_contacts=int(settings.get("experiments_train_contacts") or 20_000),
+                               lengths=lengths)
     return run_experiments(features, category_codes, config, sizes)
 
 

@@ -15,11 +15,11 @@ SANKEY_LINKS = 60
 
 
 def journeys_section(tables: Tables) -> Section | None:
-    """None when the build has neither table."""
+    """None when the build has neither table with rows (they are empty without the page_events source)."""
     parts = []
-    if tables.has("category_transitions", *TRANSITION_COLUMNS):
+    if _has_rows(tables, "category_transitions", TRANSITION_COLUMNS):
         parts.append(_transitions(tables))
-    if tables.has("step_matrix", *STEP_COLUMNS):
+    if _has_rows(tables, "step_matrix", STEP_COLUMNS):
         parts.append(_step_matrix(tables))
     return Section("journeys", "Journeys", parts) if parts else None
 
@@ -93,6 +93,10 @@ def _step_matrix(tables: Tables) -> Chart:
         fig,
         note="share of journeys whose page at that step is in the category (step_matrix)",
     )
+
+
+def _has_rows(tables: Tables, table: str, columns: tuple[str, ...]) -> bool:
+    return tables.has(table, *columns) and bool(tables.df(f"select count(*) as n from {table}", table)["n"].iloc[0])
 
 
 def _transparent(color: str, alpha: float = 0.35) -> str:

@@ -70,6 +70,9 @@ final as (
         sequences.first_page_at,
         sequences.last_page_at,
         contacts.courses_taken is not null as is_buyer,
+        case
+            when sequences.sequence_source = 'page_events' then sequences.converted_at is not null
+        end as is_converted,
         {%- for course_name, suffix in hubspot_courses() %}
         {{ has_course('contacts.courses_taken', course_name) }} as course_{{ suffix }}
         {{- ',' if not loop.last }}

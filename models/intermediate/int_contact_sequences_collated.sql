@@ -2,6 +2,11 @@
     names of the pages the propensity model may read, keeping the most recent
     var('max_sequence_length') pages, and the oldest / newest dated page over the whole history.
 
+    The history is the page_events source when it holds events (every event of the contact before
+    its first conversion event, var propensity_target_event: the conversion and everything after it
+    never reach a model's input), else the export's 4-slot "Last Page Seen" history
+    (`sequence_source` says which). `converted_at` is the contact's first conversion event.
+
     var('propensity_cutoff'): `first_conversion` keeps only the pages seen before the contact's
     First Conversion Date (a real export is measured after the purchase, and a buyer's last pages
     are often the course bought); `none` keeps every page. A page counts as seen before the
@@ -18,8 +23,64 @@
 
 with
 
-page_views as (
+history_page_views as (
     select * from {{ ref('int_page_views_categorized') }}
+),
+
+page_events as (
+    select * from {{ ref('int_page_events_categorized') }}
+    where contact_id is not null
+),
+
+event_source as (
+    select count(*) > 0 as has_events from page_events
+),
+
+contact_conversions as (
+    select
+        contact_id,
+        min(occurred_at) as converted_at
+    from page_events
+    where is_target_event
+    group by contact_id
+),
+
+events_before_conversion as (
+    select
+        page_events.contact_id,
+        page_events.event_number as position,
+        page_events.category,
+        page_events.category_code,
+        page_events.occurred_at as changed_at
+    from page_events
+    left join contact_conversions
+        on page_events.contact_id = contact_conversions.contact_id
+    where contact_conversions.converted_at is null
+        or page_events.occurred_at < contact_conversions.converted_at
+),
+
+page_views as (
+    select
+        history_page_views.contact_id,
+        history_page_views.position,
+        history_page_views.category,
+        history_page_views.category_code,
+        history_page_views.changed_at
+    from history_page_views
+    cross join event_source
+    where not event_source.has_events
+
+    union all
+
+    select
+        events_before_conversion.contact_id,
+        events_before_conversion.position,
+        events_before_conversion.category,
+        events_before_conversion.category_code,
+        events_before_conversion.changed_at
+    from events_before_conversion
+    cross join event_source
+    where event_source.has_events
 ),
 
 contacts as (
@@ -110,12 +171,19 @@ final as (
             sequences_before_conversion.category_codes, {{ empty_integer_list() }}
         ) as category_codes_before_conversion,
         history_dates.first_page_at,
-        history_dates.last_page_at
+        history_dates.last_page_at,
+        case
+            when event_source.has_events then 'page_events' else 'page_history'
+        end as sequence_source,
+        contact_conversions.converted_at
     from history_dates
     inner join uncut_sequences
         on history_dates.contact_id = uncut_sequences.contact_id
     left join sequences_before_conversion
         on history_dates.contact_id = sequences_before_conversion.contact_id
+    left join contact_conversions
+        on history_dates.contact_id = contact_conversions.contact_id
+    cross join event_source
 )
 
 select * from final

@@ -1,4 +1,4 @@
-{#- One row per distinct normalised page URL: the category of the first seed rule (lowest
+{#- One row per distinct normalised page URL (4-slot history and page_events): the category of the first seed rule (lowest
     priority number, then rule_id) that matches it; `other` when none matches or the page is on
     another site (host not in var site_hosts: rules never see it). -#}
 
@@ -8,19 +8,30 @@ page_views as (
     select * from {{ ref('int_page_views_normalized') }}
 ),
 
+page_events as (
+    select * from {{ ref('stg_hubspot__page_events') }}
+),
+
 url_categories as (
     select * from {{ ref('url_categories') }}
+    where match_type != 'event'
 ),
 
 url_category_codes as (
     select * from {{ ref('url_category_codes') }}
 ),
 
+normalized_urls as (
+    select normalized_url from page_views
+    union
+    select normalized_url from page_events
+),
+
 distinct_normalized_urls as (
     select distinct
         normalized_url,
         {{ is_site_url('normalized_url') }} as is_site_page
-    from page_views
+    from normalized_urls
     where normalized_url is not null
 ),
 

@@ -47,6 +47,7 @@ final as (
         first_page_at,
         last_page_at,
         is_buyer,
+        is_converted,
         course_deep_learning_specialization,
         course_ai_for_everyone,
         course_natural_language_processing,

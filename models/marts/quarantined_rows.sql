@@ -1,4 +1,4 @@
-{#- One row per raw record that could not be staged, from either source: why, where, and (for a
+{#- One row per raw record that could not be staged, from any of the three sources: why, where, and (for a
     record the reader rejected or whose id is unusable) its raw text with the e-mail field blanked
     and every address-like token redacted. -#}
 
@@ -10,6 +10,10 @@ contact_records as (
 
 page_history_records as (
     select * from {{ ref('base_hubspot__page_history_records') }}
+),
+
+page_event_records as (
+    select * from {{ ref('base_hubspot__page_event_records') }}
 ),
 
 contacts as (
@@ -31,6 +35,20 @@ page_history_records_with_reason as (
     left join contacts
         on {{ try_cast_to('page_history_records.contact_id', api.Column.translate_type('bigint')) }}
             = contacts.contact_id
+),
+
+page_event_records_with_reason as (
+    select
+        record_number,
+        line_number,
+        contact_id,
+        coalesce(
+            quarantine_reason,
+            {{ page_event_quarantine_reason('page_event_records') }}
+        ) as quarantine_reason,
+        reader_error,
+        raw_text
+    from page_event_records
 ),
 
 quarantined_records as (
@@ -56,6 +74,19 @@ quarantined_records as (
         reader_error,
         raw_text
     from page_history_records_with_reason
+    where quarantine_reason is not null
+
+    union all
+
+    select
+        'page_events.csv' as source_file,
+        record_number,
+        line_number,
+        contact_id,
+        quarantine_reason,
+        reader_error,
+        raw_text
+    from page_event_records_with_reason
     where quarantine_reason is not null
 ),
 

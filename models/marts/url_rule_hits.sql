@@ -2,12 +2,13 @@
     wins, the URLs it also matches but loses to a rule of higher precedence (and the rule that
     takes most of them), and a status: `ok` (wins at least one URL), `shadowed` (matches URLs
     but wins none) or `dead` (matches no URL of this export). Pages of other sites, which no
-    rule sees, are left out. -#}
+    rule sees, are left out, and so are the `event` rules, which name events, not URLs. -#}
 
 with
 
 url_categories as (
     select * from {{ ref('url_categories') }}
+    where match_type != 'event'
 ),
 
 urls_categorized as (

@@ -1,0 +1,65 @@
+{#- The most frequent session paths: the categories of a session's first var('top_paths_length')
+    events joined with ` > ` (a shorter session is its whole path), with the sessions that follow
+    it, those that end with it, and the share of them that convert (a conversion category
+    anywhere in the session). The var('top_paths_count') most frequent paths are kept, ranked.
+    Empty when the page_events source is absent. -#}
+
+{%- set length = var('top_paths_length') | int %}
+
+with
+
+session_events as (
+    select * from {{ ref('int_page_events_sessionized') }}
+),
+
+sessions as (
+    select * from {{ ref('sessions') }}
+),
+
+session_paths as (
+    select
+        session_id,
+        {{ list_join(list_agg_ordered('category', 'step'), "' > '") }} as path,
+        count(*) as path_length
+    from session_events
+    where step <= {{ length }}
+    group by session_id
+),
+
+path_counts as (
+    select
+        session_paths.path,
+        min(session_paths.path_length) as path_length,
+        count(*) as sessions,
+        count(case when sessions.event_count = session_paths.path_length then 1 end)
+            as sessions_ended,
+        count(case when sessions.has_conversion then 1 end) as converting_sessions
+    from session_paths
+    inner join sessions
+        on session_paths.session_id = sessions.session_id
+    group by session_paths.path
+),
+
+ranked_paths as (
+    select
+        *,
+        row_number() over (order by sessions desc, path) as path_rank,
+        sum(sessions) over () as all_sessions
+    from path_counts
+),
+
+final as (
+    select
+        cast(path_rank as {{ api.Column.translate_type('integer') }}) as path_rank,
+        path,
+        cast(path_length as {{ api.Column.translate_type('integer') }}) as path_length,
+        sessions,
+        cast(sessions as {{ api.Column.translate_type('double') }}) / all_sessions as share_of_sessions,
+        sessions_ended,
+        converting_sessions,
+        cast(converting_sessions as {{ api.Column.translate_type('double') }}) / sessions as conversion_rate
+    from ranked_paths
+    where path_rank <= {{ var('top_paths_count') | int }}
+)
+
+select * from final

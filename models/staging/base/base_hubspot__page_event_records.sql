@@ -1,0 +1,68 @@
+{#- One row per record of the optional page_events source (file page_events.csv or table under
+    raw_source: tables), parsed or rejected by the reader, numbered in file order, with the reason
+    it is not staged, like base_hubspot__contact_records. The user key may repeat (one record
+    per event) and need not be a Contact ID. The columns url, event and session_id are NULL when
+    the source has no such column; when the source is absent the model is empty. -#}
+{{ config(
+    pre_hook=[
+        "{{ customer_journeys.when_page_events(customer_journeys.check_raw_header('page_events', customer_journeys.page_event_required_columns())) }}",
+    ],
+    post_hook=[
+        "{{ customer_journeys.when_page_events(customer_journeys.add_reader_rejects('page_events')) }}",
+        "{{ customer_journeys.when_page_events(customer_journeys.number_records()) }}",
+        "{{ customer_journeys.when_page_events(customer_journeys.stop_on_invalid_encoding('page_events')) }}",
+    ],
+) }}
+
+{%- set page_events = source('hubspot', 'page_events') -%}
+{%- set read_columns = page_event_columns() -%}
+{%- set read_names = read_columns | map(attribute=1) | list -%}
+{%- set all_columns = page_event_required_columns() + page_event_optional_columns() -%}
+{%- set text_type = api.Column.translate_type('string') -%}
+{%- set bigint_type = api.Column.translate_type('bigint') %}
+
+{%- if raw_source_present('page_events') %}
+
+with
+
+page_event_records as (
+    {{ hubspot_records('page_events', read_columns, key_rule='any') }}
+),
+
+final as (
+    select
+        reader_index,
+        record_number,
+        line_number,
+        line_span,
+        quarantine_reason,
+        reader_error,
+        raw_text,
+        {%- for column in all_columns %}
+        {%- if column[1] in read_names %}
+        {{ column[1] }}{{ ',' if not loop.last }}
+        {%- else %}
+        cast(null as {{ text_type }}) as {{ column[1] }}{{ ',' if not loop.last }}
+        {%- endif %}
+        {%- endfor %}
+    from page_event_records
+)
+
+select * from final
+
+{%- else %}
+
+select
+    cast(null as {{ bigint_type }}) as reader_index,
+    cast(null as {{ bigint_type }}) as record_number,
+    cast(null as {{ bigint_type }}) as line_number,
+    cast(null as {{ bigint_type }}) as line_span,
+    cast(null as {{ text_type }}) as quarantine_reason,
+    cast(null as {{ text_type }}) as reader_error,
+    cast(null as {{ text_type }}) as raw_text,
+    {%- for column in all_columns %}
+    cast(null as {{ text_type }}) as {{ column[1] }}{{ ',' if not loop.last }}
+    {%- endfor %}
+limit 0
+
+{%- endif %}

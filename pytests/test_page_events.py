@@ -1,0 +1,116 @@
+"""The optional page_events source on a small synthetic export: staged or quarantined with reasons, read with
+or without its optional columns, sessionised by the inactivity gap, and turned into the models' sequences
+with the conversion cut. Expectations are computed with pandas from the file the test writes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import Warehouse, dbt_env, run_dbt
+
+EVENTS_CONTACTS = 3_000
+EVENTS_SEED = 5
+SELECT = ["+sessions", "+category_transitions", "+step_matrix", "+path_dropoff", "+top_paths",
+          "+contact_features", "+quarantined_rows", "assert_raw_records_staged_or_quarantined"]
+# Planted records no rule can stage, with the reason each must get (appended after the good events).
+BAD_RECORDS = [
+    ("someone@example.com", "2020-05-01 10:00:00", "https://www.deeplearning.ai/", "", "email_as_user_key"),
+    ("77", "", "https://www.deeplearning.ai/", "", "missing_occurred_at"),
+    ("77", "yesterday", "https://www.deeplearning.ai/", "", "occurred_at_not_a_timestamp"),
+    ("77", "1900-01-01 00:00:00", "https://www.deeplearning.ai/", "", "occurred_at_out_of_window"),
+    ("77", "2020-05-01 10:00:00", "", "", "missing_url_and_event"),
+]
+
+
+def event_stream(raw_dir, seed: int) -> pd.DataFrame:
+    """Each contact's 4-slot pages plus earlier views of the same pages, and a purchase for buyers at a
+    random time among their views (so the cut has something to cut)."""
+    rng = np.random.default_rng(seed)
+    history = pd.read_csv(raw_dir / "pageview_hist.csv", dtype=str)
+    slots = [("Last Page Seen Current Value", "Last Page Seen Change Date"),
+             ("Last Page Seen Previous Value (1)", "Last Page Seen Change Date (1)"),
+             ("Last Page Seen Previous Value (2)", "Last Page Seen Change Date (2)")]
+    views = pd.concat([
+        history[["Contact ID", url, date]].set_axis(["contact_id", "url", "occurred_at"], axis=1) for url, date in slots
+    ]).dropna()
+    views = views[pd.to_datetime(views["occurred_at"], errors="coerce").notna()]
+    views = views[views["contact_id"].str.fullmatch(r"\d+")]
+    earlier = views.sample(frac=3, replace=True, random_state=seed)
+    earlier["occurred_at"] = (pd.to_datetime(earlier["occurred_at"])
+                              - pd.to_timedelta(rng.integers(1, 20_000, len(earlier)), unit="min"))
+    views["occurred_at"] = pd.to_datetime(views["occurred_at"])
+    views = pd.concat([views, earlier]).assign(event="")
+    truth = pd.read_csv(raw_dir / "truth.csv", dtype={"contact_id": str})
+    buyers = views[views["contact_id"].isin(truth.loc[truth["is_buyer"], "contact_id"])]
+    purchases = buyers.groupby("contact_id").sample(1, random_state=seed).assign(url="", event="purchase")
+    purchases["occurred_at"] += pd.Timedelta(seconds=30)
+    stream = pd.concat([views, purchases]).sample(frac=1, random_state=seed).reset_index(drop=True)
+    stream["occurred_at"] = stream["occurred_at"].dt.strftime("%Y-%m-%d %H:%M:%S")
+    return stream[["contact_id", "occurred_at", "url", "event"]]
+
+
+@pytest.fixture(scope="module")
+def events_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Warehouse, pd.DataFrame]:
+    from journeys.synth import write_export
+
+    base = tmp_path_factory.mktemp("page_events")
+    raw_dir = base / "raw"
+    write_export(raw_dir, n_contacts=EVENTS_CONTACTS, seed=EVENTS_SEED, dirt=False)
+    stream = event_stream(raw_dir, EVENTS_SEED)
+    bad = pd.DataFrame([r[:4] for r in BAD_RECORDS], columns=stream.columns)
+    stream_with_bad = pd.concat([stream, bad], ignore_index=True)
+    text = stream_with_bad.to_csv(index=False, lineterminator="\n")
+    (raw_dir / "page_events.csv").write_text(text + "88,2020-05-01 10:00:00\n")  # too few fields
+    result = run_dbt(["build", "-s", *SELECT, "--indirect-selection", "cautious"],
+                     dbt_env(raw_dir, base / "journeys.duckdb", base / "artifacts"))
+    log = result.stdout + result.stderr
+    if result.returncode != 0:
+        pytest.fail(f"dbt build failed with page_events.csv:\n{log[-8000:]}")
+    return Warehouse(raw_dir, base / "journeys.duckdb", base / "artifacts", log), stream
+
+
+def test_bad_event_records_are_quarantined_with_their_reason(events_build) -> None:
+    built, stream = events_build
+    quarantined = built.query("select record_number, line_number, contact_id, quarantine_reason "
+                              "from quarantined_rows where source_file = 'page_events.csv' order by record_number")
+    first_bad = len(stream) + 1
+    expected = [reason for *_, reason in BAD_RECORDS] + ["wrong_field_count"]
+    assert quarantined["quarantine_reason"].tolist() == expected
+    assert quarantined["record_number"].tolist() == list(range(first_bad, first_bad + len(expected)))
+    assert quarantined["line_number"].tolist() == [r + 1 for r in quarantined["record_number"]]
+    assert quarantined["contact_id"].iloc[0] == "redacted-email", "an e-mail key never leaves the base layer"
+    staged = built.query("select count(*) from stg_hubspot__page_events").iloc[0, 0]
+    assert staged == len(stream)
+
+
+def test_sessions_split_at_the_inactivity_gap(events_build) -> None:
+    built, stream = events_build
+    times = stream.assign(at=pd.to_datetime(stream["occurred_at"])).sort_values(["contact_id", "at"])
+    gap = times.groupby("contact_id")["at"].diff() > pd.Timedelta(minutes=30)
+    first = times["contact_id"] != times["contact_id"].shift()
+    sessions = built.query("select * from sessions")
+    assert len(sessions) == int((gap | first).sum())
+    assert sessions["source_session_id"].isna().all()
+    assert sessions["event_count"].sum() == len(stream)
+    dropoff = built.query("select * from path_dropoff order by step")
+    assert dropoff["sessions_reaching"].iloc[0] == len(sessions)
+    assert (dropoff["sessions_reaching"].diff().dropna() <= 0).all()
+
+
+def test_sequences_come_from_events_and_stop_before_the_first_purchase(events_build) -> None:
+    built, stream = events_build
+    features = built.query("select contact_id, page_count, category_codes, is_converted, is_buyer "
+                           "from contact_features where has_page_history")
+    purchase_code = built.query("select category_code from url_category_codes where category = 'purchase'").iloc[0, 0]
+    assert features["page_count"].max() > 4, "event sequences are longer than the 4-slot history"
+    assert not features["category_codes"].map(lambda codes: purchase_code in list(codes)).any()
+    at = pd.to_datetime(stream["occurred_at"])
+    first_purchase = at[stream["event"] == "purchase"].groupby(stream["contact_id"]).min()
+    purchase_at = stream["contact_id"].map(first_purchase)
+    cut = purchase_at.isna() | (at < purchase_at)
+    expected = stream[cut].groupby(stream["contact_id"].astype(int)).size().clip(upper=20)
+    got = features.set_index("contact_id")["page_count"]
+    assert got.sort_index().equals(expected.sort_index().rename("page_count").astype(got.dtype))
+    converted = features.set_index("contact_id")["is_converted"]
+    assert set(converted.index[converted]) == set(first_purchase.index.astype(int)) & set(expected.index)
