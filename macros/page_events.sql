@@ -84,12 +84,6 @@
 {%- endmacro %}
 
 
-{% macro when_page_events(sql) -%}
-    {#- A hook of the page_events base model: the SQL only when the source is there. -#}
-    {{ return(sql if raw_source_present('page_events') else '') }}
-{%- endmacro %}
-
-
 {% macro page_event_quarantine_reason(records) -%}
     {#- Why a parsed page_events record (relation alias `records`, base model columns) cannot be
         staged; NULL when it can: the user key is an e-mail address (personal data never leaves

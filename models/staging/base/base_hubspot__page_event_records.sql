@@ -5,12 +5,12 @@
     the source has no such column; when the source is absent the model is empty. -#}
 {{ config(
     pre_hook=[
-        "{{ customer_journeys.when_page_events(customer_journeys.check_raw_header('page_events', customer_journeys.page_event_required_columns())) }}",
+        "{% if customer_journeys.raw_source_present('page_events') %}{{ customer_journeys.check_raw_header('page_events', customer_journeys.page_event_required_columns()) }}{% endif %}",
     ],
     post_hook=[
-        "{{ customer_journeys.when_page_events(customer_journeys.add_reader_rejects('page_events')) }}",
-        "{{ customer_journeys.when_page_events(customer_journeys.number_records()) }}",
-        "{{ customer_journeys.when_page_events(customer_journeys.stop_on_invalid_encoding('page_events')) }}",
+        "{% if customer_journeys.raw_source_present('page_events') %}{{ customer_journeys.add_reader_rejects('page_events') }}{% endif %}",
+        "{% if customer_journeys.raw_source_present('page_events') %}{{ customer_journeys.number_records() }}{% endif %}",
+        "{% if customer_journeys.raw_source_present('page_events') %}{{ customer_journeys.stop_on_invalid_encoding('page_events') }}{% endif %}",
     ],
 ) }}
 
