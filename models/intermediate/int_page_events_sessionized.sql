@@ -12,6 +12,7 @@ page_events as (
     select * from {{ ref('int_page_events_categorized') }}
 ),
 
+{#- one ordered window per stream (events with, and events without, a source session id) -#}
 events_with_previous as (
     select
         *,
@@ -41,7 +42,7 @@ events_with_session_group as (
         case
             when source_session_id is not null then 'source:' || source_session_id
             else 'gap:' || cast(sum(is_gap_session_start) over (
-                partition by user_key
+                partition by user_key, source_session_id is null
                 order by event_number
                 rows between unbounded preceding and current row
             ) as {{ dbt.type_string() }})
@@ -49,55 +50,58 @@ events_with_session_group as (
     from gap_session_starts
 ),
 
-events_with_session_start as (
+events_in_session_order as (
     select
         *,
-        min(occurred_at) over (partition by user_key, session_group) as session_started_at,
-        row_number() over (
-            partition by user_key, session_group
-            order by event_number
-        ) as step,
-        lead(category) over (
-            partition by user_key, session_group
-            order by event_number
-        ) as next_category,
-        lead(occurred_at) over (
-            partition by user_key, session_group
-            order by event_number
-        ) as next_occurred_at
+        row_number() over session_events as step,
+        first_value(occurred_at) over session_events as session_started_at,
+        lead(category) over session_events as next_category,
+        lead(occurred_at) over session_events as next_occurred_at
     from events_with_session_group
+    window session_events as (partition by user_key, session_group order by event_number)
 ),
 
-events_with_session_number as (
+{#- sessions numbered on the (far fewer) sessions, not on every event -#}
+session_numbers as (
     select
-        *,
-        dense_rank() over (
+        user_key,
+        session_group,
+        row_number() over (
             partition by user_key
             order by session_started_at, session_group
         ) as session_number
-    from events_with_session_start
+    from events_in_session_order
+    where step = 1
 ),
 
 final as (
     select
-        record_number,
-        user_key || '/' || cast(session_number as {{ dbt.type_string() }}) as session_id,
-        user_key,
-        contact_id,
-        cast(session_number as {{ api.Column.translate_type('integer') }}) as session_number,
-        source_session_id,
-        cast(step as {{ api.Column.translate_type('integer') }}) as step,
-        event_number,
-        occurred_at,
-        event_name,
-        normalized_url,
-        category,
-        category_code,
-        is_conversion,
-        is_target_event,
-        next_category,
-        {{ seconds_between('occurred_at', 'next_occurred_at') }} as seconds_to_next
-    from events_with_session_number
+        events_in_session_order.record_number,
+        events_in_session_order.user_key || '/'
+            || cast(session_numbers.session_number as {{ dbt.type_string() }}) as session_id,
+        events_in_session_order.user_key,
+        events_in_session_order.contact_id,
+        cast(
+            session_numbers.session_number as {{ api.Column.translate_type('integer') }}
+        ) as session_number,
+        events_in_session_order.source_session_id,
+        cast(events_in_session_order.step as {{ api.Column.translate_type('integer') }}) as step,
+        events_in_session_order.event_number,
+        events_in_session_order.occurred_at,
+        events_in_session_order.event_name,
+        events_in_session_order.normalized_url,
+        events_in_session_order.category,
+        events_in_session_order.category_code,
+        events_in_session_order.is_conversion,
+        events_in_session_order.is_target_event,
+        events_in_session_order.next_category,
+        {{ seconds_between(
+            'events_in_session_order.occurred_at', 'events_in_session_order.next_occurred_at'
+        ) }} as seconds_to_next
+    from events_in_session_order
+    inner join session_numbers
+        on events_in_session_order.user_key = session_numbers.user_key
+        and events_in_session_order.session_group = session_numbers.session_group
 )
 
 select * from final

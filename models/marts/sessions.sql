@@ -9,13 +9,6 @@ session_events as (
     select * from {{ ref('int_page_events_sessionized') }}
 ),
 
-session_events_with_length as (
-    select
-        *,
-        count(*) over (partition by session_id) as session_event_count
-    from session_events
-),
-
 final as (
     select
         session_id,
@@ -31,10 +24,10 @@ final as (
             count(normalized_url) as {{ api.Column.translate_type('integer') }}
         ) as page_view_count,
         max(case when step = 1 then category end) as landing_category,
-        max(case when step = session_event_count then category end) as exit_category,
+        max(case when next_category is null then category end) as exit_category,
         {{ dbt.bool_or('is_conversion') }} as has_conversion,
         {{ dbt.bool_or('is_target_event') }} as has_target_event
-    from session_events_with_length
+    from session_events
     group by session_id
 )
 
