@@ -22,6 +22,8 @@ def _build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--seed", type=int, default=0, help="random seed (same seed, same files)")
     synth.add_argument("--out", type=Path, required=True, help="output folder")
     synth.add_argument("--no-dirt", action="store_true", help="switch off every kind of dirt")
+    synth.add_argument("--events", action=argparse.BooleanOptionalAction, default=True,
+                       help="write page_events.csv, every contact's event stream (default: on)")
 
     serve = commands.add_parser("serve", help="serve the last build's models over HTTP")
     serve.add_argument("--host", default="127.0.0.1")
@@ -62,7 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "synth":
         from journeys.synth import write_export
 
-        summary = write_export(args.out, n_contacts=args.contacts, seed=args.seed, dirt=not args.no_dirt)
+        summary = write_export(
+            args.out, n_contacts=args.contacts, seed=args.seed, dirt=not args.no_dirt, page_events=args.events
+        )
         print(json.dumps(summary))
     elif args.command == "serve":
         from journeys.service import run

@@ -32,6 +32,11 @@ COMPARED_TABLES = {
     "marts.quarantined_rows": ["source_file", "record_number"],
     "marts.unmapped_urls": ["normalized_url"],
     "marts.url_category_coverage": ["category"],
+    "marts.sessions": ["session_id"],
+    "marts.category_transitions": ["from_category", "to_category"],
+    "marts.step_matrix": ["step", "category"],
+    "marts.path_dropoff": ["step"],
+    "marts.top_paths": ["path"],
 }
 FLOAT_TOLERANCE = 1e-9
 
@@ -97,7 +102,9 @@ def test_sql_layer_builds_on_spark(parity_builds: ParityBuilds) -> None:
     log = parity_builds.spark_log
     assert parity_builds.spark_returncode == 0, log[-6000:]
     assert re.search(r"Done\. PASS=\d+ WARN=\d+ ERROR=0 ", log), log[-3000:]
-    for unit_test in ["normalize_url_real_world_cases", "sequence_collation_oldest_first"]:
+    for unit_test in ["normalize_url_real_world_cases", "sequence_collation_oldest_first",
+                      "sequence_collation_events_cut_at_first_conversion",
+                      "sessionization_by_gap_and_source_session_id"]:
         assert unit_test in log
 
 

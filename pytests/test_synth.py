@@ -428,9 +428,9 @@ def test_same_seed_same_bytes_different_seed_different_files(tmp_path: Path):
     other = write_export(tmp_path / "c", n_contacts=4_000, seed=6, dirt=True, chunk_contacts=1_500)
     assert first == second
     assert _digest(tmp_path / "a") == _digest(tmp_path / "b")
-    assert len(_digest(tmp_path / "a")) == 3
+    assert len(_digest(tmp_path / "a")) == 4
     differing = {k for k, v in _digest(tmp_path / "a").items() if _digest(tmp_path / "c")[k] != v}
-    assert differing == {"hubspot_export.csv", "pageview_hist.csv", "truth.csv"}
+    assert differing == {"hubspot_export.csv", "pageview_hist.csv", "truth.csv", "page_events.csv"}
     assert other["contacts"] == first["contacts"]
 
 
@@ -440,7 +440,7 @@ def test_chunks_continue_the_ids_and_the_first_chunk_is_the_smaller_export(tmp_p
     truth = pd.read_csv(tmp_path / "chunked" / "truth.csv")
     assert len(truth) == chunked["contacts"] == 5_000
     assert truth["contact_id"].is_monotonic_increasing and truth["contact_id"].is_unique
-    for name in ("hubspot_export.csv", "pageview_hist.csv", "truth.csv"):
+    for name in ("hubspot_export.csv", "pageview_hist.csv", "truth.csv", "page_events.csv"):
         assert (tmp_path / "chunked" / name).read_bytes().startswith((tmp_path / "small" / name).read_bytes())
     # Each chunk is a fresh draw (seeded by its index), not a copy of the first one.
     assert not np.array_equal(truth["segment"][:2_000], truth["segment"][2_000:4_000])
@@ -452,3 +452,60 @@ def test_rejects_an_empty_population(tmp_path: Path):
         write_export(tmp_path, n_contacts=0)
     with pytest.raises(ValueError, match="chunk_contacts"):
         write_export(tmp_path, n_contacts=10, chunk_contacts=0)
+
+
+# --- page_events.csv ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def events(export_dir: Path) -> pd.DataFrame:
+    return _read(export_dir / "page_events.csv")
+
+
+def test_the_last_four_page_views_of_each_stream_are_its_history(events, history):
+    views = events[events["url"] != ""]
+    at = views["occurred_at"].str[:16]  # the history's minute precision
+    assert (views["occurred_at"].str[16:] == ":00").all() and events["occurred_at"].str.match(EXPORT_STAMP).all()
+    latest = views.assign(at=at).groupby("contact_id").tail(4).groupby("contact_id")
+    recorded = history[history[SLOTS[0]] != ""].set_index("Contact ID")
+    urls_newest_first = latest["url"].agg(lambda u: list(u)[::-1])
+    times_newest_first = latest["at"].agg(lambda t: list(t)[::-1])
+    checked = 0
+    for contact, row in recorded.iterrows():
+        slots = [row[s] for s in SLOTS if row[s] != ""]
+        assert urls_newest_first[contact][: len(slots)] == slots, contact
+        dates = [row[d] for d in SLOT_DATES[: len(slots)] if row[d] != ""]
+        assert times_newest_first[contact][: len(dates)] == dates, contact
+        checked += 1
+    assert checked == len(recorded) > 1_000
+
+
+def test_streams_match_the_exports_counts_dates_and_buyers(events, export, truth):
+    by_contact = export.set_index("Contact ID")
+    views = events[events["url"] != ""].groupby("contact_id").size()
+    pageviews = _num(by_contact["Number of Pageviews"])
+    assert (views <= pageviews.reindex(views.index).clip(lower=4)).all()
+    assert (views >= pageviews.reindex(views.index).clip(upper=4)).all()
+    assert views.sum() >= 0.9 * pageviews.sum()
+    for name, count, first, last in (
+        ("email_open", "Marketing emails opened", "First marketing email open date", "Last marketing email open date"),
+        ("email_click", "Marketing emails clicked", "First marketing email click date",
+         "Last marketing email click date"),
+    ):
+        kind = events[events["event"] == name].groupby("contact_id")["occurred_at"]
+        expected = _num(by_contact[count])
+        assert kind.size().reindex(expected.index, fill_value=0).equals(expected), name
+        assert (kind.min() == by_contact.loc[kind.min().index, first]).all(), name
+        assert (kind.max() == by_contact.loc[kind.max().index, last]).all(), name
+    purchases = events[events["event"] == "purchase"].groupby("contact_id").size()
+    buyers = set(truth.loc[truth["is_buyer"], "contact_id"].astype(str))
+    assert set(purchases.index) == buyers and (purchases == 1).all()
+    ordered = events.assign(key=events["contact_id"].astype(int)).reset_index()
+    assert ordered.sort_values(["key", "occurred_at"], kind="stable")["index"].is_monotonic_increasing
+
+
+def test_no_events_writes_the_same_other_files(tmp_path: Path, export_dir: Path):
+    write_export(tmp_path, n_contacts=N, seed=SEED, dirt=False, chunk_contacts=CHUNK, page_events=False)
+    assert not (tmp_path / "page_events.csv").exists()
+    for name in ("hubspot_export.csv", "pageview_hist.csv", "truth.csv"):
+        assert (tmp_path / name).read_bytes() == (export_dir / name).read_bytes(), name

@@ -117,14 +117,15 @@ def test_warehouse_tables_give_the_same_tables_as_files(tmp_path: Path) -> None:
     build(raw, files_db)
     with duckdb.connect(str(tables_db)) as con:  # what an ELT tool loaded: every column as text
         con.execute("create schema raw_hubspot")
-        for name in ("hubspot_export", "pageview_hist"):
+        for name in ("hubspot_export", "pageview_hist", "page_events"):
             con.execute(
                 f"create table raw_hubspot.{name} as select * from read_csv(?, header = true, all_varchar = true)",
                 [str(raw / f"{name}.csv")],
             )
     build(tmp_path / "no-files-here", tables_db, "--vars", "{raw_source: tables}")
     counts = "select (select count(*) from {0}) as n"
-    for table in ("contact_journeys", "contact_features", "quarantined_rows", "stg_hubspot__page_history"):
+    for table in ("contact_journeys", "contact_features", "quarantined_rows", "stg_hubspot__page_history",
+                  "stg_hubspot__page_events", "sessions", "category_transitions"):
         with connect(files_db) as con:
             (from_files,) = con.execute(counts.format(table)).fetchone()
         with connect(tables_db) as con:

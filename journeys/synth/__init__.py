@@ -3,7 +3,7 @@
 Modules, one job each: `catalog` (vocabularies), `segments` (planted segments and contact properties),
 `journeys` (page-type Markov chains and dates), `urls` (URL templates and rendering), `buying` (the
 order-aware purchase model), `contacts` (the clean population), `dirt` (documented dirt kinds and rates),
-`writer` (files and summary).
+`events` (each contact's event stream for page_events.csv), `writer` (files and summary).
 """
 
 from journeys.synth.dirt import DirtRates

@@ -3,7 +3,8 @@
 Files (see docs and ../shared/spec/hubspot-export.md): `hubspot_export.csv` (34 columns, one row per
 contact), `pageview_hist.csv` (9 columns, most recent page first, the ninth header literally `...`) and
 `truth.csv` (`contact_id, segment, buy_probability, buy_probability_shuffled, is_buyer, purchased_at`, the
-purchase minute formatted like the export's dates, empty for non-buyers), which the pipeline never reads.
+purchase minute formatted like the export's dates, empty for non-buyers), which the pipeline never reads,
+and `page_events.csv` (every contact's event stream, `journeys.synth.events`; switch `page_events`).
 Contacts are simulated and written in chunks, so a 3.4-million-contact export needs no more memory than a
 small one.
 """
@@ -19,7 +20,7 @@ from typing import Any, TextIO
 import numpy as np
 import pandas as pd
 
-from journeys.synth import catalog, journeys
+from journeys.synth import catalog, events, journeys
 from journeys.synth.contacts import Population, simulate
 from journeys.synth.dirt import DirtRates, broken_rows, dirty_export, dirty_history, dirty_urls
 from journeys.synth.segments import SEGMENT_NAMES
@@ -229,9 +230,14 @@ def _write_csv(
 
 
 def _write_chunk(
-    pop: Population, rng: np.random.Generator, rates: DirtRates, files: dict[str, TextIO], header: bool
+    pop: Population,
+    rng: np.random.Generator,
+    rates: DirtRates,
+    files: dict[str, TextIO],
+    header: bool,
+    events_rng: np.random.Generator,
 ) -> dict[str, Any]:
-    """Dirty, format and append one chunk of contacts to the three files; return its counts."""
+    """Dirty, format and append one chunk of contacts to the files; return its counts."""
     urls_and_entry = np.concatenate([pop.page_urls, pop.entry_page_url[:, None]], axis=1)
     dirty, url_counts = dirty_urls(rng, urls_and_entry, rates)
     page_urls, entry_urls = dirty[:, : journeys.MAX_PAGES], dirty[:, journeys.MAX_PAGES]
@@ -245,6 +251,11 @@ def _write_chunk(
     _write_csv(export, files[EXPORT_FILE], header, broken, rng)
     _write_csv(history, files[HISTORY_FILE], header, np.zeros(0, dtype=np.int64), rng)
     truth_table(pop).to_csv(files[TRUTH_FILE], header=header, index=False, lineterminator="\n")
+    event_counts = (
+        _write_events(pop, page_urls, events_rng, files[events.EVENTS_FILE], header)
+        if events.EVENTS_FILE in files
+        else {}
+    )
 
     recorded = (pop.recorded_pages >= 0).sum(axis=1)
     dirt_counts = {**url_counts, **export_counts, "broken_line": len(broken)}
@@ -261,7 +272,22 @@ def _write_chunk(
         "contacts_with_history": int((recorded > 0).sum()),
         "segments": {name: int((pop.segment == s).sum()) for s, name in enumerate(SEGMENT_NAMES)},
         "dirt": dirt_counts,
+        "events": event_counts,
     }
+
+
+def _write_events(
+    pop: Population, page_urls: np.ndarray, rng: np.random.Generator, handle: TextIO, header: bool
+) -> dict[str, int]:
+    """Append the chunk's event streams (journeys.synth.events), journey pages with the (dirtied) URLs
+    pageview_hist.csv shows; return the rows per event kind."""
+    streams = events.event_streams(
+        rng, pop.segment, pop.sessions, pop.pageviews, pop.page_times, page_urls, pop.emails, pop.purchased_at
+    )
+    table = events.events_table(pop.contact_id, streams)
+    table.to_csv(handle, header=header, index=False, lineterminator="\n")
+    names = table["event"].fillna("page_view").value_counts()
+    return {"rows": len(table), **{name: int(names.get(name, 0)) for name in events.EVENT_NAMES}}
 
 
 def _add(total: dict[str, Any], part: dict[str, Any]) -> dict[str, Any]:
@@ -275,8 +301,10 @@ def write_export(
     seed: int = 0,
     dirt: bool | DirtRates = True,
     chunk_contacts: int = CHUNK_CONTACTS,
+    page_events: bool = True,
 ) -> dict[str, Any]:
-    """Write hubspot_export.csv, pageview_hist.csv and truth.csv to `out`; return a summary dict.
+    """Write hubspot_export.csv, pageview_hist.csv, truth.csv and, with `page_events`, page_events.csv (every
+    contact's event stream, journeys.synth.events) to `out`; return a summary dict.
 
     `dirt` is True (documented default rates), False (clean export) or a DirtRates. Contacts are simulated
     and written `chunk_contacts` at a time, chunk i drawn from (seed, i) with ids continuing the previous
@@ -296,7 +324,7 @@ def write_export(
     with ExitStack() as stack:
         files = {
             name: stack.enter_context((out / name).open("w", encoding="utf-8", newline=""))
-            for name in (EXPORT_FILE, HISTORY_FILE, TRUTH_FILE)
+            for name in (EXPORT_FILE, HISTORY_FILE, TRUTH_FILE) + ((events.EVENTS_FILE,) if page_events else ())
         }
         for chunk, first in enumerate(range(0, n_contacts, chunk_contacts)):
             # SeedSequence pads entropy with zeros: chunk 0 draws from `seed` and (seed, 2) as an
@@ -304,7 +332,9 @@ def write_export(
             pop = simulate(min(chunk_contacts, n_contacts - first), (seed, chunk), ids_after)
             ids_after = int(pop.contact_id[-1])
             rng = np.random.default_rng(np.random.SeedSequence((seed, 2, chunk)))
-            parts.append(_write_chunk(pop, rng, rates, files, header=chunk == 0))
+            # events draw from their own stream: the other files' bytes do not depend on them
+            events_rng = np.random.default_rng(np.random.SeedSequence((seed, 3, chunk)))
+            parts.append(_write_chunk(pop, rng, rates, files, header=chunk == 0, events_rng=events_rng))
     totals = reduce(_add, parts)
     with_history = totals["contacts_with_history"]
     return {
@@ -321,4 +351,5 @@ def write_export(
         "contacts_with_history": with_history,
         "segments": totals["segments"],
         "dirt": totals["dirt"],
+        "events": totals["events"],
     }

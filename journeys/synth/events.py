@@ -1,0 +1,137 @@
+"""page_events.csv: every contact's event stream, consistent with the export written beside it.
+
+A contact's stream holds
+- page views, as many as its Number of Pageviews (at least its journey pages): the last ones are its journey
+  pages at their change times with the URLs pageview_hist.csv shows, so the 4-slot history is the stream's
+  last four page views; the earlier ones walk the segment's page chain in sessions of a few minutes, days
+  apart, before the first journey page;
+- its marketing e-mail opens and clicks (`email_open`, `email_click`), as many as the export counts, the first
+  and last at the export's first and last open (click) dates;
+- one `purchase` event per buyer at its purchase time (truth.csv's `purchased_at`, drawn by
+  `journeys.synth.buying.draw_purchase_times`: after the pages it saw before converting; the journey pages
+  after it are post-purchase browsing).
+Rows are ordered by contact and time. Columns: contact_id, occurred_at, url, event (no session_id: sessions
+come from the inactivity gap).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from journeys.synth import journeys, urls
+from journeys.synth.segments import DAY, EXPORT_END, SESSIONS_START
+
+EVENTS_FILE = "page_events.csv"
+EVENT_COLUMNS = ("contact_id", "occurred_at", "url", "event")
+EVENT_NAMES = ("page_view", "email_open", "email_click", "purchase")  # page views have no event name
+# Earlier page views: the next page follows within a session with this probability (1-10 minutes later),
+# otherwise a new session starts 1-30 days later.
+_SAME_SESSION = 0.65
+
+
+@dataclass(frozen=True)
+class Streams:
+    """Flat event arrays, one entry per event: contact row, minute, URL (None for an e-mail event), name."""
+
+    row: np.ndarray
+    minute: np.ndarray
+    url: np.ndarray
+    event: np.ndarray
+
+
+def event_streams(
+    rng: np.random.Generator,
+    segment: np.ndarray,
+    sessions: np.ndarray,
+    pageviews: np.ndarray,
+    page_times: np.ndarray,
+    page_urls: np.ndarray,
+    emails: dict[str, np.ndarray],
+    purchased_at: np.ndarray,
+) -> Streams:
+    """Every contact's events (rows index the contacts); see the module docstring for what a stream holds.
+
+    `page_times` / `page_urls` are the (n, 4) chronological journey pages (NaN / None padding) as written to
+    pageview_hist.csv; `purchased_at` is NaN for contacts without a purchase time.
+    """
+    journey = ~np.isnan(page_times)
+    journey_pages = journey.sum(axis=1)
+    earlier = np.where(journey_pages > 0, np.maximum(pageviews - journey_pages, 0), 0).astype(np.int64)
+    parts = [
+        _earlier_views(rng, segment, earlier, np.maximum(sessions - journey_pages, 0), page_times[:, 0]),
+        Streams(np.nonzero(journey)[0], page_times[journey], page_urls[journey], np.full(journey.sum(), None)),
+        _spread(rng, emails["opened"], emails["first_open"], emails["last_open"], "email_open"),
+        _spread(rng, emails["clicked"], emails["first_click"], emails["last_click"], "email_click"),
+    ]
+    buyers = np.flatnonzero(~np.isnan(purchased_at))
+    parts.append(Streams(buyers, purchased_at[buyers], np.full(len(buyers), None), np.full(len(buyers), "purchase")))
+    row = np.concatenate([p.row for p in parts])
+    minute = np.concatenate([p.minute for p in parts])
+    order = np.lexsort((minute, row))
+    return Streams(row[order], minute[order], np.concatenate([p.url for p in parts])[order],
+                   np.concatenate([p.event for p in parts]).astype(object)[order])
+
+
+def events_table(contact_id: np.ndarray, streams: Streams) -> pd.DataFrame:
+    """page_events.csv's rows (None = empty cell)."""
+    stamps = np.floor(streams.minute).astype(np.int64).astype("datetime64[m]")
+    text = np.char.add(np.char.replace(np.datetime_as_string(stamps, unit="m"), "T", " "), ":00")
+    return pd.DataFrame({
+        "contact_id": contact_id[streams.row].astype(str).astype(object),
+        "occurred_at": text.astype(object),
+        "url": streams.url,
+        "event": streams.event,
+    }, columns=list(EVENT_COLUMNS))
+
+
+def _earlier_views(
+    rng: np.random.Generator, segment: np.ndarray, count: np.ndarray, sessions: np.ndarray,
+    first_journey: np.ndarray,
+) -> Streams:
+    """`count` page views per contact before its first journey page, oldest first: the segment's page chain,
+    minutes apart within a session; the contact's sessions before its journey pages (Number of Sessions
+    less the journey pages, each of which ends a session) start days apart. Never before SESSIONS_START."""
+    row = np.repeat(np.arange(len(count)), count)
+    start = np.cumsum(count) - count
+    step = np.arange(len(row)) - np.repeat(start, count)
+    initial, transition = journeys.transition_matrices()
+    init_cdf, trans_cdf = np.cumsum(initial, axis=1), np.cumsum(transition, axis=2)
+    page = np.zeros(len(row), dtype=np.int64)
+    first = step == 0
+    page[first] = _draw(rng, init_cdf[segment[row[first]]])
+    for k in range(1, int(count.max(initial=0))):
+        at = np.flatnonzero(step == k)
+        page[at] = _draw(rng, trans_cdf[segment[row[at]], page[at - 1]])
+    # gap from each view to the next event (the next view, or the first journey page for the last one)
+    new_session = rng.random(len(row)) < (sessions / np.maximum(count, 1))[row]
+    gap = np.where(new_session, rng.integers(1, 31, len(row)) * 1440 + rng.integers(0, 1440, len(row)),
+                   rng.integers(1, 11, len(row))).astype(float)
+    total = np.bincount(row, weights=gap, minlength=len(count))
+    room = np.maximum(np.nan_to_num(first_journey - SESSIONS_START), 0)
+    gap *= np.where(total > room, room / np.maximum(total, 1), 1.0)[row]
+    inclusive = np.cumsum(gap)
+    within = inclusive - np.repeat(np.concatenate([[0.0], inclusive])[start], count)
+    # minutes before the first journey page: this view's gap and every later view's
+    before = np.bincount(row, weights=gap, minlength=len(count))[row] - within + gap
+    minute = np.floor(first_journey[row] - before)
+    return Streams(row, minute, urls.render_urls(rng, page), np.full(len(row), None))
+
+
+def _spread(rng: np.random.Generator, count: np.ndarray, first: np.ndarray, last: np.ndarray, name: str) -> Streams:
+    """`count` events per contact: one at `first`, one at `last`, the rest uniformly between."""
+    count = np.nan_to_num(count).astype(np.int64)
+    row = np.repeat(np.arange(len(count)), count)
+    start = np.cumsum(count) - count
+    step = np.arange(len(row)) - np.repeat(start, count)
+    low, high = first[row], last[row]
+    minute = np.floor(low + rng.random(len(row)) * (high - low))
+    minute = np.where(step == 0, low, np.where(step == count[row] - 1, high, minute))
+    return Streams(row, minute, np.full(len(row), None), np.full(len(row), name, dtype=object))
+
+
+def _draw(rng: np.random.Generator, cdf_rows: np.ndarray) -> np.ndarray:
+    u = rng.random(len(cdf_rows))
+    return np.minimum((cdf_rows < u[:, None]).sum(axis=1), cdf_rows.shape[1] - 1)
