@@ -32,11 +32,6 @@ COMPARED_TABLES = {
     "marts.quarantined_rows": ["source_file", "record_number"],
     "marts.unmapped_urls": ["normalized_url"],
     "marts.url_category_coverage": ["category"],
-    "marts.sessions": ["session_id"],
-    "marts.category_transitions": ["from_category", "to_category"],
-    "marts.step_matrix": ["step", "category"],
-    "marts.path_dropoff": ["step"],
-    "marts.top_paths": ["path"],
 }
 FLOAT_TOLERANCE = 1e-9
 

@@ -44,7 +44,7 @@ SLOT_DATES = (
 @pytest.fixture(scope="module")
 def export_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("synth_clean")
-    write_export(out, n_contacts=N, seed=SEED, dirt=False, chunk_contacts=CHUNK)
+    write_export(out, n_contacts=N, seed=SEED, dirt=False, chunk_contacts=CHUNK, page_events=True)
     return out
 
 
@@ -423,9 +423,9 @@ def _digest(folder: Path) -> dict[str, str]:
 
 
 def test_same_seed_same_bytes_different_seed_different_files(tmp_path: Path):
-    first = write_export(tmp_path / "a", n_contacts=4_000, seed=5, dirt=True, chunk_contacts=1_500)
-    second = write_export(tmp_path / "b", n_contacts=4_000, seed=5, dirt=True, chunk_contacts=1_500)
-    other = write_export(tmp_path / "c", n_contacts=4_000, seed=6, dirt=True, chunk_contacts=1_500)
+    first = write_export(tmp_path / "a", n_contacts=4_000, seed=5, dirt=True, chunk_contacts=1_500, page_events=True)
+    second = write_export(tmp_path / "b", n_contacts=4_000, seed=5, dirt=True, chunk_contacts=1_500, page_events=True)
+    other = write_export(tmp_path / "c", n_contacts=4_000, seed=6, dirt=True, chunk_contacts=1_500, page_events=True)
     assert first == second
     assert _digest(tmp_path / "a") == _digest(tmp_path / "b")
     assert len(_digest(tmp_path / "a")) == 4
@@ -435,8 +435,9 @@ def test_same_seed_same_bytes_different_seed_different_files(tmp_path: Path):
 
 
 def test_chunks_continue_the_ids_and_the_first_chunk_is_the_smaller_export(tmp_path: Path):
-    chunked = write_export(tmp_path / "chunked", n_contacts=5_000, seed=5, dirt=True, chunk_contacts=2_000)
-    small = write_export(tmp_path / "small", n_contacts=2_000, seed=5, dirt=True)
+    chunked = write_export(tmp_path / "chunked", n_contacts=5_000, seed=5, dirt=True, chunk_contacts=2_000,
+                           page_events=True)
+    small = write_export(tmp_path / "small", n_contacts=2_000, seed=5, dirt=True, page_events=True)
     truth = pd.read_csv(tmp_path / "chunked" / "truth.csv")
     assert len(truth) == chunked["contacts"] == 5_000
     assert truth["contact_id"].is_monotonic_increasing and truth["contact_id"].is_unique

@@ -301,7 +301,7 @@ def write_export(
     seed: int = 0,
     dirt: bool | DirtRates = True,
     chunk_contacts: int = CHUNK_CONTACTS,
-    page_events: bool = True,
+    page_events: bool = False,
 ) -> dict[str, Any]:
     """Write hubspot_export.csv, pageview_hist.csv, truth.csv and, with `page_events`, page_events.csv (every
     contact's event stream, journeys.synth.events) to `out`; return a summary dict.
