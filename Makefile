@@ -32,10 +32,10 @@ $(SPARK_STAMP): $(STAMP)
 	@touch $(SPARK_STAMP)
 
 # Generates the synthetic export only when the default raw folder is empty: a real export
-# pointed to by JOURNEYS_RAW_DIR is never overwritten.
+# pointed to by JOURNEYS_RAW_DIR is never overwritten. SYNTH_ARGS=--events adds page_events.csv.
 synth: $(STAMP)
 	@if [ "$(JOURNEYS_RAW_DIR)" = "$(DEFAULT_RAW_DIR)" ] && [ -z "$$(ls -A $(DEFAULT_RAW_DIR) 2>/dev/null)" ]; then \
-		$(BIN)/journeys synth --out $(DEFAULT_RAW_DIR) --seed 0; \
+		$(BIN)/journeys synth --out $(DEFAULT_RAW_DIR) --seed 0 $(SYNTH_ARGS); \
 	fi
 
 build: synth
