@@ -109,6 +109,12 @@ def test_sequences_come_from_events_and_stop_before_the_first_purchase(events_bu
     first_purchase = at[stream["event"] == "purchase"].groupby(stream["contact_id"]).min()
     purchase_at = stream["contact_id"].map(first_purchase)
     cut = purchase_at.isna() | (at < purchase_at)
+    # and the default propensity_cutoff (first_conversion): only events before the First Conversion Date
+    conversions = built.query("select contact_id, first_conversion_at from stg_hubspot__contacts")
+    first_conversion = pd.to_datetime(
+        stream["contact_id"].astype(int).map(conversions.set_index("contact_id")["first_conversion_at"])
+    )
+    cut &= first_conversion.isna() | (at < first_conversion)
     expected = stream[cut].groupby(stream["contact_id"].astype(int)).size().clip(upper=20)
     got = features.set_index("contact_id")["page_count"]
     assert got.sort_index().equals(expected.sort_index().rename("page_count").astype(got.dtype))
