@@ -209,15 +209,6 @@ def results_tables(metrics: pd.DataFrame) -> str:
                 f"`propensity_search`; chosen: setting {chosen} ({settings})."
             ),
         ]
-    if ("segments", "truth", "adjusted_rand_index") in values.index:
-        k = int(values.loc[("segments", "all", "k"), "value"])
-        lines += [
-            "",
-            (
-                f"Segments: adjusted Rand index against the planted segments "
-                f"{values.loc[('segments', 'truth', 'adjusted_rand_index'), 'value']:.3f} (k = {k})."
-            ),
-        ]
     return "\n".join(lines)
 
 
