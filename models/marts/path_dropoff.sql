@@ -11,10 +11,7 @@ sessions as (
 ),
 
 step_numbers as (
-    {%- for step in range(1, steps + 1) %}
-    select {{ step }} as step
-    {{ 'union all' if not loop.last }}
-    {%- endfor %}
+    {{ step_numbers(steps) }}
 ),
 
 sessions_per_step as (
