@@ -29,16 +29,24 @@ def connect(db_path: str | Path, read_only: bool = True) -> duckdb.DuckDBPyConne
     return con
 
 
-def read_columns(relation: duckdb.DuckDBPyRelation, columns: Sequence[str]) -> pd.DataFrame:
-    """Only `columns` of a relation (a Python model's `dbt.ref`), as pandas: DuckDB reads no other column.
+def read_columns(relation: duckdb.DuckDBPyRelation, columns: Sequence[str], where: str | None = None) -> pd.DataFrame:
+    """Only `columns` of a relation (a Python model's `dbt.ref`), as pandas: DuckDB reads no other column,
+    and with `where` (a SQL condition) no other row.
 
     Names the relation lacks are left out, so the model's own check reports them in its words.
     """
     present = [name for name in dict.fromkeys(columns) if name in relation.columns]
-    return relation.project(", ".join('"' + name.replace('"', '""') + '"' for name in present)).df()
+    if where is not None:
+        relation = relation.filter(where)
+    return relation.project(", ".join(quoted(name) for name in present)).df()
+
+
+def quoted(name: str) -> str:
+    """A column name as a SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
 
 
 def read_distinct(relation: duckdb.DuckDBPyRelation, column: str) -> pd.DataFrame:
     """The distinct values of one column of a relation, computed by DuckDB (e.g. the model version a
     report must match, without handing millions of scored rows to pandas)."""
-    return relation.project('"' + column.replace('"', '""') + '"').distinct().df()
+    return relation.project(quoted(column)).distinct().df()

@@ -7,14 +7,24 @@ after it: a bag of categories cannot see that, a sequence model can. The data fo
 
 from __future__ import annotations
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 
 from journeys.propensity import LeakageError, PropensityConfig, load_propensity_model
 from journeys.propensity.config import BOOLEAN_FEATURES, COURSE_COLUMNS, NUMERIC_FEATURES
-from journeys.propensity.data import Encoder, cut_dates, label_contacts, pad_sequences, split_contacts
+from journeys.propensity.data import (
+    Encoder,
+    cut_dates,
+    label_contacts,
+    model_columns,
+    pad_sequences,
+    split_contacts,
+)
+from journeys.propensity.dbt import HAS_HISTORY
 from journeys.propensity.pipeline import add_deciles, search_subsample, train_and_score
+from journeys.warehouse import read_columns
 
 CATEGORIES = ["events", "blog", "course", "batch", "yearning", "specialization", "home", "career", "forum",
               "register", "contact", "course signup", "climate", "about", "subscribe", "ambassador", "terms",
@@ -173,6 +183,23 @@ def test_only_contacts_with_history_are_modelled_and_scored(contacts, run):
     assert result.scores["decile"].between(1, 10).all()
     top = result.scores[result.scores["decile"] == 10]["propensity"].min()
     assert top >= result.scores[result.scores["decile"] == 9]["propensity"].max()
+
+
+def test_the_warehouse_read_is_the_model_columns_of_contacts_with_history(contacts):
+    frame = contacts[0].assign(email="someone@example.com", page_urls="https://x.org/?utm_source=a")
+    con = duckdb.connect()
+    con.register("contact_features", frame)
+    config = PropensityConfig()
+    read = read_columns(con.table("contact_features"), model_columns(config), where=HAS_HISTORY)
+    assert {"email", "page_urls"}.isdisjoint(read.columns)
+    assert set(read.columns) <= set(model_columns(config))
+    assert sorted(read["contact_id"]) == sorted(frame.loc[frame["has_page_history"], "contact_id"])
+    # the encoder reads the same inputs from the projected rows as from the whole table
+    encoder = Encoder.fit(frame, config, vocabulary_size=20)
+    whole = encoder.transform(frame[frame["has_page_history"]].sort_values("contact_id"))
+    projected = encoder.transform(read.sort_values("contact_id"))
+    for name in ("sequence", "categorical", "tabular"):
+        assert np.array_equal(getattr(whole, name), getattr(projected, name)), name
 
 
 def test_network_finds_the_order_effect_and_beats_the_bag_of_categories(run):

@@ -30,7 +30,6 @@ class LabelledContacts:
     features: pd.DataFrame
     labels: np.ndarray
     class_names: list[str]
-    unscored_without_history: int
 
 
 @dataclass(frozen=True)
@@ -76,6 +75,16 @@ def input_features(config: PropensityConfig) -> tuple[tuple[str, ...], tuple[str
     if config.cutoff == "first_conversion":
         numeric = tuple(name for name in numeric if name != FIRST_CONVERSION)
     return numeric, config.boolean_features, config.categorical_features
+
+
+def model_columns(config: PropensityConfig) -> list[str]:
+    """Every contact_features column the propensity step reads for `config`: the rest of the table (and the
+    contacts without page history, most of them) never leaves the warehouse, which keeps a large export's
+    read to the model's own columns (journeys.warehouse.read_columns)."""
+    target = [] if config.target in ("any_course", "segment") else [config.target]
+    return ["contact_id", "has_page_history", "page_count", "category_codes", *SEQUENCE_COLUMNS.values(),
+            "is_buyer", "is_converted", *target, *config.numeric_features, FIRST_CONVERSION,
+            *config.boolean_features, *config.categorical_features]
 
 
 def cut_dates(values: np.ndarray, names: tuple[str, ...], first_conversion: np.ndarray, cutoff: str) -> np.ndarray:
@@ -125,8 +134,7 @@ def label_contacts(
     if len(np.unique(labels)) < 2:
         raise CannotTrain(f"propensity_target={config.target}: the {len(labels)} contacts with page history "
                           "hold a single class, nothing to predict")
-    return LabelledContacts(with_history, labels, class_names, int((~features["has_page_history"]
-                                                                    .fillna(False).astype(bool)).sum()))
+    return LabelledContacts(with_history, labels, class_names)
 
 
 def fit_sequence_length(config: PropensityConfig, features: pd.DataFrame) -> PropensityConfig:

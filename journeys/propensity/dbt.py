@@ -10,6 +10,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import numpy as np
 import pandas as pd
 
@@ -17,9 +18,10 @@ from journeys import retraining
 from journeys.dbt_logging import log_to_dbt
 from journeys.propensity.artifacts import META_FILE, MODEL_FILE, SUBDIR, load_propensity_model, read_meta
 from journeys.propensity.config import PropensityConfig
-from journeys.propensity.data import fit_sequence_length, label_contacts
+from journeys.propensity.data import fit_sequence_length, label_contacts, model_columns
 from journeys.propensity.pipeline import add_deciles, read_truth, saved_table, train_and_score
 from journeys.skipped import CannotTrain, empty_table, skipped
+from journeys.warehouse import read_columns
 
 LOG = logging.getLogger(__name__)
 
@@ -31,12 +33,13 @@ HEADLINE_METRICS = ("roc_auc", "pr_auc", "f1", "brier")
 EXPERIMENT_SETTINGS = ("experiments_train_contacts",)
 # Fewest contacts with page history per class: at 10% validation share, one of each class in validation.
 MIN_CONTACTS_PER_CLASS = 10
+HAS_HISTORY = "coalesce(has_page_history, false)"  # the contacts the model is defined on
 SCORE_COLUMNS = ["contact_id", "propensity", "predicted_flag", "predicted_class", "decile", "split", "target",
                  "model_version"]
 
 
 def build_purchase_propensity(
-    features: pd.DataFrame,
+    contact_features: duckdb.DuckDBPyRelation,
     category_codes: pd.DataFrame,
     settings: dict[str, Any],
     segments: Any = None,
@@ -44,11 +47,16 @@ def build_purchase_propensity(
     """Score with the saved model, or train, evaluate, save and score (var retrain, journeys.retraining);
     returns one row per contact with page history.
 
+    Only the contacts with page history and the columns the model reads leave the warehouse.
     `segments` is the contact_segments relation (anything with `.df()`), read only for target `segment`.
     """
     log_to_dbt()
-    config = fit_sequence_length(PropensityConfig.from_vars(
-        {k: v for k, v in settings.items() if k not in RUN_SETTINGS + EXPERIMENT_SETTINGS}), features)
+    config = PropensityConfig.from_vars(
+        {k: v for k, v in settings.items() if k not in RUN_SETTINGS + EXPERIMENT_SETTINGS})
+    features = read_columns(contact_features, model_columns(config), where=HAS_HISTORY)
+    LOG.info("propensity: %d contacts with page history read; %d without are not scored", len(features),
+             contact_features.filter(f"not ({HAS_HISTORY})").aggregate("count(*)").fetchall()[0][0])
+    config = fit_sequence_length(config, features)
     artifacts_dir, raw_dir = _paths(settings)
     folder = artifacts_dir / SUBDIR
     segment_frame = segments.df() if config.target == "segment" else None

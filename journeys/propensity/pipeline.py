@@ -40,6 +40,7 @@ from journeys.propensity.network import build_network, keras, make_deterministic
 from journeys.propensity.uncertainty import interval, resample_weights, resampled_metrics, weighted_roc_auc
 
 LOG = logging.getLogger(__name__)
+TRUTH_COLUMNS = ("contact_id", "buy_probability", "buy_probability_shuffled")  # what truth.csv gives the metrics
 METRIC_COLUMNS = ["model_name", "model_version", "split", "metric", "value", "ci_lower", "ci_upper"]
 # The BiLSTM's paired ROC AUC gain over each of these is reported with its interval.
 BASELINES_TO_BEAT = ("logistic_regression", "logistic_regression_bigrams", "hist_gradient_boosting")
@@ -84,9 +85,8 @@ def train_and_score(
                               category_codes["category"].astype(str), strict=True))
     encoder = Encoder.fit(labelled.features.iloc[split.train], config, vocabulary_size)
     inputs = encoder.transform(labelled.features)
-    LOG.info("propensity: %d contacts with page history and a label (%d without history are not scored), "
-             "train/validation/test %d/%d/%d", len(labels), labelled.unscored_without_history,
-             len(split.train), len(split.validation), len(split.test))
+    LOG.info("propensity: %d contacts with page history and a label, train/validation/test %d/%d/%d",
+             len(labels), len(split.train), len(split.validation), len(split.test))
 
     audit = leakage.enforce(
         leakage.audit_inputs(inputs.rows(split.train), labels[split.train], encoder, category_names),
@@ -377,12 +377,16 @@ def read_truth(raw_dir: Path | str) -> pd.DataFrame | None:
     path = Path(raw_dir) / "truth.csv"
     if not path.exists():
         return None
-    truth = pd.read_csv(path)
-    truth.columns = [c.strip().lower().replace(" ", "_") for c in truth.columns]
+    truth = pd.read_csv(path, usecols=lambda name: _snake(name) in TRUTH_COLUMNS)
+    truth.columns = [_snake(c) for c in truth.columns]
     missing = {"contact_id", "buy_probability"} - set(truth.columns)
     if missing:
         raise ValueError(f"{path} lacks column(s) {', '.join(sorted(missing))}; has {list(truth.columns)}")
-    return truth[[c for c in ("contact_id", "buy_probability", "buy_probability_shuffled") if c in truth]]
+    return truth[[c for c in TRUTH_COLUMNS if c in truth]]
+
+
+def _snake(name: str) -> str:
+    return name.strip().lower().replace(" ", "_")
 
 
 def _rows(named: dict[str, np.ndarray], index: np.ndarray) -> dict[str, np.ndarray]:

@@ -5,7 +5,7 @@ from journeys.propensity.dbt import build_purchase_propensity
 
 def model(dbt, session):
     return build_purchase_propensity(
-        features=dbt.ref("contact_features").df(),
+        contact_features=dbt.ref("contact_features"),
         category_codes=dbt.ref("url_category_codes").df(),
         settings=dbt.config.meta_get("propensity"),
         segments=dbt.ref("int_contact_segment_labels"),
