@@ -142,12 +142,15 @@ def test_capped_training_split_is_a_stratified_sample_of_the_full_one(contacts):
     labelled = label_contacts(contacts[0], PropensityConfig())
     full = split_contacts(labelled.labels, PropensityConfig())
     capped = split_contacts(labelled.labels, PropensityConfig(train_rows=1_000))
-    assert len(capped.train) == 1_000 and np.isin(capped.train, full.train).all()
-    assert np.array_equal(capped.validation, full.validation) and np.array_equal(capped.test, full.test)
-    positives = labelled.labels[full.train].mean() * 1_000
-    assert abs(labelled.labels[capped.train].sum() - positives) <= 1
-    assert np.array_equal(split_contacts(labelled.labels, PropensityConfig(train_rows=1_000)).train, capped.train)
-    assert np.array_equal(split_contacts(labelled.labels, PropensityConfig(train_rows=10**6)).train, full.train)
+    # validation and test are capped in the training cap's proportion: 1,000 x 10/70 and 1,000 x 20/70
+    for part, size in (("train", 1_000), ("validation", 143), ("test", 286)):
+        kept, whole = getattr(capped, part), getattr(full, part)
+        assert len(kept) == size and np.isin(kept, whole).all(), part
+        assert abs(labelled.labels[kept].sum() - labelled.labels[whole].mean() * size) <= 1, part
+    again = split_contacts(labelled.labels, PropensityConfig(train_rows=1_000))
+    assert all(np.array_equal(getattr(again, p), getattr(capped, p)) for p in ("train", "validation", "test"))
+    uncapped = split_contacts(labelled.labels, PropensityConfig(train_rows=10**6))
+    assert all(np.array_equal(getattr(uncapped, p), getattr(full, p)) for p in ("train", "validation", "test"))
     with pytest.raises(ValueError, match="propensity_train_rows=-1"):
         PropensityConfig.from_vars({"propensity_train_rows": "-1"})
 
@@ -159,8 +162,7 @@ def test_a_capped_run_trains_on_the_sample_and_scores_everyone(contacts, tmp_pat
     splits = run.scores["split"].value_counts()
     assert splits["train"] == 500 and splits["unsampled"] > 1_000
     assert len(run.scores) == frame["has_page_history"].sum() and run.scores["propensity"].notna().all()
-    full = split_contacts(label_contacts(frame, config).labels, PropensityConfig())
-    assert splits["test"] == len(full.test) and splits["validation"] == len(full.validation)
+    assert splits["validation"] == round(500 / 7) and splits["test"] == round(1_000 / 7)
 
 
 def test_encoder_pools_rare_and_unseen_countries_and_scales_on_train(contacts):

@@ -40,8 +40,8 @@ class PropensityConfig:
     min_category_count: int = 30
     test_fraction: float = 0.2
     validation_fraction: float = 0.1
-    # The training split is a seeded, label-stratified sample of at most train_rows contacts (0 = all of it);
-    # validation and test keep their sizes, and every contact with page history is scored.
+    # The training split is a seeded, label-stratified sample of at most train_rows contacts (0 = all of it),
+    # validation and test samples capped in the same proportion; every contact with page history is scored.
     train_rows: int = 0
     seed: int = 0
     leakage_threshold: float = 0.98
