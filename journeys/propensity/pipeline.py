@@ -34,7 +34,15 @@ from journeys.propensity.baselines import (
     tree_design,
 )
 from journeys.propensity.config import CUTOFFS, SEARCHED, PropensityConfig
-from journeys.propensity.data import SEQUENCE_COLUMNS, Encoder, Inputs, Split, label_contacts, split_contacts
+from journeys.propensity.data import (
+    SEQUENCE_COLUMNS,
+    Encoder,
+    Inputs,
+    LabelledContacts,
+    Split,
+    label_contacts,
+    split_contacts,
+)
 from journeys.propensity.metrics import best_f1_threshold, classification_metrics
 from journeys.propensity.network import build_network, keras, make_deterministic, predict, train_network
 from journeys.propensity.uncertainty import interval, resample_weights, resampled_metrics, weighted_roc_auc
@@ -77,9 +85,9 @@ def train_and_score(
     """
     started = time.perf_counter()
     make_deterministic(config.seed)
-    labelled = label_contacts(features, config, segments)
+    everyone = label_contacts(features, config, segments)
+    labelled, split = modelling_sample(everyone, split_contacts(everyone.labels, config))
     labels, n_classes = labelled.labels, len(labelled.class_names)
-    split = split_contacts(labels, config)
     vocabulary_size = int(pd.to_numeric(category_codes["category_code"]).max()) + 1
     category_names = dict(zip(pd.to_numeric(category_codes["category_code"]).astype(int),
                               category_codes["category"].astype(str), strict=True))
@@ -136,9 +144,10 @@ def train_and_score(
     predictions = _test_predictions(probabilities, contact_ids[split.test], labels[split.test] == 1, binary)
 
     with_history = features[features["has_page_history"].fillna(False).astype(bool)]
-    split_names = pd.Series("unsampled", index=contact_ids)  # left out of the capped training sample
-    split_names.iloc[split.train], split_names.iloc[split.validation] = "train", "validation"
-    split_names.iloc[split.test] = "test"
+    # labelled contacts outside the capped split are `unsampled`
+    split_names = pd.Series("unsampled", index=everyone.features["contact_id"].to_numpy())
+    for name in ("train", "validation", "test"):
+        split_names.loc[contact_ids[getattr(split, name)]] = name
     scores = add_deciles(model.score(with_history)).assign(
         split=lambda f: f["contact_id"].map(split_names).fillna("unlabelled"),
         model_version=version, target=config.target)
@@ -154,6 +163,17 @@ def train_and_score(
     LOG.info("propensity: %s trained, evaluated, saved and scored %d contacts in %.1f s", version, len(scores),
              time.perf_counter() - started)
     return PropensityRun(scores, metrics, history_frame, audit, predictions, model)
+
+
+def modelling_sample(labelled: LabelledContacts, split: Split) -> tuple[LabelledContacts, Split]:
+    """Only the contacts of the (capped) split, with the split's positions renumbered: encoding, baselines,
+    training and evaluation never touch the labelled contacts a capped split leaves out (they are scored)."""
+    used = np.sort(np.concatenate([split.train, split.validation, split.test]))
+    position = np.full(len(labelled.labels), -1, dtype=np.int64)
+    position[used] = np.arange(len(used))
+    sample = LabelledContacts(labelled.features.iloc[used].reset_index(drop=True), labelled.labels[used],
+                              labelled.class_names)
+    return sample, Split(position[split.train], position[split.validation], position[split.test])
 
 
 def _baselines(
