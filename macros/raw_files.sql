@@ -108,7 +108,7 @@
         NULL = staged) and, for quarantined records only, the record written back as one CSV
         record (RFC 4180 quoting) with the e-mail column blanked. The post-hooks add the reader's
         rejected records and number every record. -#}
-    {%- set computed = ['reader_index', 'all_text', 'has_valid_id', 'contact_key', 'quarantine_reason']
+    {%- set computed = ['reader_index', 'line_span', 'has_valid_id', 'contact_key', 'quarantine_reason']
         + columns | map(attribute=1) | list -%}
 with
 
@@ -123,14 +123,23 @@ records_in_reader_order as (
     from source_records
 ),
 
-records_with_fields as (
+records_with_text as (
     select
         *,
+        concat(*columns(lambda c: c != 'reader_index')) as all_text,
+    from records_in_reader_order
+),
+
+{#- the record's physical lines (1 + its line breaks) counted at once, so no copy of the whole
+    record's text travels further -#}
+records_with_fields as (
+    select
+        * exclude (all_text),
         {%- for column in columns %}
         nullif(trim(cast("{{ column[0] }}" as varchar)), '') as {{ column[1] }},
         {%- endfor %}
-        concat(*columns(lambda c: c != 'reader_index')) as all_text,
-    from records_in_reader_order
+        1 + length(all_text) - length(replace(all_text, chr(10), '')) as line_span,
+    from records_with_text
 ),
 
 records_with_ids as (
@@ -146,18 +155,36 @@ records_with_ids as (
     from records_with_fields
 ),
 
+{%- if key_rule != 'any' %}
+
+{#- the first record of each id: an aggregate of two narrow columns, joined back, instead of a
+    window that would hold every wide record in memory at once -#}
+first_records as (
+    select
+        contact_key,
+        min(reader_index) as first_reader_index,
+    from records_with_ids
+    where contact_key is not null
+    group by contact_key
+),
+{%- endif %}
+
 records_with_reason as (
     select
-        *,
+        records_with_ids.*,
         case
-            when contact_id is null then 'missing_contact_id'
-            when not has_valid_id then 'invalid_contact_id'
+            when records_with_ids.contact_id is null then 'missing_contact_id'
+            when not records_with_ids.has_valid_id then 'invalid_contact_id'
             {%- if key_rule != 'any' %}
-            when reader_index > min(reader_index) over (partition by contact_key)
+            when records_with_ids.reader_index > first_records.first_reader_index
                 then 'duplicate_contact_id'
             {%- endif %}
         end as quarantine_reason,
     from records_with_ids
+    {%- if key_rule != 'any' %}
+    left join first_records
+        on records_with_ids.contact_key = first_records.contact_key
+    {%- endif %}
 ),
 
 {#- the source's own columns (extras included) of quarantined records only, e-mail blanked -#}
@@ -177,7 +204,7 @@ final as (
         reader_index,
         cast(null as bigint) as record_number,
         cast(null as bigint) as line_number,
-        1 + length(all_text) - length(replace(all_text, chr(10), '')) as line_span,
+        line_span,
         quarantine_reason,
         cast(null as varchar) as reader_error,
         array_to_string(
