@@ -10,6 +10,11 @@ Python models and everything downstream; together they are one `dbt build`. Each
 Results are saved as `<folder>/scale_<SCALE>.json`; a run at another scale first runs 1x when its results
 are missing, and prints the growth from 1x. On a shared machine the figures are upper bounds: the load
 average at the start and the end is printed beside them.
+
+`--uncapped` then retrains the Python models on a copy of the same warehouse with the training caps off
+(`segments_train_rows` and `propensity_train_rows` 0) and compares the two runs' quality: the segments' ARI
+against the planted truth, and the propensity ROC AUC of both models on the same contacts (the capped run's
+test split, which neither run trained on).
 """
 
 from __future__ import annotations
@@ -18,17 +23,22 @@ import argparse
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+import duckdb
+from sklearn.metrics import roc_auc_score
+
 SPEC_CONTACTS = 336_955
 SEED = 7
 PROJECT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 PYTHON_MODELS = "path:python_models+"
+NO_CAPS = "{segments_train_rows: 0, propensity_train_rows: 0}"
 
 
 def _measured(command: list[str], env: dict[str, str], log: Path) -> dict[str, float]:
@@ -58,10 +68,7 @@ def run_scale(scale: float, folder: Path) -> dict[str, object]:
     work = folder / f"scale_{scale:g}"
     raw, target = work / "raw", work / "target"
     work.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "JOURNEYS_RAW_DIR": str(raw), "JOURNEYS_DUCKDB": str(work / "journeys.duckdb"),
-           "JOURNEYS_ARTIFACTS": str(work / "artifacts"), "DBT_PROFILES_DIR": str(PROJECT),
-           "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONHASHSEED": "0", "TF_ENABLE_ONEDNN_OPTS": "0",
-           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
+    env = _environment(work)
     for stale in (work / "journeys.duckdb", work / "journeys.duckdb.wal"):
         stale.unlink(missing_ok=True)
     contacts = round(SPEC_CONTACTS * scale)
@@ -80,6 +87,53 @@ def run_scale(scale: float, folder: Path) -> dict[str, object]:
               "load_average": load}
     (folder / f"scale_{scale:g}.json").write_text(json.dumps(result, indent=1))
     return result
+
+
+def run_uncapped(scale: float, folder: Path) -> dict[str, object]:
+    """Retrain the Python models of `scale`'s build without training caps on a copy of its warehouse; the
+    quality of both runs side by side."""
+    work = folder / f"scale_{scale:g}"
+    capped_db, uncapped_db = work / "journeys.duckdb", work / "uncapped.duckdb"
+    shutil.copyfile(capped_db, uncapped_db)
+    shutil.rmtree(work / "artifacts_uncapped", ignore_errors=True)
+    env = {**_environment(work), "JOURNEYS_DUCKDB": str(uncapped_db),
+           "JOURNEYS_ARTIFACTS": str(work / "artifacts_uncapped")}
+    step = _measured([str(BIN / "dbt"), "build", "--select", PYTHON_MODELS, "--vars", NO_CAPS,
+                      "--target-path", str(work / "target_uncapped"), "--log-path", str(work / "logs")],
+                     env, work / "dbt_uncapped.log")
+    capped, uncapped = _quality(capped_db), _quality(uncapped_db)
+    test = capped["test"]
+    same = uncapped["scores"].reindex(test.index)
+    result = {"scale": scale, "uncapped_python_models": step,
+              "segments_ari": {"capped": capped["ari"], "uncapped": uncapped["ari"]},
+              "propensity_test_contacts": len(test),
+              "propensity_roc_auc": {"capped": float(roc_auc_score(test["label"], test["score"])),
+                                     "uncapped": float(roc_auc_score(test["label"], same))}}
+    (folder / f"uncapped_{scale:g}.json").write_text(json.dumps(result, indent=1))
+    return result
+
+
+def _quality(db: Path) -> dict[str, object]:
+    """ARI against truth, the BiLSTM's test predictions and every contact's propensity, from one warehouse."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        ari = con.sql("select value from marts.model_metrics where model_name = 'segments' "
+                      "and metric = 'adjusted_rand_index'").fetchall()
+        test = con.sql("select contact_id, score, label from marts.propensity_test_predictions "
+                       "where model_name = 'bilstm'").df().set_index("contact_id")
+        scores = con.sql("select contact_id, propensity from marts.purchase_propensity").df()
+    finally:
+        con.close()
+    return {"ari": float(ari[0][0]) if ari else None, "test": test,
+            "scores": scores.set_index("contact_id")["propensity"]}
+
+
+def _environment(work: Path) -> dict[str, str]:
+    """The build's environment for one scale's folder: its own export, DuckDB file and artifacts."""
+    return {**os.environ, "JOURNEYS_RAW_DIR": str(work / "raw"), "JOURNEYS_DUCKDB": str(work / "journeys.duckdb"),
+            "JOURNEYS_ARTIFACTS": str(work / "artifacts"), "DBT_PROFILES_DIR": str(PROJECT),
+            "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONHASHSEED": "0", "TF_ENABLE_ONEDNN_OPTS": "0",
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
 
 
 def _rows(result: dict) -> list[tuple[str, dict]]:
@@ -115,6 +169,10 @@ def _table(result: dict, base: dict | None) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=10.0, help="multiple of the spec's 336,955 contacts")
+    parser.add_argument("--uncapped", action="store_true",
+                        help="then retrain without training caps and compare ARI and ROC AUC (point 1's check)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="use this scale's saved build instead of building it again (with --uncapped)")
     parser.add_argument("--folder", type=Path, default=Path(tempfile.gettempdir()) / "journeys-bench-scale",
                         help="scratch folder (exports, DuckDB files, artifacts, results)")
     args = parser.parse_args()
@@ -122,9 +180,22 @@ def main() -> None:
     base_file = args.folder / "scale_1.json"
     if args.scale != 1 and not base_file.exists():
         run_scale(1.0, args.folder)
-    result = run_scale(args.scale, args.folder)
+    saved = args.folder / f"scale_{args.scale:g}.json"
+    result = json.loads(saved.read_text()) if args.reuse and saved.exists() else run_scale(args.scale, args.folder)
     base = json.loads(base_file.read_text()) if args.scale != 1 else None
     print(_table(result, base))
+    if args.uncapped:
+        quality = run_uncapped(args.scale, args.folder)
+        ari, auc = quality["segments_ari"], quality["propensity_roc_auc"]
+        step = quality["uncapped_python_models"]
+        print(f"\nwithout training caps (Python models retrained in {step['seconds']:.0f} s, "
+              f"peak {step['peak_gb']:.2f} GB):")
+        print("| figure | capped | uncapped | difference |\n|---|---|---|---|")
+        if ari["capped"] is not None:
+            print(f"| segments ARI against truth | {ari['capped']:.4f} | {ari['uncapped']:.4f} | "
+                  f"{ari['capped'] - ari['uncapped']:+.4f} |")
+        print(f"| BiLSTM ROC AUC, same {quality['propensity_test_contacts']:,} test contacts | {auc['capped']:.4f} | "
+              f"{auc['uncapped']:.4f} | {auc['capped'] - auc['uncapped']:+.4f} |")
 
 
 if __name__ == "__main__":
