@@ -32,7 +32,8 @@ $(SPARK_STAMP): $(STAMP)
 	@touch $(SPARK_STAMP)
 
 # Generates the synthetic export only when the default raw folder is empty: a real export
-# pointed to by JOURNEYS_RAW_DIR is never overwritten. SYNTH_ARGS=--events adds page_events.csv.
+# pointed to by JOURNEYS_RAW_DIR is never overwritten. It writes page_events.csv too (sessions, path marts,
+# long sequences); SYNTH_ARGS=--no-events leaves it out (the 4-slot history alone).
 synth: $(STAMP)
 	@if [ "$(JOURNEYS_RAW_DIR)" = "$(DEFAULT_RAW_DIR)" ] && [ -z "$$(ls -A $(DEFAULT_RAW_DIR) 2>/dev/null)" ]; then \
 		$(BIN)/journeys synth --out $(DEFAULT_RAW_DIR) --seed 0 $(SYNTH_ARGS); \

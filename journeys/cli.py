@@ -22,9 +22,10 @@ def _build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--seed", type=int, default=0, help="random seed (same seed, same files)")
     synth.add_argument("--out", type=Path, required=True, help="output folder")
     synth.add_argument("--no-dirt", action="store_true", help="switch off every kind of dirt")
-    synth.add_argument("--events", action=argparse.BooleanOptionalAction, default=False,
-                       help="also write page_events.csv, every contact's event stream (default: off; the "
-                            "default build models the export's 4-page history)")
+    synth.add_argument("--events", action=argparse.BooleanOptionalAction, default=True,
+                       help="also write page_events.csv, every contact's event stream, from which the build "
+                            "makes sessions, path marts and long sequences (default: on; --no-events writes "
+                            "the export alone, whose history is the last 4 pages)")
 
     serve = commands.add_parser("serve", help="serve the last build's models over HTTP")
     serve.add_argument("--host", default="127.0.0.1")

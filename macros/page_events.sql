@@ -98,3 +98,21 @@
         when {{ records }}.url is null and {{ records }}.event is null then 'missing_url_and_event'
     end
 {%- endmacro %}
+
+
+{% macro is_on_site_category(category) -%}
+    {#- Whether an event of this category happened on the site: its category is not one of var
+        `off_site_categories` (e.g. the contact's e-mail opens and clicks). A bare string is read
+        as a one-item list. -#}
+    {%- set listed = var('off_site_categories', []) or [] -%}
+    {%- set listed = [listed] if listed is string else listed -%}
+    {%- if not listed -%}
+        true
+    {%- else -%}
+        {{ category }} not in (
+            {%- for name in listed -%}
+            '{{ name | string | lower | trim | replace("'", "''") }}'{{ ', ' if not loop.last }}
+            {%- endfor -%}
+        )
+    {%- endif -%}
+{%- endmacro %}

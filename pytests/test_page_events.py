@@ -9,6 +9,8 @@ import pandas as pd
 import pytest
 from conftest import Warehouse, dbt_env, run_dbt
 
+from journeys.urls import max_sequence_length
+
 EVENTS_CONTACTS = 3_000
 EVENTS_SEED = 5
 SELECT = ["+sessions", "+category_transitions", "+step_matrix", "+path_dropoff", "+top_paths",
@@ -23,9 +25,13 @@ BAD_RECORDS = [
 ]
 
 
+OFF_SITE = ["email_open", "email_click"]  # dbt var off_site_categories' default
+
+
 def event_stream(raw_dir, seed: int) -> pd.DataFrame:
-    """Each contact's 4-slot pages plus earlier views of the same pages, and a purchase for buyers at a
-    random time among their views (so the cut has something to cut)."""
+    """Each contact's 4-slot pages plus earlier views of the same pages, a purchase for buyers at a random
+    time among their views (so the cut has something to cut), and e-mail opens and clicks within an hour of
+    half the views (off-site: they must change no session, path or sequence)."""
     rng = np.random.default_rng(seed)
     history = pd.read_csv(raw_dir / "pageview_hist.csv", dtype=str)
     slots = [("Last Page Seen Current Value", "Last Page Seen Change Date"),
@@ -45,7 +51,9 @@ def event_stream(raw_dir, seed: int) -> pd.DataFrame:
     buyers = views[views["contact_id"].isin(truth.loc[truth["is_buyer"], "contact_id"])]
     purchases = buyers.groupby("contact_id").sample(1, random_state=seed).assign(url="", event="purchase")
     purchases["occurred_at"] += pd.Timedelta(seconds=30)
-    stream = pd.concat([views, purchases]).sample(frac=1, random_state=seed).reset_index(drop=True)
+    emails = views.sample(frac=0.5, random_state=seed).assign(url="", event=lambda e: rng.choice(OFF_SITE, len(e)))
+    emails["occurred_at"] += pd.to_timedelta(rng.integers(-60, 61, len(emails)), unit="min")
+    stream = pd.concat([views, purchases, emails]).sample(frac=1, random_state=seed).reset_index(drop=True)
     stream["occurred_at"] = stream["occurred_at"].dt.strftime("%Y-%m-%d %H:%M:%S")
     return stream[["contact_id", "occurred_at", "url", "event"]]
 
@@ -84,8 +92,24 @@ def test_bad_event_records_are_quarantined_with_their_reason(events_build) -> No
     assert staged == len(stream)
 
 
+def on_site(stream: pd.DataFrame) -> pd.DataFrame:
+    return stream[~stream["event"].isin(OFF_SITE)]
+
+
+def test_off_site_events_are_staged_but_join_no_session(events_build) -> None:
+    built, stream = events_build
+    flags = built.query("select event_name, category, is_on_site, count(*) as n from int_page_events_categorized "
+                        "group by all")
+    off = flags[~flags["is_on_site"]]
+    assert set(off["category"]) == set(OFF_SITE)
+    assert off["n"].sum() == stream["event"].isin(OFF_SITE).sum() > 0
+    in_sessions = built.query("select distinct category from int_page_events_sessionized")["category"]
+    assert not set(in_sessions) & set(OFF_SITE)
+
+
 def test_sessions_split_at_the_inactivity_gap(events_build) -> None:
     built, stream = events_build
+    stream = on_site(stream)
     times = stream.assign(at=pd.to_datetime(stream["occurred_at"])).sort_values(["contact_id", "at"])
     gap = times.groupby("contact_id")["at"].diff() > pd.Timedelta(minutes=30)
     first = times["contact_id"] != times["contact_id"].shift()
@@ -100,11 +124,14 @@ def test_sessions_split_at_the_inactivity_gap(events_build) -> None:
 
 def test_sequences_come_from_events_and_stop_before_the_first_purchase(events_build) -> None:
     built, stream = events_build
+    email_codes = set(built.query("select category_code from url_category_codes where category in "
+                                  "('email_open', 'email_click')")["category_code"])
     features = built.query("select contact_id, page_count, category_codes, is_converted, is_buyer "
                            "from contact_features where has_page_history")
     purchase_code = built.query("select category_code from url_category_codes where category = 'purchase'").iloc[0, 0]
     assert features["page_count"].max() > 4, "event sequences are longer than the 4-slot history"
     assert not features["category_codes"].map(lambda codes: purchase_code in list(codes)).any()
+    assert not features["category_codes"].map(lambda codes: bool(email_codes & set(codes))).any()
     at = pd.to_datetime(stream["occurred_at"])
     first_purchase = at[stream["event"] == "purchase"].groupby(stream["contact_id"]).min()
     purchase_at = stream["contact_id"].map(first_purchase)
@@ -115,7 +142,8 @@ def test_sequences_come_from_events_and_stop_before_the_first_purchase(events_bu
         stream["contact_id"].astype(int).map(conversions.set_index("contact_id")["first_conversion_at"])
     )
     cut &= first_conversion.isna() | (at < first_conversion)
-    expected = stream[cut].groupby(stream["contact_id"].astype(int)).size().clip(upper=20)
+    cut &= ~stream["event"].isin(OFF_SITE)
+    expected = stream[cut].groupby(stream["contact_id"].astype(int)).size().clip(upper=max_sequence_length())
     got = features.set_index("contact_id")["page_count"]
     assert got.sort_index().equals(expected.sort_index().rename("page_count").astype(got.dtype))
     converted = features.set_index("contact_id")["is_converted"]

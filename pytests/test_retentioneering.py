@@ -18,6 +18,7 @@ import pytest
 from conftest import ROOT, SHARED_DATASETS, Warehouse, dbt_env
 
 from journeys.synth.writer import EXPORT_COLUMNS, HISTORY_COLUMNS
+from journeys.urls import max_sequence_length
 
 DATASET = SHARED_DATASETS / "retentioneering_ecom.csv.gz"
 # The test's seed: the shop's 19 event names in 8 categories; `purchase` is the conversion.
@@ -145,7 +146,7 @@ def test_propensity_learns_purchases_from_events_before_the_first_one(
     assert not features["categories_before"].map(lambda c: "purchase" in list(c)).any()
     first_purchase = events[events["event"] == "purchase"].groupby("contact_id")["timestamp"].min()
     before = events["timestamp"] < events["contact_id"].map(first_purchase).fillna("9999")
-    expected = events[before].groupby("contact_id").size().clip(upper=20)
+    expected = events[before].groupby("contact_id").size().clip(upper=max_sequence_length())
     got = features.set_index("contact_id")
     assert (got["page_count"].reindex(expected.index) == expected).all()
     assert set(got.index[got["is_converted"]]) == set(first_purchase.index) & set(expected.index)

@@ -31,6 +31,7 @@ MODEL_NAME = "propensity"
 SPLITS_FILE = "splits.npz"  # contact_id -> split of the training run, for builds that only score
 HEADLINE_METRICS = ("roc_auc", "pr_auc", "f1", "brier")
 EXPERIMENT_SETTINGS = ("experiments_train_contacts",)
+EVENT_LENGTHS = (1, 2, 4, 8, 16, 32)  # propensity_experiments' sequence lengths on event data
 # Fewest contacts with page history per class: at 10% validation share, one of each class in validation.
 MIN_CONTACTS_PER_CLASS = 10
 HAS_HISTORY = "coalesce(has_page_history, false)"  # the contacts the model is defined on
@@ -108,15 +109,20 @@ def build_propensity_experiments(
     from journeys.propensity.experiments import ExperimentSettings, run_experiments
 
     log_to_dbt()
-    config = fit_sequence_length(PropensityConfig.from_vars({k: v for k, v in settings.items()
-                                                             if k not in RUN_SETTINGS + EXPERIMENT_SETTINGS}), features)
-    # event sequences (page_events) are long: lengths double up to the longest collated one
-    lengths = ((1, 2, 3, 4) if config.max_sequence_length <= 4
-               else tuple(n for n in (1, 2, 4, 8, 16, 32) if n < config.max_sequence_length)
-               + (config.max_sequence_length,))
+    config = PropensityConfig.from_vars({k: v for k, v in settings.items()
+                                         if k not in RUN_SETTINGS + EXPERIMENT_SETTINGS})
     sizes = ExperimentSettings(train_contacts=int(settings.get("experiments_train_contacts") or 20_000),
-                               lengths=lengths)
+                               lengths=experiment_lengths(features))
     return run_experiments(features, category_codes, config, sizes)
+
+
+def experiment_lengths(features: pd.DataFrame) -> tuple[int, ...]:
+    """1..4 pages on the 4-slot history; on event sequences (page_events) lengths doubling from 1 up to the
+    longest collated sequence (var max_sequence_length, 32: past propensity_max_sequence_length on purpose)."""
+    longest = int(pd.to_numeric(features["page_count"], errors="coerce").fillna(0).max())
+    if longest <= 4:
+        return (1, 2, 3, 4)
+    return tuple(n for n in EVENT_LENGTHS if n < longest) + (min(longest, EVENT_LENGTHS[-1]),)
 
 
 def check_trainable(features: pd.DataFrame, config: PropensityConfig, segments: pd.DataFrame | None) -> None:

@@ -2,9 +2,9 @@
     names of the pages the propensity model may read, keeping the most recent
     var('max_sequence_length') pages, and the oldest / newest dated page over the whole history.
 
-    The history is the page_events source when it holds events (every event of the contact before
-    its first conversion event, var propensity_target_event: the conversion and everything after it
-    never reach a model's input), else the export's 4-slot "Last Page Seen" history
+    The history is the page_events source when it holds events (every on-site event of the contact,
+    var off_site_categories, before its first conversion event, var propensity_target_event: the
+    conversion and everything after it never reach a model's input), else the export's 4-slot "Last Page Seen" history
     (`sequence_source` says which). `converted_at` is the contact's first conversion event.
 
     var('propensity_cutoff'): `first_conversion` keeps only the pages seen before the contact's
@@ -45,18 +45,25 @@ contact_conversions as (
     group by contact_id
 ),
 
+{#- positions renumbered 1..n over the kept events: the length cap counts them -#}
 events_before_conversion as (
     select
         page_events.contact_id,
-        page_events.event_number as position,
+        row_number() over (
+            partition by page_events.contact_id
+            order by page_events.event_number
+        ) as position,
         page_events.category,
         page_events.category_code,
         page_events.occurred_at as changed_at
     from page_events
     left join contact_conversions
         on page_events.contact_id = contact_conversions.contact_id
-    where contact_conversions.converted_at is null
-        or page_events.occurred_at < contact_conversions.converted_at
+    where page_events.is_on_site
+        and (
+            contact_conversions.converted_at is null
+            or page_events.occurred_at < contact_conversions.converted_at
+        )
 ),
 
 page_views as (

@@ -1,8 +1,9 @@
 {#- One row per staged event of the page_events source, numbered per user in time order (ties by
     record): its category (an `event` rule naming the event, else its URL's category, else
-    `other`), whether the seed counts the category as a conversion, and whether it is the
-    propensity conversion (var propensity_target_event: an event name or a category). Raw URLs
-    stay in staging. -#}
+    `other`), whether the seed counts the category as a conversion, whether it happened on the
+    site (its category is not in var off_site_categories) and whether it is the propensity
+    conversion (var propensity_target_event: an event name or a category). Raw URLs stay in
+    staging. -#}
 
 {%- set target_event = (var('propensity_target_event') or '') | string | lower | trim -%}
 {%- if "'" in target_event or '\\' in target_event -%}
@@ -64,6 +65,7 @@ final as (
         events_with_category.category,
         url_category_codes.category_code,
         url_category_codes.is_conversion,
+        {{ is_on_site_category('events_with_category.category') }} as is_on_site,
         {%- if target_event %}
         coalesce(
             events_with_category.event_name = '{{ target_event }}'

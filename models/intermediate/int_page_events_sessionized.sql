@@ -1,4 +1,5 @@
-{#- One row per categorised event with its session: events carrying the source's session_id are
+{#- One row per categorised on-site event (var off_site_categories: e-mail opens and clicks are
+    not web activity) with its session: events carrying the source's session_id are
     grouped by it; the others start a new session after more than var('session_gap_minutes') of
     inactivity (or at the user's first event). Sessions are numbered per user by start time;
     `step` is the event's place in its session (1 = landing), with the next step's category and
@@ -10,6 +11,7 @@ with
 
 page_events as (
     select * from {{ ref('int_page_events_categorized') }}
+    where is_on_site
 ),
 
 {#- one ordered window per stream (events with, and events without, a source session id) -#}
