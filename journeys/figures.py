@@ -101,7 +101,12 @@ def data_tables(db_path: Path | str) -> str:
 
 
 def journey_figures(connection: duckdb.DuckDBPyConnection) -> str:
-    """One line on the page_events source: events, users, sessions and the models' sequences."""
+    """One line on the page_events source: events (off-site ones, var off_site_categories, are in no session),
+    users, sessions and the models' sequences."""
+    off_site = connection.sql(
+        "select category, count(*) as events from int_page_events_categorized where not is_on_site "
+        "group by all order by events desc"
+    ).fetchall()
     events, users, sessions, median_events, conversions = connection.execute(
         "select sum(event_count), count(distinct user_key), count(*), median(event_count), "
         "count(*) filter (where has_target_event) from sessions"
@@ -110,8 +115,10 @@ def journey_figures(connection: duckdb.DuckDBPyConnection) -> str:
         "select count(*), median(page_count), max(page_count), count(*) filter (where is_converted) "
         "from contact_features where has_page_history"
     ).fetchall()[0]
+    left_out = ", ".join(f"{category} {count:,}" for category, count in off_site) or "none"
     return (
-        f"Events (page_events.csv): {events:,.0f} of {users:,} users in {sessions:,} sessions (median "
+        f"Off-site events (staged, in no session or sequence): {left_out}. "
+        f"On-site events: {events:,.0f} of {users:,} users in {sessions:,} sessions (median "
         f"{median_events:.0f} events; {conversions:,} sessions hold the propensity conversion). Model sequences: "
         f"{contacts:,} contacts, median {median_length:.0f} and at most {longest} categories before the first "
         f"conversion; {converted:,} of them convert."
