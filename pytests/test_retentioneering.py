@@ -21,7 +21,8 @@ from journeys.synth.writer import EXPORT_COLUMNS, HISTORY_COLUMNS
 from journeys.urls import max_sequence_length
 
 DATASET = SHARED_DATASETS / "retentioneering_ecom.csv.gz"
-# The test's seed: the shop's 19 event names in 8 categories; `purchase` is the conversion.
+# The test's seed: the shop's 19 event names in 8 categories; `purchase` is the conversion. Every event is
+# on-site, and the seed has no e-mail categories: off_site_categories is empty.
 EVENT_CATEGORIES = {
     "home": "browse", "catalog": "browse", "search": "browse", "filter_results": "browse",
     "promo_page": "browse", "compare": "browse", "review_page": "browse",
@@ -33,7 +34,8 @@ EVENT_CATEGORIES = {
     "error_page": "error", "payment_error": "error", "checkout_bug": "error",
 }
 CATEGORY_CODES = ["browse", "product", "cart", "checkout", "purchase", "account", "support", "error", "other"]
-VARS = "{reference_date: '2024-07-01', propensity_target_event: purchase, propensity_search: [], propensity_epochs: 10}"
+VARS = ("{reference_date: '2024-07-01', propensity_target_event: purchase, off_site_categories: [], "
+        "propensity_search: [], propensity_epochs: 10}")
 
 
 def contact_id(user_id: pd.Series) -> pd.Series:
