@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from journeys.synth import journeys, urls
-from journeys.synth.segments import DAY, EXPORT_END, SESSIONS_START
+from journeys.synth.segments import SESSIONS_START
 
 EVENTS_FILE = "page_events.csv"
 EVENT_COLUMNS = ("contact_id", "occurred_at", "url", "event")
