@@ -119,8 +119,11 @@ records_in_reader_order as (
 ),
 
 records_with_fields as (
+    {#- not `*`: a source column already named like its snake_case name (page_events' contact_id)
+        would be there twice -#}
     select
-        *,
+        reader_index,
+        _corrupt_record,
         {%- for column in columns %}
         nullif(trim(cast(`{{ column[0] }}` as string)), '') as {{ column[1] }},
         {%- endfor %}

@@ -1,6 +1,7 @@
-"""The SQL layer on Spark: one dirty synthetic export built on DuckDB and on local Spark (dbt-spark,
-`method: session`) gives the same rows in every SQL mart and in contact_features, and
-contact_segments_sql scores every contact on Spark from the segment model trained on DuckDB.
+"""The SQL layer on Spark: one dirty synthetic export with its page_events.csv built on DuckDB and on
+local Spark (dbt-spark, `method: session`) gives the same rows in every SQL mart (the path marts
+included), in contact_features (sequences from the events) and in the sessionised event stream,
+and contact_segments_sql scores every contact on Spark from the segment model trained on DuckDB.
 
 The Spark build is `dbt build --target spark --selector sql_layer`: every seed, SQL model, data
 test and unit test, reading the raw CSV files with Spark's CSV reader."""
@@ -24,7 +25,8 @@ from conftest import ROOT, dbt_env, run_dbt
 PARITY_CONTACTS = 5_000
 PARITY_SEED = 11
 SEGMENT_MODEL_TABLES = ["marts.segment_centroids", "marts.segment_feature_scaling"]
-# Every SQL mart (model_metrics only unions the Python models' metrics) and its key.
+# Every SQL mart (model_metrics only unions the Python models' metrics) and its key, and the event stream
+# as sessionised (each event's session, step and next category: what sessions and the path marts read).
 COMPARED_TABLES = {
     "marts.contact_features": ["contact_id"],
     "marts.contact_journeys": ["contact_id"],
@@ -32,6 +34,12 @@ COMPARED_TABLES = {
     "marts.quarantined_rows": ["source_file", "record_number"],
     "marts.unmapped_urls": ["normalized_url"],
     "marts.url_category_coverage": ["category"],
+    "marts.sessions": ["session_id"],
+    "marts.category_transitions": ["from_category", "to_category"],
+    "marts.top_paths": ["path"],
+    "marts.step_matrix": ["step", "category"],
+    "marts.path_dropoff": ["step"],
+    "intermediate.int_page_events_sessionized": ["record_number"],
 }
 FLOAT_TOLERANCE = 1e-9
 
@@ -66,7 +74,7 @@ def parity_builds(tmp_path_factory: pytest.TempPathFactory) -> ParityBuilds:
 
     base = tmp_path_factory.mktemp("spark_parity")
     raw_dir, duckdb_path = base / "raw", base / "journeys.duckdb"
-    write_export(raw_dir, n_contacts=PARITY_CONTACTS, seed=PARITY_SEED, dirt=True)
+    write_export(raw_dir, n_contacts=PARITY_CONTACTS, seed=PARITY_SEED, dirt=True, page_events=True)
     env = dbt_env(raw_dir, duckdb_path, base / "artifacts")
     env["JOURNEYS_SPARK_DIR"] = str(base / "spark")
 
