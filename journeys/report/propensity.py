@@ -297,7 +297,7 @@ def _confusion(metrics: pd.DataFrame) -> Chart:
         )
     fig.update_yaxes(autorange="reversed", showticklabels=False)
     fig.update_yaxes(showticklabels=True, row=1, col=1)
-    fig.update_layout(height=300, width=max(420, 230 * len(models)), margin={"l": 100})
+    fig.update_layout(height=300, width=min(1180, max(420, 230 * len(models))), margin={"l": 100})
     return Chart(
         "confusion",
         "Confusion matrices at each model's threshold, test split",
