@@ -5,21 +5,26 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import re
 import shutil
 import subprocess
-from html import escape
+from dataclasses import dataclass
+from html import escape, unescape
 from pathlib import Path
 
 import duckdb
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 import pytest
 from conftest import dbt_env, run_dbt
+from PIL import Image
 
 from journeys.redaction import EMAIL_REGEX
 from journeys.report import write_report
 from journeys.report.curves import bootstrap_bands, bootstrap_weights, corners, curves
+from journeys.report.journeys_section import SANKEY_LINKS
 from journeys.report.page import Chart, Section, render_page
 from journeys.warehouse import connect
 
@@ -54,6 +59,59 @@ CHARTS = (
     "unmapped-urls",
 )
 SIZE_LIMIT = 8 * 1024 * 1024
+# A small export with the generator's page_events.csv, built through the path marts the report draws.
+EVENTS_CONTACTS = 3_000
+EVENTS_SEED = 3
+JOURNEY_MARTS = ("category_transitions", "step_matrix")
+WINDOW_WIDTH = 1280
+# Added to a copy of a report by the test only: once the page's own script has drawn every chart, it records
+# where things landed (page coordinates) in body[data-layout], which --dump-dom then carries out.
+LAYOUT_SCRIPT = """
+(function () {
+  function box(el) {
+    var r = el.getBoundingClientRect();
+    return {left: r.left + scrollX, top: r.top + scrollY, right: r.right + scrollX, bottom: r.bottom + scrollY};
+  }
+  function texts(root, selector) {
+    return Array.prototype.map.call(root.querySelectorAll(selector), function (t) {
+      return {text: t.textContent, box: box(t)};
+    }).filter(function (t) { return t.text; });
+  }
+  function measure() {
+    if (document.body.getAttribute("data-report-status") === "pending") { setTimeout(measure, 100); return; }
+    var root = document.documentElement;
+    var layout = {width: root.clientWidth, scrollWidth: root.scrollWidth, boxes: {}, texts: {}};
+    document.querySelectorAll("section, figure.chart").forEach(function (el) {
+      var svg = el.querySelector("svg.main-svg");
+      layout.boxes[el.id] = {box: box(el), svg: svg ? box(svg) : null};
+      if (el.tagName === "FIGURE") { layout.texts[el.id] = texts(el, "svg text"); }
+    });
+    var sankey = document.querySelector("#transitions g.sankey-links");
+    if (sankey) {
+      var ctm = sankey.getScreenCTM();
+      layout.sankey = {
+        origin: [ctm.e + scrollX, ctm.f + scrollY],
+        links: Array.prototype.map.call(sankey.querySelectorAll("path.sankey-link"), function (path) {
+          var style = getComputedStyle(path);
+          return {d: path.getAttribute("d"), fill: style.fill, opacity: style.fillOpacity};
+        }),
+        nodes: Array.prototype.map.call(document.querySelectorAll("#transitions g.sankey-node"), function (node) {
+          var rect = node.querySelector("rect.node-rect");
+          return {label: node.querySelector("text.node-label").textContent, box: box(rect),
+                  fill: getComputedStyle(rect).fill};
+        })
+      };
+    }
+    var image = document.querySelector("#step-matrix .hm image");
+    if (image) {
+      layout.heatmap = {image: box(image), cells: texts(document.getElementById("step-matrix"), ".heatmap-label text"),
+                        rows: texts(document.getElementById("step-matrix"), ".ytick text")};
+    }
+    document.body.setAttribute("data-layout", JSON.stringify(layout));
+  }
+  measure();
+})();
+"""
 
 
 def chromium(page: Path, profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -109,6 +167,55 @@ def render(page: Path, tmp_path: Path) -> tuple[str, list[str], list[str], Path]
     assert dom.returncode == 0, dom.stderr[-2000:]
     assert screenshot.returncode == 0 and shot.exists(), screenshot.stderr[-2000:]
     return dom.stdout, console_messages(dom.stderr), page_requests(net_log), shot
+
+
+@dataclass(frozen=True)
+class LaidOut:
+    """A report drawn at WINDOW_WIDTH: DOM, console lines, network requests, where things landed (LAYOUT_SCRIPT)
+    and the screenshot down to the end of the journeys section, as RGB pixels."""
+
+    dom: str
+    console: list[str]
+    requests: list[str]
+    layout: dict
+    pixels: np.ndarray
+
+
+def render_laid_out(page: Path, tmp_path: Path) -> LaidOut:
+    """Like `render`, at a fixed width and with the layout recorded; the screenshot is as tall as the page down
+    to the journeys section (or 4000 pixels without one)."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail("chromium is missing: `make test` installs it (apt-get install chromium)")
+    measured = tmp_path / "laid-out.html"
+    measured.write_text(page.read_text().replace("</body>", f"<script>{LAYOUT_SCRIPT}</script></body>"))
+    net_log = tmp_path / "net-log.json"
+    window = ("--hide-scrollbars", "--virtual-time-budget=10000")
+    dom = chromium(
+        measured,
+        tmp_path / "profile-dom",
+        "--dump-dom",
+        f"--window-size={WINDOW_WIDTH},4000",
+        f"--log-net-log={net_log}",
+        *window,
+    )
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    recorded = re.search(r'data-layout="([^"]*)"', dom.stdout)
+    assert recorded, "the page never finished drawing"
+    layout = json.loads(unescape(recorded.group(1)))
+    journeys = layout["boxes"].get("journeys")
+    height = math.ceil(journeys["box"]["bottom"]) + 20 if journeys else 4000
+    shot = tmp_path / "report.png"
+    screenshot = chromium(
+        measured,
+        tmp_path / "profile-shot",
+        f"--screenshot={shot}",
+        f"--window-size={WINDOW_WIDTH},{height}",
+        *window,
+    )
+    assert screenshot.returncode == 0 and shot.exists(), screenshot.stderr[-2000:]
+    with Image.open(shot) as image:
+        pixels = np.asarray(image.convert("RGB"))
+    return LaidOut(dom.stdout, console_messages(dom.stderr), page_requests(net_log), layout, pixels)
 
 
 def chart_marks(dom: str) -> dict[str, int]:
@@ -330,9 +437,28 @@ def test_report_of_the_built_warehouse(warehouse, tmp_path: Path) -> None:
     assert "loss" in titles and not any(t.startswith("is_") for t in titles), titles
 
 
-def with_later_tables(source: Path, target: Path) -> Path:
+@pytest.fixture(scope="module")
+def events_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small export with the generator's page_events.csv, built by dbt through the two path marts the report
+    draws (seeds and SQL models only: the data tests of the event models run in test_page_events)."""
+    from journeys.synth import write_export
+
+    base = tmp_path_factory.mktemp("events-build")
+    raw_dir, db = base / "raw", base / "journeys.duckdb"
+    write_export(raw_dir, n_contacts=EVENTS_CONTACTS, seed=EVENTS_SEED, dirt=True, page_events=True)
+    result = run_dbt(
+        ["build", "-s", *(f"+{table}" for table in JOURNEY_MARTS)]
+        + ["--exclude", "resource_type:test", "resource_type:unit_test"],
+        dbt_env(raw_dir, db, base / "artifacts"),
+    )
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+    return db
+
+
+def with_later_tables(source: Path, target: Path, events_db: Path) -> Path:
     """A copy of a built database with the tables later issues add: AUC intervals, the order effect and the
-    experiments grid (values made up, shapes as their contracts say)."""
+    experiments grid (values made up, shapes as their contracts say), and the path marts of a real build with
+    page events (the warehouse fixture's export has none, so its path marts are empty)."""
     shutil.copy(source, target)
     with connect(target, read_only=False) as con:
         if "ci_lower" not in [c[0] for c in con.execute("describe model_metrics").fetchall()]:
@@ -354,30 +480,220 @@ def with_later_tables(source: Path, target: Path) -> Path:
             "from range(1, 5) as t(sequence_length), (values ('code'), ('one_hot'), ('embedding')) as e(encoding), "
             "(values ('bilstm'), ('logistic')) as m(model)"
         )
-        con.execute(
-            "create or replace table marts.category_transitions as select a.category as from_category, b.category as to_category, "
-            "(a.category_code * 7 + b.category_code) % 13 + 1 as transitions, 0.05 as probability, "
-            "60.0 * a.category_code as median_seconds_between from url_category_codes as a, url_category_codes as b"
-        )
-        con.execute(
-            "create or replace table marts.step_matrix as select step, category, 1.0 / count(*) over (partition by step) as share "
-            "from range(1, 6) as s(step), url_category_codes"
-        )
+        con.execute("attach ? as events (read_only)", [str(events_db)])
+        for table in JOURNEY_MARTS:
+            con.execute(f"create or replace table marts.{table} as select * from events.marts.{table}")
     return target
 
 
-def test_report_draws_the_tables_later_builds_add(warehouse, tmp_path: Path) -> None:
-    db = with_later_tables(warehouse.duckdb_path, tmp_path / "later.duckdb")
-    out = write_report(db, tmp_path / "report.html")
-    dom, console, requests, _ = render(out, tmp_path)
-    assert console == [] and requests == [], (console, requests)
-    assert 'data-report-status="ok"' in dom
-    marks = chart_marks(dom)
+@dataclass(frozen=True)
+class LaterReport:
+    db: Path
+    html: str
+    drawn: LaidOut
+
+
+@pytest.fixture(scope="module")
+def later_report(warehouse, events_build: Path, tmp_path_factory: pytest.TempPathFactory) -> LaterReport:
+    """The report of the warehouse with the later tables, drawn once for the tests below."""
+    base = tmp_path_factory.mktemp("later-report")
+    db = with_later_tables(warehouse.duckdb_path, base / "later.duckdb", events_build)
+    out = write_report(db, base / "report.html")
+    return LaterReport(db, out.read_text(), render_laid_out(out, base))
+
+
+def test_report_draws_the_tables_later_builds_add(later_report: LaterReport) -> None:
+    drawn = later_report.drawn
+    assert drawn.console == [] and drawn.requests == [], (drawn.console, drawn.requests)
+    assert 'data-report-status="ok"' in drawn.dom
+    marks = chart_marks(drawn.dom)
     assert marks["experiments"] >= 6 * 4 and marks["transitions"] >= 20 and marks["step-matrix"] > 0, marks
-    with connect(db) as con:
-        figures, expected = summary_figures(dom), expected_summary(con)
+    with connect(later_report.db) as con:
+        figures, expected = summary_figures(drawn.dom), expected_summary(con)
     assert figures == expected
     assert "roc-auc-bilstm-interval" in figures and "order-effect-bilstm-interval" in figures
+
+
+def rgb(css: str) -> np.ndarray:
+    """`rgb(r, g, b)` as an array."""
+    return np.array([int(v) for v in re.findall(r"\d+", css)[:3]])
+
+
+def pixel(pixels: np.ndarray, x: float, y: float) -> np.ndarray:
+    return pixels[int(y), int(x)].astype(int)
+
+
+def center(box: dict) -> tuple[float, float]:
+    return (box["left"] + box["right"]) / 2, (box["top"] + box["bottom"]) / 2
+
+
+def area(pixels: np.ndarray, box: dict) -> np.ndarray:
+    return pixels[int(box["top"]) : int(box["bottom"]), int(box["left"]) : int(box["right"])].astype(int)
+
+
+def node_at(nodes: list[dict], side: str, x: float, top: float, bottom: float) -> dict:
+    """The one Sankey node whose `side` edge is at `x` and whose bar holds the link end from `top` to `bottom`."""
+    found = [
+        node
+        for node in nodes
+        if abs(node["box"][side] - x) < 1
+        and node["box"]["top"] - 1 <= top
+        and bottom <= node["box"]["bottom"] + 1
+    ]
+    assert len(found) == 1, (side, x, top, bottom, found)
+    return found[0]
+
+
+def sankey_links(sankey: dict) -> pd.DataFrame:
+    """Every link Chromium drew, read back from its SVG path (a ribbon `M x0,top0 C .. x1,top1 L x1,bottom1 C ..
+    x0,bottom0 Z`): the categories of the node bars its two ends sit on, its thickness at both ends, its colour."""
+    origin_x, origin_y = sankey["origin"]
+    rows = []
+    for link in sankey["links"]:
+        n = [float(v) for v in re.findall(r"-?\d+(?:\.\d+)?(?:e-?\d+)?", link["d"])]
+        assert len(n) == 16, link["d"]
+        x0, top0, bottom0 = origin_x + n[0], origin_y + n[1], origin_y + n[15]
+        x1, top1, bottom1 = origin_x + n[6], origin_y + n[7], origin_y + n[9]
+        source = node_at(sankey["nodes"], "right", x0, top0, bottom0)
+        target = node_at(sankey["nodes"], "left", x1, top1, bottom1)
+        rows.append(
+            (
+                source["label"].removesuffix(" →"),
+                target["label"].removeprefix("→ "),
+                bottom1 - top1,
+                bottom0 - top0,
+                (x0 + x1) / 2,
+                (top0 + top1 + bottom0 + bottom1) / 4,
+                link["fill"],
+                float(link["opacity"]),
+            )
+        )
+    columns = [
+        "from_category",
+        "to_category",
+        "thickness",
+        "thickness_at_source",
+        "mid_x",
+        "mid_y",
+        "fill",
+        "alpha",
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def test_the_transition_graph_draws_the_build_s_category_transitions(later_report: LaterReport) -> None:
+    """Read back from the SVG Chromium drew: the links are the build's most frequent transitions, each as thick as
+    its count (so ordered by it) and between the bars labelled with its two categories; the screenshot shows the
+    node bars and links in their colours."""
+    layout, pixels = later_report.drawn.layout, later_report.drawn.pixels
+    with connect(later_report.db) as con:
+        table = con.execute(
+            "select from_category, to_category, transitions from category_transitions "
+            "order by transitions desc, from_category, to_category"
+        ).df()
+    links = sankey_links(layout["sankey"])
+    shown = table.head(SANKEY_LINKS)
+    assert len(links) == len(shown) > 10
+    keys = ["from_category", "to_category"]
+    pairs = set(shown[keys].itertuples(index=False, name=None))
+    assert set(links[keys].itertuples(index=False, name=None)) == pairs
+    drawn = shown.merge(links, on=keys, how="left")
+    scale = drawn["thickness"] / drawn["transitions"]
+    assert np.allclose(scale, scale.iloc[0], rtol=1e-3), "a link is not as thick as its count"
+    assert np.allclose(drawn["thickness"], drawn["thickness_at_source"], rtol=1e-3)
+    assert (np.diff(drawn["thickness"]) <= 1e-6).all(), "links are ordered by count"
+    assert drawn["thickness"].iloc[0] > 20, "the most frequent transition is a broad band"
+
+    screen = {"left": 0, "top": 0, "right": pixels.shape[1], "bottom": pixels.shape[0]}
+    assert inside(layout["boxes"]["transitions"]["svg"], screen), (
+        "the transition graph runs off the screenshot"
+    )
+    chart = area(pixels, layout["boxes"]["transitions"]["svg"])
+    assert (chart.min(axis=2) < 235).mean() > 0.25, "the transition graph is blank"
+    bars = [node for node in layout["sankey"]["nodes"] if node["box"]["bottom"] - node["box"]["top"] >= 4]
+    assert len(bars) >= 6
+    for node in bars:
+        middle = pixel(pixels, *center(node["box"]))
+        assert np.abs(middle - rgb(node["fill"])).max() <= 3, (node["label"], middle, node["fill"])
+    broadest = drawn.iloc[0]
+    half = broadest["thickness"] / 4
+    across = pixels[int(broadest["mid_y"] - half) : int(broadest["mid_y"] + half), int(broadest["mid_x"])]
+    tint = broadest["alpha"] * rgb(broadest["fill"]) + (1 - broadest["alpha"]) * 255
+    assert np.abs(tint - 255).max() > 40, "links are drawn too faint to see"
+    assert np.abs(np.median(across, axis=0) - tint).max() <= 8, (np.median(across, axis=0), tint)
+
+
+def test_the_step_matrix_draws_the_build_s_step_matrix(later_report: LaterReport) -> None:
+    """Read back from the SVG and the screenshot: one row per category (labelled, first at the bottom), one column
+    per step, a cell labelled with the share for every row of step_matrix and nothing elsewhere, and cells darker
+    the larger the share, from the colour scale's first colour to its last."""
+    layout, pixels = later_report.drawn.layout, later_report.drawn.pixels
+    with connect(later_report.db) as con:
+        table = con.execute("select step, category, share from step_matrix").df()
+    shares = {(int(s), c): float(v) for s, c, v in table.itertuples(index=False)}
+    steps, categories = sorted(table["step"].unique()), sorted(table["category"].unique())
+    heat = layout["heatmap"]
+    rows_top_down = [label["text"] for label in sorted(heat["rows"], key=lambda label: label["box"]["top"])]
+    assert rows_top_down == categories[::-1]
+    image = heat["image"]
+    width = (image["right"] - image["left"]) / len(steps)
+    height = (image["bottom"] - image["top"]) / len(categories)
+
+    def cell_of(x: float, y: float) -> tuple[int, str]:
+        return int(steps[int((x - image["left"]) // width)]), rows_top_down[int((y - image["top"]) // height)]
+
+    labels = {cell_of(*center(label["box"])): label["text"] for label in heat["cells"]}
+    assert all(label["box"]["bottom"] - label["box"]["top"] >= 8 for label in heat["cells"]), (
+        "labels too small"
+    )
+    assert set(labels) == set(shares), set(labels) ^ set(shares)
+    wrong = {
+        cell: (labels[cell], share)
+        for cell, share in shares.items()
+        if abs(float(labels[cell].rstrip("%")) - 100 * share) > 0.5 + 1e-9
+    }
+    assert not wrong, wrong
+
+    def colour(step: int, category: str) -> np.ndarray:
+        """The cell's colour away from its label (a fifth into the cell from its top left corner)."""
+        column, row = steps.index(step), rows_top_down.index(category)
+        return pixel(pixels, image["left"] + (column + 0.2) * width, image["top"] + (row + 0.2) * height)
+
+    scale = chart_spec(later_report.html, "step-matrix")["data"][0]["colorscale"]
+    lightest, darkest = rgb(scale[0][1]), rgb(scale[-1][1])
+    by_share = sorted(shares, key=shares.get)
+    luminance = np.array([colour(*cell) @ [0.2126, 0.7152, 0.0722] for cell in by_share])
+    assert (np.diff(luminance) <= 2).all(), "a larger share is drawn lighter than a smaller one"
+    assert np.abs(colour(*by_share[-1]) - darkest).max() <= 3
+    assert all(np.abs(colour(*cell) - lightest).max() <= 3 for cell in by_share if shares[cell] < 0.001)
+    empty = [(s, c) for s in steps for c in categories if (s, c) not in shares]
+    assert empty and all((colour(*cell) >= 250).all() for cell in empty), "a cell without a row is not blank"
+
+
+def test_the_report_fits_the_page(later_report: LaterReport) -> None:
+    """At a 1280-pixel window nothing is wider than the page, and no chart's text runs outside its picture."""
+    layout = later_report.drawn.layout
+    width = layout["width"]
+    wide = {
+        name: where["svg"]["right"] if where["svg"] else where["box"]["right"]
+        for name, where in layout["boxes"].items()
+        if where["box"]["right"] > width or (where["svg"] and not inside(where["svg"], where["box"]))
+    }
+    assert layout["scrollWidth"] <= width and not wide, (layout["scrollWidth"], wide)
+    outside = {
+        chart: [t["text"] for t in texts if not inside(t["box"], layout["boxes"][chart]["svg"])]
+        for chart, texts in layout["texts"].items()
+    }
+    assert not any(outside.values()), {chart: cut for chart, cut in outside.items() if cut}
+
+
+def inside(box: dict, frame: dict, slack: float = 1) -> bool:
+    return (
+        frame["left"] - slack <= box["left"]
+        and box["right"] <= frame["right"] + slack
+        and frame["top"] - slack <= box["top"]
+        and box["bottom"] <= frame["bottom"] + slack
+    )
 
 
 @pytest.fixture(scope="module")
