@@ -135,8 +135,22 @@ def normalized(frame: pd.DataFrame, keys: list[str]) -> list[tuple]:
             return value.tz_localize(None).to_pydatetime() if value.tzinfo else value.to_pydatetime()
         return value
 
+    def plain_column(column: pd.Series) -> list:
+        """The column's values as `plain` makes them, a whole column at a time unless it holds lists (the
+        event tables have 100,000 rows)."""
+        if column.dtype == object and column.map(lambda v: isinstance(v, (list, tuple, np.ndarray))).any():
+            return [plain(v) for v in column]
+        if isinstance(column.dtype, pd.DatetimeTZDtype):
+            column = column.dt.tz_localize(None)
+        if pd.api.types.is_datetime64_any_dtype(column):
+            values = np.array(column.dt.to_pydatetime(), dtype=object)
+        else:
+            values = column.to_numpy(dtype=object, copy=True)
+        values[column.isna().to_numpy()] = None
+        return [plain(v) if isinstance(v, np.generic) else v for v in values.tolist()]
+
     frame = frame.sort_values(keys).reset_index(drop=True)
-    return [tuple(plain(v) for v in row) for row in frame.itertuples(index=False, name=None)]
+    return list(zip(*(plain_column(frame[column]) for column in frame.columns), strict=True))
 
 
 def same_value(a, b) -> bool:
