@@ -117,9 +117,11 @@ source_records as (
 ),
 
 records_in_reader_order as (
+    {#- the source's columns renamed raw__<header>: a header that is already a staged name
+        (page_events' contact_id, url, ...) must not collide with its trimmed copy -#}
     select
         row_number() over () as reader_index,
-        *,
+        columns(*) as 'raw__\0',
     from source_records
 ),
 
@@ -136,7 +138,7 @@ records_with_fields as (
     select
         * exclude (all_text),
         {%- for column in columns %}
-        nullif(trim(cast("{{ column[0] }}" as varchar)), '') as {{ column[1] }},
+        nullif(trim(cast("raw__{{ column[0] }}" as varchar)), '') as {{ column[1] }},
         {%- endfor %}
         1 + length(all_text) - length(replace(all_text, chr(10), '')) as line_span,
     from records_with_text
@@ -194,7 +196,7 @@ quarantined_fields as (
         case
             when coalesce(quarantine_reason, '') != ''
                 then list_value(*columns(* exclude ({{ computed | join(', ') }})
-                    {%- if email_column %} replace ('' as "{{ email_column }}"){% endif %}))
+                    {%- if email_column %} replace ('' as "raw__{{ email_column }}"){% endif %}))
         end as raw_fields,
     from records_with_reason
 ),

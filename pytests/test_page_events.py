@@ -22,6 +22,8 @@ BAD_RECORDS = [
     ("77", "yesterday", "https://www.deeplearning.ai/", "", "occurred_at_not_a_timestamp"),
     ("77", "1900-01-01 00:00:00", "https://www.deeplearning.ai/", "", "occurred_at_out_of_window"),
     ("77", "2020-05-01 10:00:00", "", "", "missing_url_and_event"),
+    # a blank key: the header is the staged name itself (contact_id), and the trimmed copy must win
+    ("   ", "2020-05-01 10:00:00", "https://www.deeplearning.ai/", "", "missing_contact_id"),
 ]
 
 
