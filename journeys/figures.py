@@ -119,7 +119,7 @@ def journey_figures(connection: duckdb.DuckDBPyConnection) -> str:
     return (
         f"Off-site events (staged, in no session or sequence): {left_out}. "
         f"On-site events: {events:,.0f} of {users:,} users in {sessions:,} sessions (median "
-        f"{median_events:.0f} events; {conversions:,} sessions hold the propensity conversion). Model sequences: "
+        f"{median_events:.0f} per session; {conversions:,} sessions hold the propensity conversion). Model sequences: "
         f"{contacts:,} contacts, median {median_length:.0f} and at most {longest} categories before the first "
         f"conversion; {converted:,} of them convert."
     )
