@@ -73,6 +73,7 @@ def run_scale(scale: float, folder: Path, events: bool = False) -> dict[str, obj
     env = _environment(work)
     for stale in (work / "journeys.duckdb", work / "journeys.duckdb.wal"):
         stale.unlink(missing_ok=True)
+    shutil.rmtree(work / "artifacts", ignore_errors=True)  # a first build: saved models would only score
     contacts = round(SPEC_CONTACTS * scale)
     print(f"scale {scale:g}: {contacts:,} contacts in {work}", flush=True)
     load = [os.getloadavg()[0]]
