@@ -33,8 +33,8 @@ class PropensityConfig:
     dense_units: int = 32
     epochs: int = 30
     batch_size: int = 512
-    learning_rate: float = 2e-3
-    patience: int = 3
+    learning_rate: float = 5e-3
+    patience: int = 5
     max_sequence_length: int = 4
     class_weighting: str = "none"
     min_category_count: int = 30
@@ -54,7 +54,7 @@ class PropensityConfig:
     recurrent_dropout: float = 0.0
     embedding_l2: float = 1e-4
     search: tuple[tuple[tuple[str, float], ...], ...] = ()
-    search_train_contacts: int = 20_000  # each search setting trains on this many training contacts (0 = all)
+    search_train_contacts: int = 0  # each search setting trains on this many training contacts (0 = all)
     shuffle_seed: int = 0
     cutoff: str = "first_conversion"
     numeric_features: tuple[str, ...] = NUMERIC_FEATURES

@@ -25,6 +25,10 @@ from journeys.propensity.data import Encoder
 LOG = logging.getLogger(__name__)
 # A validation ROC AUC gain smaller than this is not progress (below the validation split's noise).
 MIN_VAL_AUC_GAIN = 1e-4
+# Sequences up to this length run as unrolled LSTM steps instead of a symbolic loop: on 2 CPU cores a fit
+# of 100k contacts at length 4 took 24 s instead of 33 s, with the same weights (test ROC AUC equal to the
+# 4th decimal). Longer sequences keep the loop (an unrolled graph grows with every step).
+MAX_UNROLLED_STEPS = 16
 
 
 def make_deterministic(seed: int) -> None:
@@ -47,7 +51,8 @@ def build_network(encoder: Encoder, n_classes: int, config: PropensityConfig) ->
     for i, units in enumerate(config.sequence_units):
         last = i == len(config.sequence_units) - 1
         lstm = layers.LSTM(units, return_sequences=not last, dropout=config.dropout,
-                           recurrent_dropout=config.recurrent_dropout)
+                           recurrent_dropout=config.recurrent_dropout,
+                           unroll=encoder.max_sequence_length <= MAX_UNROLLED_STEPS)
         x = layers.Bidirectional(lstm, name=f"bilstm_{i + 1}")(x)
     inputs = {"sequence": sequence_in}
     parts = [x]
