@@ -4,10 +4,11 @@
 export alone, as the scale issue measures it; EVENTS=1 adds page_events.csv, about 23 events per contact, in
 a folder of its own) into a scratch folder,
 then builds it as `make build` does (dbt build, then the report) with its own DuckDB file, artifacts, dbt
-target and logs, so the project's own build is untouched. dbt runs twice, so that the SQL layer's peak memory
-is measured on its own: the SQL layer (everything but python_models and what depends on them), then the
-Python models and everything downstream; together they are one `dbt build`. Each process runs under
-`/usr/bin/time -v` (peak resident memory); the time of each Python model comes from dbt's run_results.json.
+target and logs, so the project's own build is untouched. The SQL layer (everything but python_models and
+what depends on them) is first built alone, so that its peak memory is measured on its own; then the DuckDB
+file is deleted and the whole `dbt build` runs in one process, as `make build` runs it: its time and peak are
+the build's. Each process runs under `/usr/bin/time -v` (peak resident memory); the time of each Python model
+comes from dbt's run_results.json of the whole build.
 
 Results are saved as `<folder>/scale_<SCALE>.json`; a run at another scale first runs 1x when its results
 are missing, and prints the growth from 1x. On a shared machine the figures are upper bounds: the load
@@ -71,17 +72,16 @@ def run_scale(scale: float, folder: Path, events: bool = False) -> dict[str, obj
     raw, target = work / "raw", work / "target"
     work.mkdir(parents=True, exist_ok=True)
     env = _environment(work)
-    for stale in (work / "journeys.duckdb", work / "journeys.duckdb.wal"):
-        stale.unlink(missing_ok=True)
-    shutil.rmtree(work / "artifacts", ignore_errors=True)  # a first build: saved models would only score
     contacts = round(SPEC_CONTACTS * scale)
     print(f"scale {scale:g}: {contacts:,} contacts in {work}", flush=True)
     load = [os.getloadavg()[0]]
     steps = {"synth": _measured([str(BIN / "journeys"), "synth", "--contacts", str(contacts), "--seed", str(SEED),
                                  "--out", str(raw), "--events" if events else "--no-events"], env, work / "synth.log")}
     dbt = [str(BIN / "dbt"), "build", "--target-path", str(target), "--log-path", str(work / "logs")]
+    _first_build(work)
     steps["sql_layer"] = _measured([*dbt, "--exclude", PYTHON_MODELS], env, work / "dbt_sql.log")
-    steps["python_models"] = _measured([*dbt, "--select", PYTHON_MODELS], env, work / "dbt_python.log")
+    _first_build(work)
+    steps["dbt_build"] = _measured(dbt, env, work / "dbt_build.log")
     models = _python_model_seconds(target)
     steps["report"] = _measured([str(BIN / "journeys"), "report", "--db", str(work / "journeys.duckdb"),
                                  "--out", str(work / "report.html")], env, work / "report.log")
@@ -90,6 +90,13 @@ def run_scale(scale: float, folder: Path, events: bool = False) -> dict[str, obj
               "load_average": load}
     (folder / f"scale_{scale:g}.json").write_text(json.dumps(result, indent=1))
     return result
+
+
+def _first_build(work: Path) -> None:
+    """No warehouse and no saved models in `work`: the next dbt build starts as a first `make build`."""
+    for stale in (work / "journeys.duckdb", work / "journeys.duckdb.wal"):
+        stale.unlink(missing_ok=True)
+    shutil.rmtree(work / "artifacts", ignore_errors=True)  # saved models would only score
 
 
 def run_uncapped(scale: float, folder: Path) -> dict[str, object]:
@@ -140,14 +147,13 @@ def _environment(work: Path) -> dict[str, str]:
 
 
 def _rows(result: dict) -> list[tuple[str, dict]]:
-    """(step, figures) in print order: synth, SQL layer, Python models (slowest first), whole build, report."""
+    """(step, figures) in print order: synth, SQL layer alone, the whole dbt build and its Python models
+    (slowest first), report."""
     steps, models = result["steps"], result["python_model_seconds"]
-    build = {"seconds": steps["sql_layer"]["seconds"] + steps["python_models"]["seconds"],
-             "peak_gb": max(steps["sql_layer"]["peak_gb"], steps["python_models"]["peak_gb"])}
-    return [("journeys synth", steps["synth"]), ("SQL layer (dbt, staging to marts)", steps["sql_layer"]),
-            ("Python models and downstream (dbt)", steps["python_models"]),
+    return [("journeys synth", steps["synth"]), ("SQL layer alone (dbt, staging to marts)", steps["sql_layer"]),
+            ("whole dbt build (one process, as make build)", steps["dbt_build"]),
             *[(f"- {name}", {"seconds": seconds}) for name, seconds in sorted(models.items(), key=lambda m: -m[1])],
-            ("whole dbt build", build), ("journeys report", steps["report"])]
+            ("journeys report", steps["report"])]
 
 
 def _table(result: dict, base: dict | None) -> str:
@@ -169,6 +175,13 @@ def _table(result: dict, base: dict | None) -> str:
     return "\n".join(lines)
 
 
+def _saved(folder: Path, scale: float) -> dict | None:
+    """The saved figures of `scale`, or None when missing or written by an older version of this script."""
+    path = folder / f"scale_{scale:g}.json"
+    result = json.loads(path.read_text()) if path.exists() else None
+    return result if result and "dbt_build" in result["steps"] else None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=10.0, help="multiple of the spec's 336,955 contacts")
@@ -182,15 +195,13 @@ def main() -> None:
     args = parser.parse_args()
     args.folder = args.folder or Path(tempfile.gettempdir()) / ("journeys-bench-scale" + "-events" * args.events)
     args.folder.mkdir(parents=True, exist_ok=True)
-    base_file = args.folder / "scale_1.json"
-    if args.scale != 1 and not base_file.exists():
-        run_scale(1.0, args.folder, args.events)
-    saved = args.folder / f"scale_{args.scale:g}.json"
-    if args.reuse and saved.exists():
-        result = json.loads(saved.read_text())
-    else:
+    base = _saved(args.folder, 1.0)
+    if args.scale != 1 and base is None:
+        base = run_scale(1.0, args.folder, args.events)
+    result = _saved(args.folder, args.scale) if args.reuse else None
+    if result is None:
         result = run_scale(args.scale, args.folder, args.events)
-    base = json.loads(base_file.read_text()) if args.scale != 1 else None
+    base = base if args.scale != 1 else None
     print(_table(result, base))
     if args.uncapped:
         quality = run_uncapped(args.scale, args.folder)
