@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from journeys.propensity import LeakageError, PropensityConfig, load_propensity_model
+from journeys.propensity import LeakageError, PropensityConfig, load_propensity_model, network
 from journeys.propensity.config import BOOLEAN_FEATURES, COURSE_COLUMNS, NUMERIC_FEATURES
 from journeys.propensity.data import (
     Encoder,
@@ -23,6 +23,7 @@ from journeys.propensity.data import (
     split_contacts,
 )
 from journeys.propensity.dbt import HAS_HISTORY
+from journeys.propensity.network import build_network, make_deterministic, predict
 from journeys.propensity.pipeline import add_deciles, search_subsample, train_and_score
 from journeys.warehouse import read_columns
 
@@ -516,3 +517,20 @@ def test_experiment_grid_covers_every_length_encoding_and_model(contacts):
     assert ((grid["ci_lower"] <= grid["roc_auc"]) & (grid["roc_auc"] <= grid["ci_upper"])).all()
     assert (grid["fit_seconds"] > 0).all() and grid["train_contacts"].eq(3000).all()
     assert grid["epochs"].between(1, 3).all()
+
+
+def test_the_unrolled_last_lstm_layer_computes_what_the_symbolic_loop_computes(contacts, monkeypatch):
+    frame, _ = contacts
+    config = PropensityConfig(**SMALL)
+    encoder = Encoder.fit(frame, config, len(CATEGORIES) + 1)
+    inputs = encoder.transform(frame.head(500)).as_keras(encoder.categorical_features)
+    assert (inputs["sequence"] == 0).any() and (inputs["sequence"] > 0).all(axis=1).any()  # padded and full rows
+    make_deterministic(0)
+    unrolled = build_network(encoder, 2, config)
+    monkeypatch.setattr(network, "MAX_UNROLLED_STEPS", 0)
+    looped = build_network(encoder, 2, config)
+    looped.set_weights(unrolled.get_weights())
+    assert not unrolled.get_layer("bilstm_1").forward_layer.unroll  # returns every step: stays a loop
+    assert unrolled.get_layer("bilstm_2").forward_layer.unroll
+    assert not looped.get_layer("bilstm_2").forward_layer.unroll
+    np.testing.assert_allclose(predict(unrolled, inputs, 128), predict(looped, inputs, 128), atol=1e-6)

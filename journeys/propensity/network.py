@@ -25,9 +25,10 @@ from journeys.propensity.data import Encoder
 LOG = logging.getLogger(__name__)
 # A validation ROC AUC gain smaller than this is not progress (below the validation split's noise).
 MIN_VAL_AUC_GAIN = 1e-4
-# Sequences up to this length run as unrolled LSTM steps instead of a symbolic loop: on 2 CPU cores a fit
-# of 100k contacts at length 4 took 24 s instead of 33 s, with the same weights (test ROC AUC equal to the
-# 4th decimal). Longer sequences keep the loop (an unrolled graph grows with every step).
+# Up to this length the last LSTM layer runs its steps unrolled instead of in a symbolic loop: on 2 CPU cores
+# a fit of 100k contacts at length 4 took 24 s instead of 33 s, with the same weights. Longer sequences keep
+# the loop (an unrolled graph grows with every step), and so do stacked layers that return every step: unrolled,
+# those computed other outputs for padded contacts than the loop (pytests/test_propensity.py).
 MAX_UNROLLED_STEPS = 16
 
 
@@ -52,7 +53,7 @@ def build_network(encoder: Encoder, n_classes: int, config: PropensityConfig) ->
         last = i == len(config.sequence_units) - 1
         lstm = layers.LSTM(units, return_sequences=not last, dropout=config.dropout,
                            recurrent_dropout=config.recurrent_dropout,
-                           unroll=encoder.max_sequence_length <= MAX_UNROLLED_STEPS)
+                           unroll=last and encoder.max_sequence_length <= MAX_UNROLLED_STEPS)
         x = layers.Bidirectional(lstm, name=f"bilstm_{i + 1}")(x)
     inputs = {"sequence": sequence_in}
     parts = [x]
