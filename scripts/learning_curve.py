@@ -3,7 +3,8 @@
 On a built warehouse of the synthetic export (`make build`, or `make bench-scale`'s folder), with the
 dbt_project.yml defaults: the segment model trained on seeded, stratified samples of growing size, each
 scoring every contact, its ARI against the planted segments; the BiLSTM (the first setting of
-propensity_search) trained on capped training splits of growing size, its ROC AUC on the same test split.
+propensity_search) trained on capped training splits of growing size, its ROC AUC on the same test contacts
+(those of the default propensity_train_rows, as in the build's model_metrics).
 Prints one table per model and the smallest cap after which no larger one gains more than 0.002.
 
     .venv/bin/python scripts/learning_curve.py --db /tmp/journeys-bench-scale/scale_1/journeys.duckdb \
@@ -20,11 +21,13 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import yaml
 from sklearn.metrics import adjusted_rand_score, roc_auc_score
 
 from journeys.propensity.config import PropensityConfig
+from journeys.propensity.data import fit_sequence_length
 from journeys.segments.model import SegmentSettings
 from journeys.segments.training import contact_columns, train_segment_model
 from journeys.warehouse import connect, read_columns
@@ -65,7 +68,10 @@ def segment_curve(con, raw: Path, caps: list[int]) -> list[tuple[int, float, flo
 
 
 def propensity_curve(con, caps: list[int]) -> list[tuple[int, float, float]]:
-    from journeys.propensity.data import Encoder, label_contacts, split_contacts
+    """The BiLSTM at each training cap, all scored on the same test contacts: the test split of the default
+    propensity_train_rows (the build's own test contacts), which no cap's training split overlaps."""
+    from journeys.propensity.data import Encoder, label_contacts, model_columns, split_contacts
+    from journeys.propensity.dbt import HAS_HISTORY
     from journeys.propensity.network import build_network, make_deterministic, predict, train_network
 
     values = _vars()
@@ -73,24 +79,30 @@ def propensity_curve(con, caps: list[int]) -> list[tuple[int, float, float]]:
     config = PropensityConfig.from_vars({k: v for k, v in values.items()
                                          if k.startswith("propensity_") and k.removeprefix("propensity_") in known})
     config = config.with_setting(config.settings()[0])
-    features = con.table("contact_features").df()
+    features = read_columns(con.table("contact_features"), model_columns(config), where=HAS_HISTORY)
+    config = fit_sequence_length(config, features)
     codes = con.table("url_category_codes").df()
     labelled = label_contacts(features, config)
     vocabulary = int(pd.to_numeric(codes["category_code"]).max()) + 1
+    test = split_contacts(labelled.labels, config).test
+    print(f"propensity: {len(test):,} test contacts (the split of propensity_train_rows {config.train_rows})")
     rows = []
     for cap in caps:
         start = time.perf_counter()
         capped = dataclasses.replace(config, train_rows=cap)
         split = split_contacts(labelled.labels, capped)
+        used = np.concatenate([split.train, split.validation, test])
         encoder = Encoder.fit(labelled.features.iloc[split.train], capped, vocabulary)
-        inputs = encoder.transform(labelled.features).as_keras(encoder.categorical_features)
-        part = {name: {k: v[index] for k, v in inputs.items()} for name, index in
-                (("train", split.train), ("validation", split.validation), ("test", split.test))}
+        encoded = encoder.transform(labelled.features.iloc[used]).as_keras(encoder.categorical_features)
+        ends = np.cumsum([len(split.train), len(split.validation)])
+        part = {name: {k: v[index] for k, v in encoded.items()} for name, index in
+                (("train", np.arange(ends[0])), ("validation", np.arange(ends[0], ends[1])),
+                 ("test", np.arange(ends[1], len(used))))}
         make_deterministic(config.seed)
         network = build_network(encoder, 2, capped)
         train_network(network, (part["train"], labelled.labels[split.train]),
                       (part["validation"], labelled.labels[split.validation]), capped)
-        auc = roc_auc_score(labelled.labels[split.test], predict(network, part["test"], config.batch_size)[:, 1])
+        auc = roc_auc_score(labelled.labels[test], predict(network, part["test"], config.batch_size)[:, 1])
         rows.append((len(split.train), auc, time.perf_counter() - start))
         print(f"propensity: train_rows {len(split.train)}: test ROC AUC {auc:.4f} ({rows[-1][2]:.0f} s)", flush=True)
     return rows
@@ -118,7 +130,7 @@ def main() -> None:
         _print("segments (ARI against the planted segments, every contact scored)", rows, "ARI")
     if args.only != "segments":
         rows = propensity_curve(con, [int(c) for c in args.propensity_caps.split(",")])
-        _print("propensity (BiLSTM test ROC AUC, same test split)", rows, "ROC AUC")
+        _print("propensity (BiLSTM test ROC AUC, same test contacts)", rows, "ROC AUC")
 
 
 if __name__ == "__main__":
