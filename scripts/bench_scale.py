@@ -99,18 +99,23 @@ def _first_build(work: Path) -> None:
     shutil.rmtree(work / "artifacts", ignore_errors=True)  # saved models would only score
 
 
-def run_uncapped(scale: float, folder: Path) -> dict[str, object]:
+def run_uncapped(scale: float, folder: Path, retrain: bool = True) -> dict[str, object]:
     """Retrain the Python models of `scale`'s build without training caps on a copy of its warehouse; the
-    quality of both runs side by side."""
+    quality of both runs side by side. Without `retrain`, an uncapped warehouse saved by an earlier run is
+    reused (it depends on the export and the model settings, not on the caps)."""
     work = folder / f"scale_{scale:g}"
     capped_db, uncapped_db = work / "journeys.duckdb", work / "uncapped.duckdb"
-    shutil.copyfile(capped_db, uncapped_db)
-    shutil.rmtree(work / "artifacts_uncapped", ignore_errors=True)
-    env = {**_environment(work), "JOURNEYS_DUCKDB": str(uncapped_db),
-           "JOURNEYS_ARTIFACTS": str(work / "artifacts_uncapped")}
-    step = _measured([str(BIN / "dbt"), "build", "--select", PYTHON_MODELS, "--vars", NO_CAPS,
-                      "--target-path", str(work / "target_uncapped"), "--log-path", str(work / "logs")],
-                     env, work / "dbt_uncapped.log")
+    saved = folder / f"uncapped_{scale:g}.json"
+    if retrain or not uncapped_db.exists() or not saved.exists():
+        shutil.copyfile(capped_db, uncapped_db)
+        shutil.rmtree(work / "artifacts_uncapped", ignore_errors=True)
+        env = {**_environment(work), "JOURNEYS_DUCKDB": str(uncapped_db),
+               "JOURNEYS_ARTIFACTS": str(work / "artifacts_uncapped")}
+        step = _measured([str(BIN / "dbt"), "build", "--select", PYTHON_MODELS, "--vars", NO_CAPS,
+                          "--target-path", str(work / "target_uncapped"), "--log-path", str(work / "logs")],
+                         env, work / "dbt_uncapped.log")
+    else:  # the uncapped models do not depend on the caps: compare the rebuilt capped run with them
+        step = json.loads(saved.read_text())["uncapped_python_models"]
     capped, uncapped = _quality(capped_db), _quality(uncapped_db)
     test = capped["test"]
     same = uncapped["scores"].reindex(test.index)
@@ -188,7 +193,8 @@ def main() -> None:
     parser.add_argument("--uncapped", action="store_true",
                         help="then retrain without training caps and compare ARI and ROC AUC (point 1's check)")
     parser.add_argument("--reuse", action="store_true",
-                        help="use this scale's saved build instead of building it again (with --uncapped)")
+                        help="use this scale's saved build, and with --uncapped its saved uncapped run, instead of "
+                        "building them again")
     parser.add_argument("--events", action="store_true", help="the export with page_events.csv")
     parser.add_argument("--folder", type=Path, help="scratch folder (exports, DuckDB files, artifacts, results); "
                         "default journeys-bench-scale[-events] in the temp folder")
@@ -204,7 +210,7 @@ def main() -> None:
     base = base if args.scale != 1 else None
     print(_table(result, base))
     if args.uncapped:
-        quality = run_uncapped(args.scale, args.folder)
+        quality = run_uncapped(args.scale, args.folder, retrain=not args.reuse)
         ari, auc = quality["segments_ari"], quality["propensity_roc_auc"]
         step = quality["uncapped_python_models"]
         print(f"\nwithout training caps (Python models retrained in {step['seconds']:.0f} s, "
