@@ -13,6 +13,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATASETS = ROOT.parent / "shared" / "datasets"
 WAREHOUSE_CONTACTS = 30_000
 WAREHOUSE_SEED = 7
+# The paths run_dbt hands dbt relative to the DuckDB file's folder.
+RELATIVE_PATHS = ("JOURNEYS_RAW_DIR", "JOURNEYS_DUCKDB", "JOURNEYS_ARTIFACTS")
 # Hosts the spec saw in the real export's URLs (../shared/spec/hubspot-export.md).
 SPEC_HOSTS = {
     "www.deeplearning.ai",
@@ -59,12 +61,19 @@ def dbt_env(raw_dir: Path, duckdb_path: Path, artifacts_dir: Path) -> dict[str, 
 
 
 def run_dbt(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """Run the project's dbt with `args`; the caller decides what a failure means."""
+    """Run the project's dbt with `args`; the caller decides what a failure means.
+
+    dbt runs in the DuckDB file's folder with the JOURNEYS_* paths relative to it, as the Makefile runs it with
+    `data/...`: builds laid out alike (raw/, the DuckDB file, artifacts/ side by side) then have the same profile
+    and env vars, and dbt reuses the parse it saved in target/ instead of parsing the project again (about 4 s)."""
+    folder = Path(env["JOURNEYS_DUCKDB"]).parent
+    folder.mkdir(parents=True, exist_ok=True)
+    relative = {name: os.path.relpath(env[name], folder) for name in RELATIVE_PATHS}
     dbt = Path(os.sys.executable).with_name("dbt")
     return subprocess.run(
         [str(dbt), *args, "--project-dir", str(ROOT)],
-        cwd=ROOT,
-        env=env,
+        cwd=folder,
+        env={**env, **relative},
         capture_output=True,
         text=True,
         check=False,

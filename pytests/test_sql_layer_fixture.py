@@ -221,8 +221,9 @@ def test_missing_file_fails_with_one_clear_line(tmp_path: Path) -> None:
     output = result.stdout + result.stderr
     assert result.returncode != 0
     lines = [line.strip() for line in output.splitlines() if "pageview_hist.csv not found" in line]
+    # the folder as dbt was given it: run_dbt passes it relative to the DuckDB file's folder (tmp_path)
     expected = (
-        f"Raw file pageview_hist.csv not found: expected it at {raw}/pageview_hist.csv "
+        "Raw file pageview_hist.csv not found: expected it at raw/pageview_hist.csv "
         "(set JOURNEYS_RAW_DIR to the export folder)"
     )
     assert lines == [expected]
@@ -240,5 +241,6 @@ def test_missing_column_fails_with_one_line_naming_file_and_column(tmp_path: Pat
     output = result.stdout + result.stderr
     assert result.returncode != 0
     lines = [line.strip() for line in output.splitlines() if "lacks required column" in line]
-    assert lines == [f'Raw file hubspot_export.csv ({raw}/hubspot_export.csv) lacks required column(s): "IP Country"']
+    # the folder as dbt was given it: run_dbt passes it relative to the DuckDB file's folder (tmp_path)
+    assert lines == ['Raw file hubspot_export.csv (raw/hubspot_export.csv) lacks required column(s): "IP Country"']
     assert "Traceback" not in output
