@@ -15,6 +15,23 @@ WAREHOUSE_CONTACTS = 30_000
 WAREHOUSE_SEED = 7
 # The paths run_dbt hands dbt relative to the DuckDB file's folder.
 RELATIVE_PATHS = ("JOURNEYS_RAW_DIR", "JOURNEYS_DUCKDB", "JOURNEYS_ARTIFACTS")
+# A small hand-made export that plants one case of every quirk and dirt kind (test_sql_layer_fixture.py).
+FIXTURE = Path(__file__).parent / "fixtures" / "export_dirty"
+# The SQL models (no Python model) and the test that every raw record is staged or quarantined.
+SQL_LAYER = [
+    "path:models/staging",
+    "path:models/intermediate",
+    "path:seeds",
+    "quarantined_rows",
+    "contact_features",
+    "contact_journeys",
+    "unmapped_urls",
+    "url_category_coverage",
+]
+RECONCILIATION = ["assert_raw_records_staged_or_quarantined"]
+# The synthetic export with page_events.csv that the Spark parity test, the report and the warehouse boundary read.
+EVENTS_CONTACTS = 5_000
+EVENTS_SEED = 11
 # Hosts the spec saw in the real export's URLs (../shared/spec/hubspot-export.md).
 SPEC_HOSTS = {
     "www.deeplearning.ai",
@@ -92,4 +109,41 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     log = result.stdout + result.stderr
     if result.returncode != 0:
         pytest.fail(f"dbt build failed on the synthetic export:\n{log[-8000:]}")
+    return Warehouse(raw_dir, duckdb_path, artifacts_dir, log)
+
+
+def build_or_fail(args: list[str], env: dict[str, str], what: str) -> str:
+    """Run dbt; fail the test with the log's end when it fails, else return the log."""
+    result = run_dbt(args, env)
+    log = result.stdout + result.stderr
+    if result.returncode != 0:
+        pytest.fail(f"dbt {' '.join(args)} failed on {what}:\n{log[-6000:]}")
+    return log
+
+
+@pytest.fixture(scope="session")
+def fixture_export_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """FIXTURE built by `dbt build` of SQL_LAYER (its data and unit tests) and RECONCILIATION, for the modules
+    that read it; read-only (copy it to change it)."""
+    db_path = tmp_path_factory.mktemp("fixture_export") / "journeys.duckdb"
+    args = ["build", "--select", *SQL_LAYER, *RECONCILIATION, "--indirect-selection", "cautious"]
+    build_or_fail(args, dbt_env(FIXTURE, db_path, db_path.parent / "artifacts"), "the fixture export")
+    return db_path
+
+
+@pytest.fixture(scope="session")
+def events_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
+    """A dirty synthetic export with page_events.csv on DuckDB: the segment model trained (5 segments, 2 inits:
+    SQL scoring needs a model, not a good one), then every seed, SQL model and test (`--selector sql_layer`,
+    the path marts included); read-only."""
+    from journeys.synth import write_export
+
+    base = tmp_path_factory.mktemp("events_warehouse")
+    raw_dir, duckdb_path, artifacts_dir = base / "raw", base / "journeys.duckdb", base / "artifacts"
+    write_export(raw_dir, n_contacts=EVENTS_CONTACTS, seed=EVENTS_SEED, dirt=True, page_events=True)
+    env = dbt_env(raw_dir, duckdb_path, artifacts_dir)
+    segments = ["build", "-s", "+segment_centroids", "+segment_feature_scaling", "--indirect-selection", "cautious",
+                "--vars", "{segments_k: 5, segments_n_init: 2}"]
+    log = build_or_fail(segments, env, "the events export")
+    log += build_or_fail(["build", "--selector", "sql_layer"], env, "the events export")
     return Warehouse(raw_dir, duckdb_path, artifacts_dir, log)

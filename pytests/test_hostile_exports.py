@@ -10,8 +10,7 @@ from pathlib import Path
 import hostile_exports as hostile
 import pandas as pd
 import pytest
-from conftest import ROOT, dbt_env, run_dbt
-from test_sql_layer_fixture import SQL_LAYER
+from conftest import ROOT, SQL_LAYER, dbt_env, run_dbt
 
 from journeys import skipped
 from journeys.urls import normalize_urls

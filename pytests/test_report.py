@@ -59,9 +59,7 @@ CHARTS = (
     "unmapped-urls",
 )
 SIZE_LIMIT = 8 * 1024 * 1024
-# A small export with the generator's page_events.csv, built through the path marts the report draws.
-EVENTS_CONTACTS = 3_000
-EVENTS_SEED = 3
+# The path marts the report draws, from the conftest's export with page_events.csv.
 JOURNEY_MARTS = ("category_transitions", "step_matrix")
 WINDOW_WIDTH = 1280
 # Added to a copy of a report by the test only: once the page's own script has drawn every chart, it records
@@ -437,24 +435,6 @@ def test_report_of_the_built_warehouse(warehouse, tmp_path: Path) -> None:
     assert "loss" in titles and not any(t.startswith("is_") for t in titles), titles
 
 
-@pytest.fixture(scope="module")
-def events_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A small export with the generator's page_events.csv, built by dbt through the two path marts the report
-    draws (seeds and SQL models only: the data tests of the event models run in test_page_events)."""
-    from journeys.synth import write_export
-
-    base = tmp_path_factory.mktemp("events-build")
-    raw_dir, db = base / "raw", base / "journeys.duckdb"
-    write_export(raw_dir, n_contacts=EVENTS_CONTACTS, seed=EVENTS_SEED, dirt=True, page_events=True)
-    result = run_dbt(
-        ["build", "-s", *(f"+{table}" for table in JOURNEY_MARTS)]
-        + ["--exclude", "resource_type:test", "resource_type:unit_test"],
-        dbt_env(raw_dir, db, base / "artifacts"),
-    )
-    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
-    return db
-
-
 def with_later_tables(source: Path, target: Path, events_db: Path) -> Path:
     """A copy of a built database with the tables later issues add: AUC intervals, the order effect and the
     experiments grid (values made up, shapes as their contracts say), and the path marts of a real build with
@@ -494,10 +474,10 @@ class LaterReport:
 
 
 @pytest.fixture(scope="module")
-def later_report(warehouse, events_build: Path, tmp_path_factory: pytest.TempPathFactory) -> LaterReport:
+def later_report(warehouse, events_warehouse, tmp_path_factory: pytest.TempPathFactory) -> LaterReport:
     """The report of the warehouse with the later tables, drawn once for the tests below."""
     base = tmp_path_factory.mktemp("later-report")
-    db = with_later_tables(warehouse.duckdb_path, base / "later.duckdb", events_build)
+    db = with_later_tables(warehouse.duckdb_path, base / "later.duckdb", events_warehouse.duckdb_path)
     out = write_report(db, base / "report.html")
     return LaterReport(db, out.read_text(), render_laid_out(out, base))
 

@@ -20,10 +20,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT, dbt_env, run_dbt
+from conftest import EVENTS_CONTACTS, ROOT, Warehouse, dbt_env, run_dbt
 
-PARITY_CONTACTS = 5_000
-PARITY_SEED = 11
 SEGMENT_MODEL_TABLES = ["marts.segment_centroids", "marts.segment_feature_scaling"]
 # Every SQL mart (model_metrics only unions the Python models' metrics) and its key, and the event stream
 # as sessionised (each event's session, step and next category: what sessions and the path marts read).
@@ -68,35 +66,22 @@ def spark_tables(command: list[str], env: dict[str, str]) -> None:
 
 
 @pytest.fixture(scope="module")
-def parity_builds(tmp_path_factory: pytest.TempPathFactory) -> ParityBuilds:
-    """The export built on DuckDB (segment model trained there), then the SQL layer on Spark."""
-    from journeys.synth import write_export
-
+def parity_builds(events_warehouse: Warehouse, tmp_path_factory: pytest.TempPathFactory) -> ParityBuilds:
+    """The events export built on DuckDB (segment model trained there: conftest), then the SQL layer on Spark."""
     base = tmp_path_factory.mktemp("spark_parity")
-    raw_dir, duckdb_path = base / "raw", base / "journeys.duckdb"
-    write_export(raw_dir, n_contacts=PARITY_CONTACTS, seed=PARITY_SEED, dirt=True, page_events=True)
-    env = dbt_env(raw_dir, duckdb_path, base / "artifacts")
+    built = events_warehouse
+    env = dbt_env(built.raw_dir, base / "journeys.duckdb", built.artifacts_dir)
     env["JOURNEYS_SPARK_DIR"] = str(base / "spark")
 
-    segment_vars = "{segments_k: 5, segments_n_init: 2}"
-    for args in (
-        ["build", "-s", "+segment_centroids", "+segment_feature_scaling", "--vars", segment_vars]
-        + ["--indirect-selection", "cautious"],
-        ["build", "--selector", "sql_layer"],
-    ):
-        result = run_dbt(args, env)
-        if result.returncode != 0:
-            pytest.fail(f"dbt {' '.join(args)} failed on DuckDB:\n{(result.stdout + result.stderr)[-6000:]}")
-
-    spark_tables(["load", "--duckdb", str(duckdb_path), *SEGMENT_MODEL_TABLES], env)
+    spark_tables(["load", "--duckdb", str(built.duckdb_path), *SEGMENT_MODEL_TABLES], env)
     start = time.perf_counter()
     result = run_dbt(["build", "--target", "spark", "--selector", "sql_layer"], env)
     seconds = time.perf_counter() - start
-    print(f"dbt build --target spark --selector sql_layer: {seconds:.0f} s ({PARITY_CONTACTS} contacts)")
+    print(f"dbt build --target spark --selector sql_layer: {seconds:.0f} s ({EVENTS_CONTACTS} contacts)")
     if result.returncode == 0:
         spark_tables(["dump", "--out", str(base / "spark_tables"), *COMPARED_TABLES], env)
     return ParityBuilds(
-        duckdb_path, base / "spark_tables", result.stdout + result.stderr, result.returncode, seconds
+        built.duckdb_path, base / "spark_tables", result.stdout + result.stderr, result.returncode, seconds
     )
 
 

@@ -9,22 +9,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import dbt_env, run_dbt
+from conftest import FIXTURE, SQL_LAYER, dbt_env, run_dbt
 
 from journeys.redaction import EMAIL_REGEX
 from journeys.warehouse import connect
-
-FIXTURE = Path(__file__).parent / "fixtures" / "export_dirty"
-SQL_LAYER = [
-    "path:models/staging",
-    "path:models/intermediate",
-    "path:seeds",
-    "quarantined_rows",
-    "contact_features",
-    "contact_journeys",
-    "unmapped_urls",
-    "url_category_coverage",
-]
 
 
 def build_sql_layer(raw_dir: Path, db_path: Path, command: str = "build"):
@@ -34,13 +22,9 @@ def build_sql_layer(raw_dir: Path, db_path: Path, command: str = "build"):
 
 
 @pytest.fixture(scope="module")
-def fixture_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The fixture export built by `dbt build` (SQL models, their data and unit tests)."""
-    db_path = tmp_path_factory.mktemp("sql_fixture") / "fixture.duckdb"
-    result = build_sql_layer(FIXTURE, db_path)
-    if result.returncode != 0:
-        pytest.fail(f"dbt build failed on the fixture export:\n{(result.stdout + result.stderr)[-6000:]}")
-    return db_path
+def fixture_db(fixture_export_db: Path) -> Path:
+    """The fixture export built by `dbt build` (SQL models, their data and unit tests: conftest)."""
+    return fixture_export_db
 
 
 def query(db_path: Path, sql: str) -> list[tuple]:

@@ -6,23 +6,21 @@ with no data; the no-e-mail test fails on a leak."""
 from __future__ import annotations
 
 import csv
+import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import ROOT, dbt_env, run_dbt
-from test_sql_layer_fixture import FIXTURE, SQL_LAYER
+from conftest import FIXTURE, RECONCILIATION, ROOT, SQL_LAYER, Warehouse, dbt_env, run_dbt
 
-from journeys.synth import write_export
 from journeys.warehouse import connect
 
-CHECK = ["assert_raw_records_staged_or_quarantined"]
 LATIN_1 = "--vars", "{raw_encoding: latin-1}"
 
 
 def build(raw_dir: Path, db_path: Path, *extra: str) -> str:
     """`dbt build` of the SQL layer and the reconciliation test; fails the test with the log on error."""
-    args = ["build", "--select", *SQL_LAYER, *CHECK, "--indirect-selection", "cautious", *extra]
+    args = ["build", "--select", *SQL_LAYER, *RECONCILIATION, "--indirect-selection", "cautious", *extra]
     result = run_dbt(args, dbt_env(raw_dir, db_path, db_path.parent / "artifacts"))
     log = result.stdout + result.stderr
     if result.returncode != 0:
@@ -73,10 +71,8 @@ def staged_and_quarantined(db_path: Path) -> dict[str, object]:
 
 
 @pytest.fixture(scope="module")
-def fixture_tables(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
-    db_path = tmp_path_factory.mktemp("fixture_as_files") / "db.duckdb"
-    build(FIXTURE, db_path)
-    return staged_and_quarantined(db_path)
+def fixture_tables(fixture_export_db: Path) -> dict[str, object]:
+    return staged_and_quarantined(fixture_export_db)
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "latin-1"])
@@ -110,11 +106,9 @@ def test_bytes_invalid_in_the_encoding_stop_the_build_with_one_line(tmp_path: Pa
     assert "Traceback" not in output
 
 
-def test_warehouse_tables_give_the_same_tables_as_files(tmp_path: Path) -> None:
-    raw = tmp_path / "raw"
-    write_export(raw, n_contacts=3000, seed=3, dirt=True, page_events=True)
-    files_db, tables_db = tmp_path / "files.duckdb", tmp_path / "tables.duckdb"
-    build(raw, files_db)
+def test_warehouse_tables_give_the_same_tables_as_files(events_warehouse: Warehouse, tmp_path: Path) -> None:
+    """The conftest's export with page_events.csv built from its files, and loaded as tables and built again."""
+    raw, files_db, tables_db = events_warehouse.raw_dir, events_warehouse.duckdb_path, tmp_path / "journeys.duckdb"
     with duckdb.connect(str(tables_db)) as con:  # what an ELT tool loaded: every column as text
         con.execute("create schema raw_hubspot")
         for name in ("hubspot_export", "pageview_hist", "page_events"):
@@ -147,9 +141,9 @@ def test_parse_compile_and_docs_need_no_data(tmp_path: Path) -> None:
     assert ROOT.exists()
 
 
-def test_the_no_email_test_fails_on_a_leak(tmp_path: Path) -> None:
-    db_path = tmp_path / "db.duckdb"
-    build(FIXTURE, db_path)
+def test_the_no_email_test_fails_on_a_leak(fixture_export_db: Path, tmp_path: Path) -> None:
+    db_path = tmp_path / "journeys.duckdb"
+    shutil.copy(fixture_export_db, db_path)
     env = dbt_env(FIXTURE, db_path, tmp_path / "artifacts")
     check = ["test", "--select", "assert_no_email_outside_base"]
     assert run_dbt(check, env).returncode == 0
