@@ -105,10 +105,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     base = tmp_path_factory.mktemp("warehouse")
     raw_dir, duckdb_path, artifacts_dir = base / "raw", base / "journeys.duckdb", base / "artifacts"
     write_export(raw_dir, n_contacts=WAREHOUSE_CONTACTS, seed=WAREHOUSE_SEED, dirt=True)
-    result = run_dbt(["build"], dbt_env(raw_dir, duckdb_path, artifacts_dir))
-    log = result.stdout + result.stderr
-    if result.returncode != 0:
-        pytest.fail(f"dbt build failed on the synthetic export:\n{log[-8000:]}")
+    log = build_or_fail(["build"], dbt_env(raw_dir, duckdb_path, artifacts_dir), "the synthetic export")
     return Warehouse(raw_dir, duckdb_path, artifacts_dir, log)
 
 
@@ -117,7 +114,7 @@ def build_or_fail(args: list[str], env: dict[str, str], what: str) -> str:
     result = run_dbt(args, env)
     log = result.stdout + result.stderr
     if result.returncode != 0:
-        pytest.fail(f"dbt {' '.join(args)} failed on {what}:\n{log[-6000:]}")
+        pytest.fail(f"dbt {' '.join(args)} failed on {what}:\n{log[-8000:]}")
     return log
 
 

@@ -10,7 +10,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import Warehouse, dbt_env, run_dbt
+from conftest import Warehouse, build_or_fail, dbt_env, run_dbt
 
 from journeys import retraining
 from journeys.drift import bin_shares, population_stability_index, score_drift
@@ -36,10 +36,7 @@ def rebuilt(warehouse, tmp_path_factory) -> tuple[Warehouse, Warehouse]:
     copy = Warehouse(warehouse.raw_dir, base / "journeys.duckdb", base / "artifacts", "")
     shutil.copy(warehouse.duckdb_path, copy.duckdb_path)
     shutil.copytree(warehouse.artifacts_dir, copy.artifacts_dir)
-    result = run_dbt(["build"], dbt_env(copy.raw_dir, copy.duckdb_path, copy.artifacts_dir))
-    log = result.stdout + result.stderr
-    if result.returncode != 0:
-        pytest.fail(f"second dbt build failed:\n{log[-8000:]}")
+    log = build_or_fail(["build"], dbt_env(copy.raw_dir, copy.duckdb_path, copy.artifacts_dir), "the second build")
     return warehouse, replace(copy, build_log=log)
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import FIXTURE, RECONCILIATION, ROOT, SQL_LAYER, Warehouse, dbt_env, run_dbt
+from conftest import FIXTURE, RECONCILIATION, ROOT, SQL_LAYER, Warehouse, build_or_fail, dbt_env, run_dbt
 
 from journeys.warehouse import connect
 
@@ -21,11 +21,7 @@ LATIN_1 = "--vars", "{raw_encoding: latin-1}"
 def build(raw_dir: Path, db_path: Path, *extra: str) -> str:
     """`dbt build` of the SQL layer and the reconciliation test; fails the test with the log on error."""
     args = ["build", "--select", *SQL_LAYER, *RECONCILIATION, "--indirect-selection", "cautious", *extra]
-    result = run_dbt(args, dbt_env(raw_dir, db_path, db_path.parent / "artifacts"))
-    log = result.stdout + result.stderr
-    if result.returncode != 0:
-        pytest.fail(f"dbt build failed:\n{log[-6000:]}")
-    return log
+    return build_or_fail(args, dbt_env(raw_dir, db_path, db_path.parent / "artifacts"), str(raw_dir))
 
 
 def rewritten_export(source: Path, target: Path, encoding: str) -> None:

@@ -201,13 +201,8 @@ def main() -> None:
     args = parser.parse_args()
     args.folder = args.folder or Path(tempfile.gettempdir()) / ("journeys-bench-scale" + "-events" * args.events)
     args.folder.mkdir(parents=True, exist_ok=True)
-    base = _saved(args.folder, 1.0)
-    if args.scale != 1 and base is None:
-        base = run_scale(1.0, args.folder, args.events)
-    result = _saved(args.folder, args.scale) if args.reuse else None
-    if result is None:
-        result = run_scale(args.scale, args.folder, args.events)
-    base = base if args.scale != 1 else None
+    base = None if args.scale == 1 else _saved(args.folder, 1.0) or run_scale(1.0, args.folder, args.events)
+    result = (args.reuse and _saved(args.folder, args.scale)) or run_scale(args.scale, args.folder, args.events)
     print(_table(result, base))
     if args.uncapped:
         quality = run_uncapped(args.scale, args.folder, retrain=not args.reuse)

@@ -21,7 +21,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import yaml
 from sklearn.metrics import adjusted_rand_score, roc_auc_score
@@ -91,13 +90,9 @@ def propensity_curve(con, caps: list[int]) -> list[tuple[int, float, float]]:
         start = time.perf_counter()
         capped = dataclasses.replace(config, train_rows=cap)
         split = split_contacts(labelled.labels, capped)
-        used = np.concatenate([split.train, split.validation, test])
         encoder = Encoder.fit(labelled.features.iloc[split.train], capped, vocabulary)
-        encoded = encoder.transform(labelled.features.iloc[used]).as_keras(encoder.categorical_features)
-        ends = np.cumsum([len(split.train), len(split.validation)])
-        part = {name: {k: v[index] for k, v in encoded.items()} for name, index in
-                (("train", np.arange(ends[0])), ("validation", np.arange(ends[0], ends[1])),
-                 ("test", np.arange(ends[1], len(used))))}
+        part = {name: encoder.transform(labelled.features.iloc[index]).as_keras(encoder.categorical_features)
+                for name, index in (("train", split.train), ("validation", split.validation), ("test", test))}
         make_deterministic(config.seed)
         network = build_network(encoder, 2, capped)
         train_network(network, (part["train"], labelled.labels[split.train]),
