@@ -50,15 +50,16 @@ build: synth
 # previous build. A broken rule stops it at the seed's test, with one line naming the rule.
 categories: synth
 	@mkdir -p $(dir $(JOURNEYS_DUCKDB))
-	@nodes="$$($(BIN)/journeys categories prepare)" && echo "dbt build --select $$nodes" && \
-		$(BIN)/dbt --quiet build --select $$nodes --indirect-selection cautious
+	@selector="$$($(BIN)/journeys categories prepare)" && echo "dbt build --selector $$selector" && \
+		$(BIN)/dbt --quiet build --selector $$selector
 	@$(BIN)/journeys categories report
 
 test: $(STAMP) $(SPARK_STAMP)
 	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 	$(BIN)/pytest
 
-# The seed's experiment grid (sequence length x encoding x model) into propensity_experiments;
+# The experiment grid of the spec's earlier analysis (sequence length x encoding x model) into
+# propensity_experiments;
 # needs a built warehouse (make build), prints the table.
 experiments: $(STAMP)
 	$(BIN)/dbt build -s propensity_experiments --vars '{experiments: true}'
@@ -74,7 +75,7 @@ bench: $(STAMP)
 # The whole build (synth, dbt build, report) at SCALE x the spec's 336,955 contacts in a scratch folder:
 # per-step time and peak memory, growth from 1x (1x runs first when its results are missing);
 # UNCAPPED=1 then retrains without the training caps and compares ARI and ROC AUC; the export is
-# written without page_events.csv (the scale issue's measure), EVENTS=1 adds it.
+# written without page_events.csv (the 4-slot history alone), EVENTS=1 adds it.
 SCALE ?= 10
 bench-scale: $(STAMP)
 	$(BIN)/python scripts/bench_scale.py --scale $(SCALE) $(if $(UNCAPPED),--uncapped) $(if $(EVENTS),--events)

@@ -1,4 +1,4 @@
-"""Command-line interface: `journeys synth | serve | report | categories | figures`.
+"""Command-line interface: `journeys synth | serve | report | categories | figures | settings`.
 
 Each sub-command imports its module lazily, so `journeys synth` does not pay for TensorFlow.
 """
@@ -42,7 +42,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
     categories = commands.add_parser(
         "categories",
-        help="the URL rule loop: `prepare` keeps the previous categories and prints the dbt selection, "
+        help="the URL rule loop: `prepare` keeps the previous categories and prints the dbt selector, "
         "`report` prints coverage, unmapped URLs, idle rules and changes",
     )
     categories.add_argument("step", choices=["prepare", "report"])
@@ -58,6 +58,8 @@ def _build_parser() -> argparse.ArgumentParser:
         "--db", type=Path, default=Path(os.environ.get("JOURNEYS_DUCKDB", "data/journeys.duckdb"))
     )
     figures.add_argument("--experiments", action="store_true", help="print the propensity_experiments grid")
+    commands.add_parser("settings", help="print the models' settings (vars journeys_segments, journeys_propensity): "
+                                         "each key, its default and what it sets")
     return parser
 
 
@@ -79,15 +81,19 @@ def main(argv: list[str] | None = None) -> int:
 
         write_report(db_path=args.db, out_path=args.out)
     elif args.command == "categories":
-        from journeys import categories as loop
+        from journeys.urls import categories as loop
 
         if args.step == "prepare":
             loop.snapshot_categories(args.db)
-            print(loop.nodes_to_build(args.db, args.raw_dir))
+            print(loop.selector_to_build(args.db, args.raw_dir))
         else:
             print(loop.report(args.db, top_unmapped=args.top))
+    elif args.command == "settings":
+        from journeys.runs.settings import settings_tables
+
+        print(settings_tables())
     elif args.command == "figures":
-        from journeys.figures import (
+        from journeys.report.figures import (
             data_tables,
             experiments_table,
             read_experiments,

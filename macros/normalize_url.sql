@@ -39,7 +39,7 @@
         lower(nullif(trim({{ raw_url }}), ''))
     {%- endset -%}
 
-    {#- 1. unwrap translate-proxy URLs: the original is the `u` query parameter -#}
+    {#- 1. unwrap translate-proxy URLs: the page's own URL is the `u` query parameter -#}
     {%- set unwrapped -%}
         case
             when {{ customer_journeys.regexp_matches(

@@ -8,8 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+# The project's own vars (dbt_project.yml): what a build without --vars runs with. The package never reads them;
+# tests that compare Python twins with the SQL built under them do.
+PROJECT_VARS = yaml.safe_load((ROOT / "dbt_project.yml").read_text())["vars"]
 SHARED_DATASETS = ROOT.parent / "shared" / "datasets"
 WAREHOUSE_CONTACTS = 30_000
 WAREHOUSE_SEED = 7
@@ -41,6 +45,25 @@ SPEC_HOSTS = {
     "share.hsforms.com",
     "translate.googleusercontent.com",
 }
+
+
+def project_categorizer(seeds_dir: Path | None = None):
+    """The URL rules of `seeds_dir` (the project's seeds by default) under the project's site_hosts and query
+    allowlist: what a default build categorises with."""
+    from journeys.urls import UrlCategorizer
+
+    return UrlCategorizer.from_seeds(seeds_dir or ROOT / "seeds", PROJECT_VARS["site_hosts"],
+                                     PROJECT_VARS["url_query_allowlist"])
+
+
+def project_countries():
+    """The known countries of the project's seed, as the service checks them."""
+    import pandas as pd
+
+    from journeys.service import Countries
+
+    seed = pd.read_csv(ROOT / "seeds" / "countries.csv", dtype=str, keep_default_na=False)
+    return Countries(frozenset(seed["country_name"].str.lower()), frozenset(seed["country_code"].str.lower()))
 
 
 @dataclass(frozen=True)
@@ -140,7 +163,7 @@ def events_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     write_export(raw_dir, n_contacts=EVENTS_CONTACTS, seed=EVENTS_SEED, dirt=True, page_events=True)
     env = dbt_env(raw_dir, duckdb_path, artifacts_dir)
     segments = ["build", "-s", "+segment_centroids", "+segment_feature_scaling", "--indirect-selection", "cautious",
-                "--vars", "{segments_k: 5, segments_n_init: 2}"]
+                "--vars", "{journeys_segments: {k: 5, n_init: 2}}"]
     log = build_or_fail(segments, env, "the events export")
     log += build_or_fail(["build", "--selector", "sql_layer"], env, "the events export")
     return Warehouse(raw_dir, duckdb_path, artifacts_dir, log)

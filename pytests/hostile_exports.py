@@ -1,4 +1,4 @@
-"""Hostile and degenerate variants of a small valid synthetic export (issue 17), one per case.
+"""Hostile and degenerate variants of a small valid synthetic export, one per case.
 
 Each variant is the clean export with one kind of damage a CSV can hold: values that parse but are not
 plausible, e-mail addresses in free text, pages on other sites, broken headers, empty or degenerate
@@ -29,7 +29,7 @@ class ValueCase:
     reason: str | None  # expected reason code in invalid_fields (None: the value is kept)
 
 
-# Values a CSV can hold that once crashed the build or passed silently (issue 17).
+# Values a CSV can hold that once crashed the build or passed silently.
 VALUE_CASES = (
     ValueCase(
         "company_id_nan", EXPORT, "Associated Company ID", "NaN", "associated_company_id", "not_finite"

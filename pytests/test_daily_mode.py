@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 from conftest import Warehouse, build_or_fail, dbt_env, run_dbt
 
-from journeys import retraining
-from journeys.drift import bin_shares, population_stability_index, score_drift
+from journeys.monitoring.drift import bin_shares, population_stability_index, score_drift
+from journeys.runs import retraining
 from journeys.segments.model import load_segment_model
 from journeys.segments.training import match_segment_ids
 
@@ -88,7 +88,7 @@ def test_retrain_with_another_seed_keeps_segment_ids(rebuilt):
     _, second = rebuilt
     before = second.query("select contact_id, segment_id from contact_segments order by contact_id")
     result = run_dbt(
-        ["run", "-s", "contact_segments", "segments", "--vars", "{retrain: true, segments_seed: 1}"],
+        ["run", "-s", "contact_segments", "segments", "--vars", "{retrain: true, journeys_segments: {seed: 1}}"],
         dbt_env(second.raw_dir, second.duckdb_path, second.artifacts_dir),
     )
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]

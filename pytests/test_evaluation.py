@@ -6,13 +6,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import planted_signal as evaluation
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from journeys import evaluation
-from journeys.synth import catalog, urls, write_export
+from journeys.synth import catalog, url_templates, write_export
 from journeys.synth.buying import buy_logit
-from journeys.synth.segments import SEGMENT_NAMES
+from journeys.synth.planted_segments import SEGMENT_NAMES
 
 N = 30_000
 SEED = 21
@@ -125,9 +125,9 @@ def test_features_from_export_reads_journeys_oldest_first(planted):
     newest = pages[np.arange(len(pages)), np.maximum(count - 1, 0)]
     with_pages = count > 0
     assert with_pages.sum() > 1_000
-    current = urls.page_type_of(merged.loc[with_pages, "Last Page Seen Current Value"].to_numpy(object))
+    current = url_templates.page_type_of(merged.loc[with_pages, "Last Page Seen Current Value"].to_numpy(object))
     assert (newest[with_pages] == current).all()
     oldest_slot = merged.loc[count == 4, "..."].to_numpy(object)
-    assert (pages[count == 4, 0] == urls.page_type_of(oldest_slot)).all()
+    assert (pages[count == 4, 0] == url_templates.page_type_of(oldest_slot)).all()
     assert features["has_page_history"].equals(features["page_count"] > 0)
     assert features["contact_id"].is_unique

@@ -1,4 +1,4 @@
-"""Hostile and degenerate exports (issue 17): each variant of a small valid export (pytests/hostile_exports.py)
+"""Hostile and degenerate exports: each variant of a small valid export (pytests/hostile_exports.py)
 either builds with the bad value flagged, or stops with one line naming the file and what to do, and
 never shows a Python traceback."""
 
@@ -10,9 +10,9 @@ from pathlib import Path
 import hostile_exports as hostile
 import pandas as pd
 import pytest
-from conftest import ROOT, SQL_LAYER, dbt_env, run_dbt
+from conftest import PROJECT_VARS, ROOT, SQL_LAYER, dbt_env, run_dbt
 
-from journeys import skipped
+from journeys.runs import skipped
 from journeys.urls import normalize_urls
 from journeys.warehouse import connect
 
@@ -151,7 +151,7 @@ def test_padded_and_repeated_headers_are_resolved_with_a_one_line_warning(value_
 def test_pages_on_other_sites_are_other(value_batch) -> None:
     db, _, _ = value_batch
     rows = dict(query(db, "select normalized_url, category from int_urls_categorized"))
-    for url, normalized in zip(hostile.OTHER_SITE_URLS, normalize_urls(pd.Series(hostile.OTHER_SITE_URLS)), strict=True):
+    for url, normalized in zip(hostile.OTHER_SITE_URLS, normalize_urls(pd.Series(hostile.OTHER_SITE_URLS), PROJECT_VARS["url_query_allowlist"]), strict=True):
         assert rows[normalized] == "other", url
 
 
@@ -245,7 +245,7 @@ def test_one_contact_with_history_skips_the_propensity_model(clean: Path, tmp_pa
 
 
 def test_skipped_tables_have_a_trained_runs_columns(warehouse) -> None:
-    """journeys.skipped.EMPTY_TABLES against the tables of a real build."""
+    """journeys.runs.skipped.EMPTY_TABLES against the tables of a real build."""
     names = {**{table: table for table in SEGMENT_TABLES}, **PROPENSITY_TABLES}
     with connect(warehouse.duckdb_path) as con:
         for table, key in names.items():

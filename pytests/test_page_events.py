@@ -7,9 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import Warehouse, dbt_env, run_dbt
-
-from journeys.urls import max_sequence_length
+from conftest import PROJECT_VARS, Warehouse, dbt_env, run_dbt
 
 EVENTS_CONTACTS = 3_000
 EVENTS_SEED = 5
@@ -145,7 +143,7 @@ def test_sequences_come_from_events_and_stop_before_the_first_purchase(events_bu
     )
     cut &= first_conversion.isna() | (at < first_conversion)
     cut &= ~stream["event"].isin(OFF_SITE)
-    expected = stream[cut].groupby(stream["contact_id"].astype(int)).size().clip(upper=max_sequence_length())
+    expected = stream[cut].groupby(stream["contact_id"].astype(int)).size().clip(upper=PROJECT_VARS["max_sequence_length"])
     got = features.set_index("contact_id")["page_count"]
     assert got.sort_index().equals(expected.sort_index().rename("page_count").astype(got.dtype))
     converted = features.set_index("contact_id")["is_converted"]

@@ -32,8 +32,8 @@ CATEGORIES = ["events", "blog", "course", "batch", "yearning", "specialization",
               "press", "other"]
 SPECIALIZATION, SIGNUP = 6, 12
 COUNTRIES = ["united states", "india", "germany", "united kingdom", "brazil", "tinyland"]
-SMALL = {"sequence_units": (8, 8), "embedding_dim": 4, "dense_units": 8, "epochs": 12, "batch_size": 128,
-         "learning_rate": 0.01, "patience": 3}
+SMALL = {"units": (8, 8), "embedding_dim": 4, "dense_units": 8, "epochs": 12, "batch_size": 128,
+         "learning_rate": 0.01, "patience": 3, "max_sequence_length": 4}
 # Contacts of the runs that check plumbing, not what the network learns (the `run` fixture and the tests that
 # assert a model quality train on all of `contacts`).
 PLUMBING_CONTACTS = 4_000
@@ -155,8 +155,8 @@ def test_capped_training_split_is_a_stratified_sample_of_the_full_one(contacts):
     assert all(np.array_equal(getattr(again, p), getattr(capped, p)) for p in ("train", "validation", "test"))
     uncapped = split_contacts(labelled.labels, PropensityConfig(train_rows=10**6))
     assert all(np.array_equal(getattr(uncapped, p), getattr(full, p)) for p in ("train", "validation", "test"))
-    with pytest.raises(ValueError, match="propensity_train_rows=-1"):
-        PropensityConfig.from_vars({"propensity_train_rows": "-1"})
+    with pytest.raises(ValueError, match=r"journeys_propensity\.train_rows=-1"):
+        PropensityConfig.from_meta({"overrides": {"train_rows": "-1"}})
 
 
 def test_a_capped_run_trains_on_the_sample_and_scores_everyone(contacts, tmp_path):
@@ -447,21 +447,24 @@ def test_named_course_target(contacts, tmp_path):
 
 
 def test_settings_from_dbt_vars_are_checked():
-    config = PropensityConfig.from_vars({"propensity_units": "[16, 32]", "propensity_epochs": "5",
-                                         "propensity_target": "any_course", "propensity_seed": None})
-    assert config.sequence_units == (16, 32) and config.epochs == 5
+    config = PropensityConfig.from_meta({"overrides": '{"units": "[16, 32]", "epochs": "5"}',
+                                         "target": "any_course"})
+    assert config.units == (16, 32) and config.epochs == 5
+    assert PropensityConfig.from_meta({"overrides": "{}"}) == PropensityConfig()  # nothing set: the defaults
     with pytest.raises(ValueError, match="propensity_target='bought'"):
-        PropensityConfig.from_vars({"propensity_target": "bought"})
-    with pytest.raises(ValueError, match="unknown propensity setting 'propensity_unitz'"):
-        PropensityConfig.from_vars({"propensity_unitz": 3})
-    search = PropensityConfig.from_vars({"propensity_search": '[{"dropout": 0.1}, {"embedding_l2": 0.01}]'})
+        PropensityConfig.from_meta({"overrides": {}, "target": "bought"})
+    with pytest.raises(ValueError, match="unknown key.* unitz; known: .*units"):
+        PropensityConfig.from_meta({"overrides": {"unitz": 3}})
+    with pytest.raises(ValueError, match="top-level var propensity_cutoff"):
+        PropensityConfig.from_meta({"overrides": {"cutoff": "none"}})
+    search = PropensityConfig.from_meta({"overrides": '{"search": [{"dropout": 0.1}, {"embedding_l2": 0.01}]}'})
     assert search.settings()[0]["dropout"] == 0.1 and search.settings()[1]["embedding_l2"] == 0.01
-    rendered = PropensityConfig.from_vars({"propensity_search": "[{'dropout': 0.1}, {'embedding_l2': 0.01}]"})
+    rendered = PropensityConfig.from_meta({"overrides": "{'search': [{'dropout': 0.1}, {'embedding_l2': 0.01}]}"})
     assert rendered.search == search.search
     with pytest.raises(ValueError, match="at most 6"):
-        PropensityConfig.from_vars({"propensity_search": [{"dropout": 0.1}] * 7})
+        PropensityConfig.from_meta({"overrides": {"search": [{"dropout": 0.1}] * 7}})
     with pytest.raises(ValueError, match="names"):
-        PropensityConfig.from_vars({"propensity_search": [{"units": 3}]})
+        PropensityConfig.from_meta({"overrides": {"search": [{"units": 3}]}})
 
 
 def test_deciles_break_ties_by_contact_id():

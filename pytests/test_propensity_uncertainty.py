@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from journeys.figures import results_tables
 from journeys.propensity import uncertainty
+from journeys.report.figures import results_tables
 
 
 @pytest.fixture(scope="module")

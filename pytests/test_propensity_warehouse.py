@@ -72,7 +72,7 @@ def test_model_metrics_union_holds_the_propensity_rows(warehouse, metrics):
 
 def test_search_from_dbt_vars_and_order_effects_with_intervals(metrics):
     validation = metrics[metrics["split"] == "validation"].set_index("metric")["value"]
-    # the two settings of dbt_project.yml's propensity_search, each scored on validation
+    # the two settings of dbt_project.yml's journeys_propensity.search, each scored on validation
     assert {"search_1_roc_auc", "search_2_roc_auc", "chosen_setting", "dropout", "embedding_l2"} <= set(
         validation.index)
     chosen = int(validation["chosen_setting"])
@@ -117,7 +117,7 @@ def test_artifacts_are_keras_and_json_without_personal_data(warehouse, features)
 
 
 def test_the_original_leaky_label_stops_the_build(warehouse, features, tmp_path):
-    """Label = saw a specialization page, as the original did: the audit must name that category."""
+    """Label = saw a specialization page, as the spec's earlier analysis did: the audit must name that category."""
     codes = warehouse.query("select category, category_code from url_category_codes")
     specialization = int(codes.loc[codes["category"] == "specialization", "category_code"].iloc[0])
     leaky = features.assign(is_buyer=features["category_codes"].map(lambda c: specialization in list(c)))

@@ -21,11 +21,11 @@ import pytest
 from conftest import dbt_env, run_dbt
 from PIL import Image
 
-from journeys.redaction import EMAIL_REGEX
 from journeys.report import write_report
 from journeys.report.curves import bootstrap_bands, bootstrap_weights, corners, curves
 from journeys.report.journeys_section import SANKEY_LINKS
 from journeys.report.page import Chart, Section, render_page
+from journeys.urls.redaction import EMAIL_REGEX
 from journeys.warehouse import connect
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -436,7 +436,7 @@ def test_report_of_the_built_warehouse(warehouse, tmp_path: Path) -> None:
 
 
 def with_later_tables(source: Path, target: Path, events_db: Path) -> Path:
-    """A copy of a built database with the tables later issues add: AUC intervals, the order effect and the
+    """A copy of a built database with the tables a full build adds: AUC intervals, the order effect and the
     experiments grid (values made up, shapes as their contracts say), and the path marts of a real build with
     page events (the warehouse fixture's export has none, so its path marts are empty)."""
     shutil.copy(source, target)

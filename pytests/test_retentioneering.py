@@ -15,10 +15,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT, SHARED_DATASETS, Warehouse, dbt_env
+from conftest import PROJECT_VARS, ROOT, SHARED_DATASETS, Warehouse, dbt_env
 
 from journeys.synth.writer import EXPORT_COLUMNS, HISTORY_COLUMNS
-from journeys.urls import max_sequence_length
 
 DATASET = SHARED_DATASETS / "retentioneering_ecom.csv.gz"
 # The test's seed: the shop's 19 event names in 8 categories; `purchase` is the conversion. Every event is
@@ -35,7 +34,7 @@ EVENT_CATEGORIES = {
 }
 CATEGORY_CODES = ["browse", "product", "cart", "checkout", "purchase", "account", "support", "error", "other"]
 VARS = ("{reference_date: '2024-07-01', propensity_target_event: purchase, off_site_categories: [], "
-        "propensity_search: [], propensity_epochs: 10}")
+        "journeys_propensity: {search: [], epochs: 10}}")
 
 
 def contact_id(user_id: pd.Series) -> pd.Series:
@@ -148,7 +147,7 @@ def test_propensity_learns_purchases_from_events_before_the_first_one(
     assert not features["categories_before"].map(lambda c: "purchase" in list(c)).any()
     first_purchase = events[events["event"] == "purchase"].groupby("contact_id")["timestamp"].min()
     before = events["timestamp"] < events["contact_id"].map(first_purchase).fillna("9999")
-    expected = events[before].groupby("contact_id").size().clip(upper=max_sequence_length())
+    expected = events[before].groupby("contact_id").size().clip(upper=PROJECT_VARS["max_sequence_length"])
     got = features.set_index("contact_id")
     assert (got["page_count"].reindex(expected.index) == expected).all()
     assert set(got.index[got["is_converted"]]) == set(first_purchase.index) & set(expected.index)

@@ -1,12 +1,12 @@
-"""journeys.sampling: the seeded, stratified training samples behind segments_train_rows and
-propensity_train_rows."""
+"""journeys.runs.sampling: the seeded, stratified training samples behind journeys_segments.train_rows and
+journeys_propensity.train_rows."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from journeys.sampling import stratified_sample
+from journeys.runs.sampling import stratified_sample
 
 
 def test_each_stratum_keeps_its_share_and_the_size_is_exact():

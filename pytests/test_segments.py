@@ -14,19 +14,19 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from journeys.kprototypes import KPrototypes, dissimilarity, encode_categories, split_num_cat
-from journeys.segments.features import FeatureConfig
-from journeys.segments.model import MODEL_FILE, SegmentSettings, load_segment_model, pairwise_dissimilarity
+from journeys.segments.config import SegmentSettings
+from journeys.segments.dbt import contact_columns
+from journeys.segments.model import MODEL_FILE, load_segment_model, pairwise_dissimilarity
 from journeys.segments.training import (
     choose_k,
     choose_settings,
-    contact_columns,
     dispersion_gamma,
     elbow_k,
     train_segment_model,
 )
 from journeys.warehouse import read_columns
 
-# The goal. With the default vars (gamma and k chosen by the truth-free rule: gamma 1.07, k 5) the
+# The goal. With the default vars (gamma and k chosen by the truth-free rule: gamma 1.07, k 5) the
 # fixture's export (30k contacts, seed 7, dirt) scores 0.82; a random partition scores ~0 (checked below).
 MIN_ARI = 0.80
 SEGMENT_TABLES = [
@@ -145,7 +145,7 @@ def test_artifact_is_json_and_no_table_holds_an_email(built):
 
 
 def test_settings_parse_rendered_vars_and_reject_bad_ones():
-    meta = {
+    overrides = {
         "k": "auto",
         "k_range": "[3, 6]",
         "k_sample": "1000",
@@ -160,19 +160,21 @@ def test_settings_parse_rendered_vars_and_reject_bad_ones():
         "categorical_features": "['has_company']",
         "presence_features": [],
         "top_categories": "10",
-        "artifacts_dir": "a",
-        "raw_dir": "r",
     }
+    meta = {"overrides": overrides, "artifacts_dir": "a", "raw_dir": "r"}
     settings = SegmentSettings.from_meta(meta)
     assert settings.k is None and settings.k_range == (3, 6) and settings.gamma is None
     assert settings.features.categorical_features == ("has_company",)
-    with pytest.raises(ValueError, match="segments_k must be"):
-        SegmentSettings.from_meta({**meta, "k": "many"})
-    with pytest.raises(ValueError, match="lacks"):
-        SegmentSettings.from_meta({k: v for k, v in meta.items() if k != "seed"})
-    assert settings.train_rows == 0 and SegmentSettings.from_meta({**meta, "train_rows": "5000"}).train_rows == 5000
-    with pytest.raises(ValueError, match="segments_train_rows"):
-        SegmentSettings.from_meta({**meta, "train_rows": "-1"})
+    with pytest.raises(ValueError, match="k='many': must be auto or"):
+        SegmentSettings.from_meta({**meta, "overrides": {**overrides, "k": "many"}})
+    with pytest.raises(ValueError, match="needs raw_dir"):
+        SegmentSettings.from_meta({k: v for k, v in meta.items() if k != "raw_dir"})
+    with pytest.raises(ValueError, match="unknown key.* sede"):
+        SegmentSettings.from_meta({**meta, "overrides": {**overrides, "sede": 1}})
+    assert settings.train_rows == SegmentSettings.__dataclass_fields__["train_rows"].default
+    assert SegmentSettings.from_meta({**meta, "overrides": {**overrides, "train_rows": "5000"}}).train_rows == 5000
+    with pytest.raises(ValueError, match="train_rows"):
+        SegmentSettings.from_meta({**meta, "overrides": {**overrides, "train_rows": "-1"}})
 
 
 def grouped_contacts(n: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
@@ -197,7 +199,7 @@ def grouped_contacts(n: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
 def test_a_capped_fit_trains_on_a_sample_scores_everyone_and_finds_the_groups(tmp_path):
     contacts, group = grouped_contacts(6_000, seed=5)
     settings = SegmentSettings(
-        features=FeatureConfig(), k=3, k_range=(3, 3), k_sample=600, n_init=2, max_iter=50, gamma=2.5, seed=0,
+        k=3, k_range=(3, 3), k_sample=600, n_init=2, max_iter=50, gamma=2.5, seed=0,
         stability_fits=2, artifacts_dir=tmp_path, raw_dir=tmp_path, train_rows=600,
     )
     model = train_segment_model(contacts, settings)
@@ -276,14 +278,12 @@ def planted_contacts(n: int = 3000, seed: int = 5) -> tuple[pd.DataFrame, np.nda
 
 def planted_settings(tmp_path, **changes) -> SegmentSettings:
     settings = SegmentSettings(
-        features=FeatureConfig(
-            count_features=("num_sessions", "emails_opened"),
-            day_features=("days_since_subscriber",),
-            categorical_features=("has_company", "is_bulk_import", "country"),
-            presence_features=("days_since_lead", "job_title", "days_since_last_event"),
-        ),
+        count_features=("num_sessions", "emails_opened"),
+        day_features=("days_since_subscriber",),
+        categorical_features=("has_company", "is_bulk_import", "country"),
+        presence_features=("days_since_lead", "job_title", "days_since_last_event"),
         k=None, k_range=(2, 6), k_sample=3000, n_init=3, max_iter=50, gamma="auto", seed=0, stability_fits=2,
-        artifacts_dir=tmp_path / "artifacts", raw_dir=tmp_path / "raw",
+        artifacts_dir=tmp_path / "artifacts", raw_dir=tmp_path / "raw", train_rows=0,
     )
     return dataclasses.replace(settings, **changes)
 
@@ -349,12 +349,13 @@ def test_segment_models_read_only_their_columns_and_categoricals_travel_as_codes
     contacts, _ = grouped_contacts(2_000, seed=1)
     con = duckdb.connect()
     con.register("wide", contacts.assign(email="a@example.com", page_urls="x"))
-    meta = {"k": "3", "k_range": "[3, 3]", "k_sample": "500", "n_init": "1", "max_iter": "20", "gamma": "2.5",
-            "seed": "0", "stability_fits": "2", "count_features": "['num_sessions', 'emails_opened']",
-            "day_features": "['days_since_subscriber']", "categorical_features": "['has_company', 'is_bulk_import']",
-            "presence_features": "['days_since_lead', 'days_since_first_email_send', 'days_since_last_event', "
-            "'job_title']", "top_categories": "20", "min_feature_share": "0.01", "artifacts_dir": str(tmp_path),
-            "raw_dir": str(tmp_path)}
+    overrides = {"k": "3", "k_range": "[3, 3]", "k_sample": "500", "n_init": "1", "max_iter": "20", "gamma": "2.5",
+                 "seed": "0", "stability_fits": "2", "count_features": "['num_sessions', 'emails_opened']",
+                 "day_features": "['days_since_subscriber']",
+                 "categorical_features": "['has_company', 'is_bulk_import']",
+                 "presence_features": "['days_since_lead', 'days_since_first_email_send', 'days_since_last_event', "
+                 "'job_title']", "top_categories": "20", "min_feature_share": "0.01"}
+    meta = {"overrides": json.dumps(overrides), "artifacts_dir": str(tmp_path), "raw_dir": str(tmp_path)}
     read = read_columns(con.table("wide"), contact_columns(meta, "is_buyer"))
     # is_buyer is not in this table: left out here, named by the model that needs it
     assert list(read.columns) == contact_columns(meta)

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import schemathesis
-from conftest import ROOT
+from conftest import PROJECT_VARS, Warehouse, build_or_fail, dbt_env
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from schemathesis.generation import GenerationMode
@@ -53,21 +53,35 @@ def test_health_reports_the_built_versions(warehouse, client: TestClient) -> Non
     assert [body["segments"]["version"]] == segments
 
 
-def test_refuses_seed_codes_the_model_was_not_trained_with(warehouse, app, tmp_path) -> None:
-    """Renumbering a category in the seed after the build would feed the network wrong codes."""
-    seeds = ROOT / "seeds"
-    for name in ("url_categories.csv", "countries.csv"):
-        shutil.copy(seeds / name, tmp_path / name)
-    codes = pd.read_csv(seeds / "url_category_codes.csv")
-    blog, batch = (codes["category"] == "blog"), (codes["category"] == "batch")
-    codes.loc[blog, "category_code"], codes.loc[batch, "category_code"] = (
-        int(codes.loc[batch, "category_code"].iloc[0]),
-        int(codes.loc[blog, "category_code"].iloc[0]),
-    )
-    codes.to_csv(tmp_path / "url_category_codes.csv", index=False)
-    with pytest.raises(ValueError, match=r"url_category_codes\.csv differs .*trained 'blog', seed 'batch'"):
-        load_models(warehouse.artifacts_dir, seeds_dir=tmp_path)
-    assert app.state.models.models is not None, "the unchanged seeds (the app fixture's) load"
+def test_scores_with_the_vars_and_seeds_of_its_build_not_the_repositorys(warehouse, tmp_path) -> None:
+    """A build under other site_hosts (share.hsforms.com no longer the site: its form pages are `other`)
+    saves them with the model; the service then categorises and scores as that build's tables do, though the
+    repository's vars still name the old hosts."""
+    for part in ("raw", "artifacts"):
+        shutil.copytree(getattr(warehouse, f"{part}_dir"), tmp_path / part)
+    shutil.copy(warehouse.duckdb_path, tmp_path / "journeys.duckdb")
+    env = dbt_env(tmp_path / "raw", tmp_path / "journeys.duckdb", tmp_path / "artifacts")
+    hosts = "{site_hosts: [deeplearning.ai], journeys_propensity: {epochs: 2, search: []}}"
+    build_or_fail(["build", "-s", "int_urls_categorized+", "--vars", hosts], env, "the copy under other site_hosts")
+    rebuilt = Warehouse(tmp_path / "raw", tmp_path / "journeys.duckdb", tmp_path / "artifacts", "")
+    forms = rebuilt.query(
+        "select distinct v.contact_id from int_page_views_categorized as v join purchase_propensity using (contact_id) "
+        "where v.normalized_url like 'share.hsforms.com/%' and v.category = 'other' order by v.contact_id")
+    assert len(forms) >= 20, "the forms' pages are off the site in this build"
+    assert "share.hsforms.com" in PROJECT_VARS["site_hosts"], "the repository still counts them on the site"
+    ids = [int(i) for i in forms["contact_id"][:200]]
+    stored = rebuilt.query(
+        "select f.contact_id, f.category_codes, p.propensity from contact_features as f "
+        f"join purchase_propensity as p using (contact_id) where f.contact_id in ({', '.join(map(str, ids))}) "
+        "order by f.contact_id").set_index("contact_id")
+    with connect(rebuilt.duckdb_path) as con:
+        _, body = warehouse_contacts(con, ids)
+    served = pd.DataFrame(TestClient(create_app(load_models(rebuilt.artifacts_dir))).post(
+        "/v1/propensity", json={"contacts": body}).json()["results"]).set_index("contact_id")
+    assert served.index.tolist() == stored.index.tolist()
+    assert [list(c) for c in served["category_codes"]] == [list(map(int, c)) for c in stored["category_codes"]]
+    np.testing.assert_allclose(served["propensity"].astype(float), stored["propensity"], rtol=0,
+                               atol=1.01 * 10.0**-SCORE_DECIMALS)
 
 
 def test_segments_match_contact_segments(warehouse, client: TestClient) -> None:

@@ -12,19 +12,18 @@ from datetime import UTC, datetime
 
 import numpy as np
 import pytest
+from conftest import project_categorizer, project_countries
 from fastapi.testclient import TestClient
 
 from journeys.service import (
     MAX_BODY_BYTES,
     MAX_CONTACTS_PER_REQUEST,
-    Countries,
     LoadedModels,
     ModelState,
     create_app,
 )
 from journeys.service.features import CategoryCodes, ContactBatch
 from journeys.service.scores import PropensityScores, SegmentScores
-from journeys.urls import UrlCategorizer
 
 
 class RecordingSegments:
@@ -77,8 +76,8 @@ def loaded(stand_ins: tuple[RecordingSegments, RecordingPropensity]) -> LoadedMo
     return LoadedModels(
         segments,
         propensity,
-        CategoryCodes(UrlCategorizer.from_seeds()),
-        Countries.from_seed(),
+        CategoryCodes(project_categorizer()),
+        project_countries(),
         4,
         datetime(2026, 1, 1, tzinfo=UTC),
     )

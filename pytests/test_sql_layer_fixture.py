@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURE, SQL_LAYER, dbt_env, run_dbt
 
-from journeys.redaction import EMAIL_REGEX
+from journeys.urls.redaction import EMAIL_REGEX
 from journeys.warehouse import connect
 
 

@@ -17,8 +17,8 @@ import pandas as pd
 import pytest
 from conftest import SPEC_HOSTS
 
-from journeys.synth import buying, catalog, urls, write_export
-from journeys.synth.segments import SEGMENT_NAMES
+from journeys.synth import buying, catalog, url_templates, write_export
+from journeys.synth.planted_segments import SEGMENT_NAMES
 from journeys.synth.writer import EXPORT_COLUMNS, HISTORY_COLUMNS
 
 N = 30_000
@@ -301,7 +301,7 @@ def test_buyers_and_courses(export):
 
 
 def test_current_page_shares_follow_the_spec_ordering(history):
-    current = urls.page_type_of(
+    current = url_templates.page_type_of(
         history["Last Page Seen Current Value"].replace("", None).dropna().to_numpy(object)
     )
     shares = pd.Series(
@@ -337,7 +337,7 @@ def test_truth_is_a_function_of_the_pages_seen_before_the_first_conversion(expor
     First Conversion Date (the undated oldest slot always precedes it): it must equal truth.csv's."""
     merged = _history_with_dates(export, history, truth)
     converted = _stamp(merged["First Conversion Date"], "%Y-%m-%d %H:%M:%S")
-    newest_first = np.column_stack([urls.page_type_of(merged[s].replace("", None).to_numpy(object))
+    newest_first = np.column_stack([url_templates.page_type_of(merged[s].replace("", None).to_numpy(object))
                                     for s in SLOTS])
     dated = np.column_stack([_stamp(merged[d], "%Y-%m-%d %H:%M") for d in SLOT_DATES]
                             + [np.full(len(merged), np.datetime64("NaT"), dtype="datetime64[ns]")])
@@ -374,7 +374,7 @@ def test_buyers_browse_courses_and_forums_after_buying(export, history, truth):
     leads = has_conversion & (merged["Became a Lead Date"] != "").to_numpy() & two_pages
     share_buyers, share_others = after[leads & buyers].any(axis=1).mean(), after[leads & ~buyers].any(axis=1).mean()
     assert 0.3 < share_buyers < share_others < 0.6
-    newest = urls.page_type_of(merged["Last Page Seen Current Value"].replace("", None).to_numpy(object))
+    newest = url_templates.page_type_of(merged["Last Page Seen Current Value"].replace("", None).to_numpy(object))
     post_buyer = newest[after[:, 0] & buyers]
     post_other = newest[after[:, 0] & ~buyers]
     course_like = [catalog.PAGE[t] for t in ("course", "forum", "specialization")]
@@ -410,9 +410,9 @@ def test_urls_use_the_spec_hosts_and_variants(history):
 def test_every_template_renders_back_to_its_page_type():
     rng = np.random.default_rng(3)
     page_type = np.repeat(np.arange(len(catalog.PAGE_TYPES)), 400)
-    rendered = urls.render_urls(rng, page_type)
-    assert (urls.page_type_of(rendered) == page_type).all()
-    assert (urls.page_type_of(np.array(["https://example.org/x", None], dtype=object)) == -1).all()
+    rendered = url_templates.render_urls(rng, page_type)
+    assert (url_templates.page_type_of(rendered) == page_type).all()
+    assert (url_templates.page_type_of(np.array(["https://example.org/x", None], dtype=object)) == -1).all()
 
 
 # --- determinism ------------------------------------------------------------------------------

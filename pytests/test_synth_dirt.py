@@ -174,6 +174,6 @@ def test_every_kind_of_dirt_reaches_every_chunk(tmp_path: Path):
         in_chunk = chunk_of(export["Contact ID"]) == chunk
         measured = _measure(export[in_chunk], history[chunk_of(history["Contact ID"]) == chunk])
         assert all(hits > 0 for hits, _ in measured.values()), (chunk, measured)
-    # A copy lands after its original, inside the original's chunk: file order is chunk order.
+    # A copy lands after the row it copies, inside that row's chunk: file order is chunk order.
     file_chunks = chunk_of(ids)
     assert (np.diff(file_chunks) >= 0).all()

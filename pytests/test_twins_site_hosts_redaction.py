@@ -1,5 +1,5 @@
 """The Python twins of two SQL macros, against the macros compiled by dbt and run by DuckDB: `is_site_url`
-(journeys.urls: which pages the category rules see) and `redact_emails` (journeys.redaction: free text and
+(journeys.urls: which pages the category rules see) and `redact_emails` (journeys.urls.redaction: free text and
 URLs leaving the base layer)."""
 
 from __future__ import annotations
@@ -7,12 +7,12 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 import pytest
-from conftest import dbt_env, run_dbt
+from conftest import PROJECT_VARS, dbt_env, project_categorizer, run_dbt
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from journeys.redaction import redact_emails
-from journeys.urls import is_site_url, site_hosts
+from journeys.urls import is_site_url
+from journeys.urls.redaction import redact_emails
 
 HOSTS = [
     "deeplearning.ai/", "blog.deeplearning.ai/blog/x", "deeplearning.ai:443/courses", "share.hsforms.com/1abc",
@@ -63,7 +63,7 @@ def redact_sql(compiled):
 
 
 def test_only_this_sites_hosts_are_site_pages(site_sql) -> None:
-    python = is_site_url(pd.Series(HOSTS, dtype="string"), site_hosts()).tolist()
+    python = is_site_url(pd.Series(HOSTS, dtype="string"), tuple(PROJECT_VARS["site_hosts"])).tolist()
     assert python == [True] * 4 + [False] * 8 + [True, False, False]
     assert [bool(v) for v in site_sql(HOSTS)] == python
 
@@ -72,7 +72,7 @@ def test_only_this_sites_hosts_are_site_pages(site_sql) -> None:
 @given(st.lists(st.lists(PIECES, max_size=10).map("".join), min_size=1, max_size=20))
 def test_site_hosts_twin_matches_the_macro(site_sql, values: list[str]) -> None:
     assert [bool(v) for v in site_sql(values)] == is_site_url(
-        pd.Series(values, dtype="string"), site_hosts()
+        pd.Series(values, dtype="string"), tuple(PROJECT_VARS["site_hosts"])
     ).tolist()
 
 
@@ -98,9 +98,8 @@ def test_redaction_twin_matches_the_macro(redact_sql, values: list[str]) -> None
 def test_the_service_redacts_free_text_as_the_warehouse_does() -> None:
     from journeys.service.features import CategoryCodes, contact_batch
     from journeys.service.schemas import SegmentContact
-    from journeys.urls import UrlCategorizer
 
     contact = SegmentContact(contact_id=1, job_title="CTO, ann.lee@example.com", last_event="root@localhost")
-    batch = contact_batch([contact], CategoryCodes(UrlCategorizer.from_seeds()), sequence_length=4)
+    batch = contact_batch([contact], CategoryCodes(project_categorizer()), sequence_length=4)
     assert batch.texts["job_title"].tolist() == ["CTO, redacted-email"]
     assert batch.texts["last_event"].tolist() == ["redacted-email"]

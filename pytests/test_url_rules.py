@@ -14,13 +14,13 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT, dbt_env, run_dbt
+from conftest import PROJECT_VARS, ROOT, dbt_env, project_categorizer, run_dbt
 
-from journeys import categories
-from journeys.synth import catalog
-from journeys.synth import urls as synth_urls
-from journeys.url_rules import rule_problems
-from journeys.urls import UrlCategorizer, normalize_urls
+from journeys.synth import catalog, url_templates
+from journeys.urls import categories, normalize_urls
+from journeys.urls.rules import rule_problems
+
+ALLOWLIST = PROJECT_VARS["url_query_allowlist"]
 
 HEADER = "rule_id,priority,match_type,pattern,category\n"
 # One rule per problem the checks know, plus rules that look odd but can match a normalised URL.
@@ -126,7 +126,7 @@ def test_the_service_refuses_what_the_build_refuses(tmp_path: Path) -> None:
     with pytest.raises(
         ValueError, match=r"1 problem\(s\):\nrule look_behind \(regex '\(\?<=blog/\)x'\): not a valid"
     ):
-        UrlCategorizer.from_seeds(tmp_path)
+        project_categorizer(tmp_path)
 
 
 def test_regex_rules_match_as_re2_does(tmp_path: Path) -> None:
@@ -135,7 +135,7 @@ def test_regex_rules_match_as_re2_does(tmp_path: Path) -> None:
     (tmp_path / "url_categories.csv").write_text(
         HEADER + "letters,1,regex,^x\\.com/\\pL+$,blog\nposix,2,regex,^y\\.com/[[:digit:]]+$,events\n"
     )
-    rules = dataclasses.replace(UrlCategorizer.from_seeds(tmp_path), hosts=("x.com", "y.com"))
+    rules = dataclasses.replace(project_categorizer(tmp_path), hosts=("x.com", "y.com"))
     urls = pd.Series(["x.com/café", "x.com/caf3", "y.com/123", "y.com/:dig"], dtype="string")
     assert rules.categorize(urls).tolist() == ["blog", "other", "events", "other"]
 
@@ -158,8 +158,8 @@ def test_regex_rules_match_as_re2_does(tmp_path: Path) -> None:
 def test_sections_decide_before_slug_keywords(url: str, category: str) -> None:
     """The service's categoriser on the shipped seed; the dbt unit test
     `url_rules_structural_paths_before_keywords` pins the same URLs in SQL."""
-    rules = UrlCategorizer.from_seeds()
-    assert rules.categorize(normalize_urls(pd.Series([url], dtype="string"))).tolist() == [category]
+    rules = project_categorizer()
+    assert rules.categorize(normalize_urls(pd.Series([url], dtype="string"), ALLOWLIST)).tolist() == [category]
 
 
 def test_the_seed_recovers_every_planted_page_type() -> None:
@@ -167,11 +167,11 @@ def test_the_seed_recovers_every_planted_page_type() -> None:
     rendered = [
         (page_type.replace(" ", "_"), template.replace("{slug}", slug))
         for page_type in catalog.PAGE_TYPES
-        for _, template in synth_urls.URL_TEMPLATES[page_type]
-        for slug in (synth_urls.slug_pool(page_type, rng) if "{slug}" in template else [""])
+        for _, template in url_templates.URL_TEMPLATES[page_type]
+        for slug in (url_templates.slug_pool(page_type, rng) if "{slug}" in template else [""])
     ]
     truth, urls = zip(*rendered, strict=True)
-    found = UrlCategorizer.from_seeds().categorize(normalize_urls(pd.Series(urls, dtype="string")))
+    found = project_categorizer().categorize(normalize_urls(pd.Series(urls, dtype="string"), ALLOWLIST))
     wrong = [(url, want, got) for url, want, got in zip(urls, truth, found, strict=True) if want != got]
     assert len(urls) > 300 and not wrong, wrong[:10]
 
@@ -269,11 +269,22 @@ def test_the_loop_reuses_the_staged_export_unless_the_raw_files_are_newer(tmp_pa
     raw.mkdir()
     for name in categories.RAW_FILES:
         (raw / name).write_text("x\n")
-    assert "+stg_hubspot__page_history" in categories.nodes_to_build(db, raw), "no database yet"
+    assert categories.selector_to_build(db, raw) == categories.URL_LAYER_RESTAGED, "no database yet"
     with duckdb.connect(str(db)) as con:
-        for name in categories.STAGING:
+        for name in categories.staged_models():
             con.execute(f"create table {name} (x integer)")
-    assert categories.nodes_to_build(db, raw) == " ".join(categories.URL_LAYER)
+    assert categories.selector_to_build(db, raw) == categories.URL_LAYER
     newer = db.stat().st_mtime + 10
     os.utime(raw / "pageview_hist.csv", (newer, newer))
-    assert "+stg_hubspot__page_history" in categories.nodes_to_build(db, raw), "a new export is restaged"
+    assert categories.selector_to_build(db, raw) == categories.URL_LAYER_RESTAGED, "a new export is restaged"
+    env = dbt_env(raw, db, tmp_path / "artifacts")
+    listed = {}
+    for selector in (categories.URL_LAYER, categories.URL_LAYER_RESTAGED):
+        result = run_dbt(["--quiet", "ls", "--selector", selector, "--resource-type", "model", "seed", "--output", "name"], env)
+        assert result.returncode == 0, result.stdout[-2000:]
+        listed[selector] = set(result.stdout.split())
+    assert {"url_categories", "int_urls_categorized", "url_rule_hits", "unmapped_urls"} <= listed["url_layer"]
+    assert not listed["url_layer"] & {"contact_features", "contact_segments", "purchase_propensity",
+                                      *categories.staged_models()}, "no training, staging reused"
+    assert listed["url_layer_restaged"] >= listed["url_layer"] | {
+        *categories.staged_models(), "base_hubspot__page_history_records"}

@@ -9,12 +9,14 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from conftest import ROOT, dbt_env, run_dbt
+from conftest import PROJECT_VARS, ROOT, dbt_env, project_categorizer, run_dbt
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from journeys.service.examples import STAGED_PAGES_SQL
-from journeys.urls import UrlCategorizer, normalize_urls
+from journeys.urls import normalize_urls
+
+ALLOWLIST = PROJECT_VARS["url_query_allowlist"]
 
 URL_PIECES = st.sampled_from(
     [*"aAwW.:/?#&=%_-@+ 12uthsxzéñ\n\t;,", "utm_", "http://", "https://", "www.", "translate.googleusercontent.com/",
@@ -74,7 +76,7 @@ def test_known_urls() -> None:
         ],
         dtype="string",
     )
-    assert as_python(normalize_urls(raw).tolist()) == [
+    assert as_python(normalize_urls(raw, ALLOWLIST).tolist()) == [
         "deeplearning.ai/",
         "blog.deeplearning.ai/blog/foo",
         "deeplearning.ai/ai-for-everyone",
@@ -107,17 +109,17 @@ def test_seed_errors_name_file_and_rule(tmp_path: Path) -> None:
         "rule_id,priority,match_type,pattern,category\nok,1,contains,blog,blog\nbad,2,glob,*x*,blog\n"
     )
     with pytest.raises(ValueError, match=r"url_categories.csv has 1 problem\(s\):\nrule bad \(glob '\*x\*'\): match_type"):
-        UrlCategorizer.from_seeds(tmp_path)
+        project_categorizer(tmp_path)
     (tmp_path / "url_categories.csv").write_text(
         "rule_id,priority,match_type,pattern,category\nok,1,contains,blog,nowhere\n"
     )
     with pytest.raises(ValueError, match=r"rule ok \(contains 'blog'\): category 'nowhere' has no code"):
-        UrlCategorizer.from_seeds(tmp_path)
+        project_categorizer(tmp_path)
     (tmp_path / "url_categories.csv").write_text(
         "rule_id,priority,match_type,pattern,category\nok,first,contains,blog,blog\n"
     )
     with pytest.raises(ValueError, match=r"url_categories.csv: row 2, field priority: 'first' is not a number"):
-        UrlCategorizer.from_seeds(tmp_path)
+        project_categorizer(tmp_path)
 
 
 def test_lowest_priority_wins_and_unmatched_is_other(tmp_path: Path) -> None:
@@ -128,7 +130,7 @@ def test_lowest_priority_wins_and_unmatched_is_other(tmp_path: Path) -> None:
         "rule_id,priority,match_type,pattern,category\n"
         "late,50,contains,blog,blog\nearly,5,regex,/events?(/|$),events\nhome,1,exact,x.com/,blog\n"
     )
-    rules = dataclasses.replace(UrlCategorizer.from_seeds(tmp_path), hosts=("x.com",))
+    rules = dataclasses.replace(project_categorizer(tmp_path), hosts=("x.com",))
     urls = ["https://x.com/events/blog/", "https://x.com/blog", "https://y.com/", "https://x.com", ""]
     assert rules.category_codes(urls).tolist() == [1, 2, 20, 2, 20], "NULL URLs are `other`, as in SQL"
     other_sites = ["https://y.com/blog", "https://x.com.evil.org/blog", "http://[::1]/blog", "https://bücher.x/blog"]
@@ -146,8 +148,8 @@ def test_every_url_of_the_export_gets_the_warehouse_category(warehouse) -> None:
     assert (views["_merge"] == "both").all(), views[views["_merge"] != "both"].head(10).to_string()
     sql = views.drop_duplicates("url")
     assert len(sql) > 100, "the synthetic export should hold many distinct URLs"
-    rules = UrlCategorizer.from_seeds(ROOT / "seeds")
-    normalized = normalize_urls(sql["url"].astype("string"))
+    rules = project_categorizer()
+    normalized = normalize_urls(sql["url"].astype("string"), ALLOWLIST)
     mismatched = sql[normalized.fillna("<null>") != sql["normalized_url"].astype("string").fillna("<null>")]
     assert mismatched.empty, mismatched.head(10).to_string()
     categories = rules.categorize(normalized)

@@ -1,8 +1,8 @@
 """Benchmark: kmodes' KPrototypes against journeys.kprototypes on contact-like features.
 
 Same data (4 numeric + 6 categorical columns, 6 planted segments), k=6, Cao init and n_init=1 for both;
-prints wall times, the speed ratio and both costs (goal of issue 4: >= 50x faster at a cost <= 1.01 x
-kmodes'). Then ours alone on 1M rows with n_init=10 on 2 threads, wall and CPU seconds (goal of issue 13:
+prints wall times, the speed ratio and both costs (goal: >= 50x faster at a cost <= 1.01 x
+kmodes'). Then ours alone on 1M rows with n_init=10 on 2 threads, wall and CPU seconds (goal:
 under 20 s on 2 cores). Run with `make bench`; `--quick` shrinks the sizes for a smoke run. On a shared
 machine the wall times are upper bounds; the load average is printed beside them.
 """

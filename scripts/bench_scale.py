@@ -1,7 +1,7 @@
 """Benchmark: the whole build at a multiple of the spec's export, per-step time and peak memory, growth from 1x.
 
 `make bench-scale SCALE=10` writes `journeys synth --contacts 336955*SCALE --seed 7 --no-events` (the HubSpot
-export alone, as the scale issue measures it; EVENTS=1 adds page_events.csv, about 23 events per contact, in
+export alone; EVENTS=1 adds page_events.csv, about 23 events per contact, in
 a folder of its own) into a scratch folder,
 then builds it as `make build` does (dbt build, then the report) with its own DuckDB file, artifacts, dbt
 target and logs, so the project's own build is untouched. The SQL layer (everything but python_models and
@@ -15,7 +15,7 @@ are missing, and prints the growth from 1x. On a shared machine the figures are 
 average at the start and the end is printed beside them.
 
 `--uncapped` then retrains the Python models on a copy of the same warehouse with the training caps off
-(`segments_train_rows` and `propensity_train_rows` 0) and compares the two runs' quality: the segments' ARI
+(`journeys_segments.train_rows` and `journeys_propensity.train_rows` 0) and compares the two runs' quality: the segments' ARI
 against the planted truth, and the propensity ROC AUC of both models on the same contacts (the capped run's
 test split, which neither run trained on).
 """
@@ -41,7 +41,7 @@ SEED = 7
 PROJECT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 PYTHON_MODELS = "path:python_models+"
-NO_CAPS = "{segments_train_rows: 0, propensity_train_rows: 0}"
+NO_CAPS = "{journeys_segments: {train_rows: 0}, journeys_propensity: {train_rows: 0}}"
 
 
 def _measured(command: list[str], env: dict[str, str], log: Path) -> dict[str, float]:

@@ -1,10 +1,10 @@
-"""Learning curves behind the defaults of segments_train_rows and propensity_train_rows.
+"""Learning curves behind the defaults of journeys_segments.train_rows and journeys_propensity.train_rows.
 
 On a built warehouse of the synthetic export (`make build`, or `make bench-scale`'s folder), with the
 dbt_project.yml defaults: the segment model trained on seeded, stratified samples of growing size, each
 scoring every contact, its ARI against the planted segments; the BiLSTM (the first setting of
-propensity_search) trained on capped training splits of growing size, its ROC AUC on the same test contacts
-(those of the default propensity_train_rows, as in the build's model_metrics).
+journeys_propensity.search) trained on capped training splits of growing size, its ROC AUC on the same test contacts
+(those of the default journeys_propensity.train_rows, as in the build's model_metrics).
 Prints one table per model and the smallest cap after which no larger one gains more than 0.002.
 
     .venv/bin/python scripts/learning_curve.py --db /tmp/journeys-bench-scale/scale_1/journeys.duckdb \
@@ -27,8 +27,9 @@ from sklearn.metrics import adjusted_rand_score, roc_auc_score
 
 from journeys.propensity.config import PropensityConfig
 from journeys.propensity.data import fit_sequence_length
-from journeys.segments.model import SegmentSettings
-from journeys.segments.training import contact_columns, train_segment_model
+from journeys.segments.config import SegmentSettings
+from journeys.segments.dbt import contact_columns
+from journeys.segments.training import train_segment_model
 from journeys.warehouse import connect, read_columns
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -49,8 +50,8 @@ def plateau(rows: list[tuple[int, float]]) -> int:
 
 def segment_curve(con, raw: Path, caps: list[int]) -> list[tuple[int, float, float]]:
     values = _vars()
-    meta = {key.removeprefix("segments_"): str(value) for key, value in values.items() if key.startswith("segments_")}
-    meta.update(artifacts_dir=tempfile.mkdtemp(), raw_dir=str(raw), retrain="true")
+    meta = {"overrides": values["journeys_segments"], "artifacts_dir": tempfile.mkdtemp(), "raw_dir": str(raw),
+            "retrain": "true"}
     contacts = read_columns(con.table("contact_features"), contact_columns(meta)).sort_values(
         "contact_id", ignore_index=True)
     truth = pd.read_csv(raw / "truth.csv").set_index("contact_id")["segment"]
@@ -68,15 +69,14 @@ def segment_curve(con, raw: Path, caps: list[int]) -> list[tuple[int, float, flo
 
 def propensity_curve(con, caps: list[int]) -> list[tuple[int, float, float]]:
     """The BiLSTM at each training cap, all scored on the same test contacts: the test split of the default
-    propensity_train_rows (the build's own test contacts), which no cap's training split overlaps."""
+    journeys_propensity.train_rows (the build's own test contacts), which no cap's training split overlaps."""
     from journeys.propensity.data import Encoder, label_contacts, model_columns, split_contacts
     from journeys.propensity.dbt import HAS_HISTORY
     from journeys.propensity.network import build_network, make_deterministic, predict, train_network
 
     values = _vars()
-    known = {f.name for f in dataclasses.fields(PropensityConfig)} | {"units"}
-    config = PropensityConfig.from_vars({k: v for k, v in values.items()
-                                         if k.startswith("propensity_") and k.removeprefix("propensity_") in known})
+    config = PropensityConfig.from_meta({"overrides": values["journeys_propensity"],
+                                         "target": values["propensity_target"], "cutoff": values["propensity_cutoff"]})
     config = config.with_setting(config.settings()[0])
     features = read_columns(con.table("contact_features"), model_columns(config), where=HAS_HISTORY)
     config = fit_sequence_length(config, features)
@@ -84,7 +84,7 @@ def propensity_curve(con, caps: list[int]) -> list[tuple[int, float, float]]:
     labelled = label_contacts(features, config)
     vocabulary = int(pd.to_numeric(codes["category_code"]).max()) + 1
     test = split_contacts(labelled.labels, config).test
-    print(f"propensity: {len(test):,} test contacts (the split of propensity_train_rows {config.train_rows})")
+    print(f"propensity: {len(test):,} test contacts (the split of journeys_propensity.train_rows {config.train_rows})")
     rows = []
     for cap in caps:
         start = time.perf_counter()

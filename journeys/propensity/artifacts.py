@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from journeys.contract import ScoringContext
 from journeys.propensity.data import Encoder
 from journeys.propensity.network import float64_copy, keras, predict
 
@@ -38,6 +39,7 @@ class PropensityModel:
     encoder: Encoder
     network: keras.Model
     category_names: dict[int, str] = field(default_factory=dict)  # the seed codes it was trained with
+    context: ScoringContext | None = None  # the seeds and vars of the build that trained it, for the service
     scorer: keras.Model = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -98,6 +100,7 @@ def save_model(
         "class_names": model.class_names,
         "threshold": model.threshold,
         "encoder": model.encoder.to_json(),
+        "scoring_context": None if model.context is None else model.context.to_json(),
         "libraries": library_versions(),
         **extra,
     }
@@ -123,9 +126,11 @@ def load_propensity_model(artifacts_dir: Path | str) -> PropensityModel:
     """Load what the last build saved; the service and the tests score through this."""
     meta = read_meta(Path(artifacts_dir))
     network = keras.saving.load_model(Path(artifacts_dir) / SUBDIR / MODEL_FILE, compile=False)
+    context = meta.get("scoring_context")
     return PropensityModel(meta["version"], meta["target"], list(meta["class_names"]), meta["threshold"],
                            Encoder.from_json(meta["encoder"]), network,
-                           {int(code): name for code, name in meta["category_names"].items()})
+                           {int(code): name for code, name in meta["category_names"].items()},
+                           None if context is None else ScoringContext.from_json(context))
 
 
 def fingerprint(*arrays: np.ndarray) -> str:

@@ -1,8 +1,8 @@
 """Leakage audit: how well each input alone predicts the label, before any model is trained.
 
-The original classifier's label was a function of its own inputs (a specialization page among the slots);
+The spec's earlier classifier's label was a function of its own inputs (a specialization page among the slots);
 a single input that separates the classes almost perfectly is the signature of that mistake, so the build
-stops (or warns) when one crosses `propensity_leakage_threshold`, and warns from `propensity_leakage_warning`.
+stops (or warns) when one crosses `journeys_propensity.leakage_threshold`, and warns from `journeys_propensity.leakage_warning`.
 Partial leaks hide in the sequence's details, so pages at each position (counted from the latest) and
 ordered pairs of consecutive pages are audited too, as presence indicators.
 """
@@ -125,7 +125,7 @@ def enforce(
                       for r in flagged.itertuples())
     message = (f"leakage audit: {len(flagged)} input(s) predict the label on their own above {threshold}: "
                f"{named}. The label is (almost) a function of these inputs; fix the target or drop them, or "
-               "set var propensity_leakage_mode: warn to build anyway.")
+               "set var journeys_propensity: {leakage_mode: warn} to build anyway.")
     if mode == "error":
         raise LeakageError(message)
     LOG.warning(message)

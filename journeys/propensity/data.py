@@ -14,8 +14,8 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from journeys.propensity.config import PropensityConfig
-from journeys.sampling import stratified_sample
-from journeys.skipped import CannotTrain
+from journeys.runs.sampling import stratified_sample
+from journeys.runs.skipped import CannotTrain
 
 MISSING, POOLED = 0, 1  # reserved indices of every categorical vocabulary
 FIRST_CONVERSION = "days_since_first_conversion"
@@ -65,7 +65,7 @@ def input_features(config: PropensityConfig) -> tuple[tuple[str, ...], tuple[str
     """Numeric, boolean and categorical inputs; the segment target uses the page sequence alone.
 
     Segments are computed from the tabular features, so feeding them back would make the segment target a
-    lookup instead of the question the original analysis asked (can the pages tell the segment?). With
+    lookup instead of the question the spec's earlier analysis asked (can the pages tell the segment?). With
     cutoff `first_conversion` the First Conversion Date is not an input: it is the cut itself, and a
     purchase can create it (the course-signup form).
     """

@@ -1,6 +1,6 @@
-"""The seed's experiments: sequence length x encoding of the pages x model, on the page sequence alone.
+"""The experiments the spec's earlier analysis proposed: sequence length x encoding of the pages x model, on the page sequence alone.
 
-Grid: the most recent 1..4 pages; encoded as {one integer code per step, read as a number (the seed's),
+Grid: the most recent 1..4 pages; encoded as {one integer code per step, read as a number (the earlier analysis'),
 one-hot per step, learned embedding}; fed to {a small BiLSTM, a logistic model (one sigmoid unit on the
 flattened encoded steps)}. Both models are Keras networks trained the same way (Adam, early stopping on
 validation ROC AUC), so the grid compares encodings and lengths, not libraries. Same label and split as

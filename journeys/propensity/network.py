@@ -1,6 +1,6 @@
 """The BiLSTM: page categories as real time steps, plus categorical embeddings and scaled tabular columns.
 
-The original fed four category codes as raw integers in one time step; here each page is a step of an
+The spec's earlier analysis fed four category codes as raw integers in one time step; here each page is a step of an
 embedded, masked sequence, so order and length carry information and padding carries none.
 """
 
@@ -49,8 +49,8 @@ def build_network(encoder: Encoder, n_classes: int, config: PropensityConfig) ->
     sequence_in = keras.Input(shape=(encoder.max_sequence_length,), dtype="int32", name="sequence")
     x = layers.Embedding(encoder.vocabulary_size, config.embedding_dim, mask_zero=True,
                          embeddings_regularizer=penalty, name="category_embedding")(sequence_in)
-    for i, units in enumerate(config.sequence_units):
-        last = i == len(config.sequence_units) - 1
+    for i, units in enumerate(config.units):
+        last = i == len(config.units) - 1
         lstm = layers.LSTM(units, return_sequences=not last, dropout=config.dropout,
                            recurrent_dropout=config.recurrent_dropout,
                            unroll=last and encoder.max_sequence_length <= MAX_UNROLLED_STEPS)

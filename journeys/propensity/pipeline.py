@@ -17,8 +17,10 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 
+from journeys.contract import ScoringContext
 from journeys.propensity import audit as leakage
 from journeys.propensity.artifacts import (
+    PREDICT_BATCH,
     SCORE_DECIMALS,
     PropensityModel,
     fingerprint,
@@ -44,11 +46,17 @@ from journeys.propensity.data import (
     split_contacts,
 )
 from journeys.propensity.metrics import best_f1_threshold, classification_metrics
-from journeys.propensity.network import build_network, keras, make_deterministic, predict, train_network
+from journeys.propensity.network import (
+    build_network,
+    float64_copy,
+    keras,
+    make_deterministic,
+    predict,
+    train_network,
+)
 from journeys.propensity.uncertainty import interval, resample_weights, resampled_metrics, weighted_roc_auc
 
 LOG = logging.getLogger(__name__)
-TRUTH_COLUMNS = ("contact_id", "buy_probability", "buy_probability_shuffled")  # what truth.csv gives the metrics
 METRIC_COLUMNS = ["model_name", "model_version", "split", "metric", "value", "ci_lower", "ci_upper"]
 # The BiLSTM's paired ROC AUC gain over each of these is reported with its interval.
 BASELINES_TO_BEAT = ("logistic_regression", "logistic_regression_bigrams", "hist_gradient_boosting")
@@ -76,93 +84,138 @@ def train_and_score(
     artifacts_dir: Path | str,
     segments: pd.DataFrame | None = None,
     truth: pd.DataFrame | None = None,
+    context: ScoringContext | None = None,
 ) -> PropensityRun:
     """Fit on contacts with page history, evaluate on the test split, save artifacts, score all with history.
 
     `category_codes` is the seed `url_category_codes` (category, category_code): it sizes the embedding
     and names the categories in the audit. `truth` (contact_id, buy_probability[, buy_probability_shuffled])
-    adds Bayes-optimal rows and truth's own order effect.
+    adds Bayes-optimal rows and truth's own order effect. `context` (the build's seeds and vars) is saved with
+    the model for the service.
     """
     started = time.perf_counter()
     make_deterministic(config.seed)
-    everyone = label_contacts(features, config, segments)
-    labelled, split = modelling_sample(everyone, split_contacts(everyone.labels, config))
-    labels, n_classes = labelled.labels, len(labelled.class_names)
-    vocabulary_size = int(pd.to_numeric(category_codes["category_code"]).max()) + 1
-    category_names = dict(zip(pd.to_numeric(category_codes["category_code"]).astype(int),
-                              category_codes["category"].astype(str), strict=True))
-    encoder = Encoder.fit(labelled.features.iloc[split.train], config, vocabulary_size)
-    inputs = encoder.transform(labelled.features)
-    LOG.info("propensity: %d contacts with page history and a label, train/validation/test %d/%d/%d",
-             len(labels), len(split.train), len(split.validation), len(split.test))
-
+    data = _modelling_data(features, category_codes, config, segments)
+    labels, split = data.labelled.labels, data.split
     audit = leakage.enforce(
-        leakage.audit_inputs(inputs.rows(split.train), labels[split.train], encoder, category_names),
-        config.leakage_threshold, config.leakage_mode, labelled.class_names, config.leakage_warning)
+        leakage.audit_inputs(data.inputs.rows(split.train), labels[split.train], data.encoder, data.category_names),
+        config.leakage_threshold, config.leakage_mode, data.labelled.class_names, config.leakage_warning)
 
-    binary = n_classes == 2
-    probabilities = _baselines(inputs, encoder, labels, split, config, binary)
-    comparison = _cutoff_comparison(labelled.features, labels, split, config, vocabulary_size) if binary else None
+    binary = len(data.labelled.class_names) == 2
+    probabilities = _baselines(data.inputs, data.encoder, labels, split, config, binary)
+    comparison = (_cutoff_comparison(data.labelled.features, labels, split, config, data.vocabulary_size)
+                  if binary else None)
     LOG.info("propensity: baselines fitted in %.1f s", time.perf_counter() - started)
 
-    keras_inputs = inputs.as_keras(encoder.categorical_features)
-    chosen, network, history, search = _select_network(encoder, n_classes, keras_inputs, labels, split, config)
-    train_fingerprint = fingerprint(labelled.features["contact_id"].to_numpy()[split.train], labels[split.train],
-                                    inputs.sequence[split.train], inputs.categorical[split.train],
-                                    inputs.tabular[split.train])
-    version = "bilstm-" + fingerprint(np.frombuffer((train_fingerprint + str(config.to_json())).encode(),
-                                                    dtype=np.uint8))[:12]
-    model = PropensityModel(version, config.target, labelled.class_names, None, encoder, network)
-    if binary:
-        validation = np.round(model.probabilities(labelled.features.iloc[split.validation]), SCORE_DECIMALS)
-        model.threshold = threshold = best_f1_threshold(labels[split.validation], validation[:, 1])
-    else:
-        threshold = None
-    test_frame = labelled.features.iloc[split.test]
-    test_scores = model.score(test_frame)
-    probabilities["bilstm"] = (_probabilities_from_scores(model, test_frame, test_scores), threshold)
-
-    shuffled = None
-    if binary and encoder.max_sequence_length > 1:
-        # as many epochs as the kept network's best (early stopping still keeps the shuffled one's best)
-        best_epoch = next(h["epoch"] for h in history if h["is_best_epoch"])
-        shuffled = _shuffled_order_network(encoder, n_classes, inputs, labels, split,
-                                           replace(chosen, epochs=int(best_epoch)))
+    chosen, model, history, search = _fit_model(data, config, context)
+    test_frame = data.labelled.features.iloc[split.test]
+    probabilities["bilstm"] = (_probabilities_from_scores(model, test_frame, model.score(test_frame)), model.threshold)
     if truth is not None and config.target == "any_course":
-        probabilities.update(_bayes_optimal(truth, labelled.features, labels, split))
+        probabilities.update(_bayes_optimal(truth, data.labelled.features, labels, split))
 
-    metrics = _metrics_table(probabilities, labels[split.test], version, config.seed, shuffled,
-                             _truth_shuffled(truth, labelled.features, split) if "bayes_optimal" in probabilities
-                             else None, comparison)
-    metrics = pd.concat([metrics, _search_rows(search, chosen, version)], ignore_index=True)
-    history_frame = pd.DataFrame(history).assign(model_version=version)
+    metrics = pd.concat([
+        _metrics_table(probabilities, labels[split.test], model.version, config.seed,
+                       _order_effect_network(data, history, chosen) if binary else None,
+                       _truth_shuffled(truth, data.labelled.features, split) if "bayes_optimal" in probabilities
+                       else None, comparison),
+        _search_rows(search, chosen, model.version),
+    ], ignore_index=True)
+    history_frame = pd.DataFrame(history).assign(model_version=model.version)
     if comparison is not None:
         audit = leakage.timing_row(audit, metrics, comparison.baseline, config.cutoff, len(split.test),
                                    config.leakage_threshold)
-    audit = audit.assign(model_version=version)
-    contact_ids = labelled.features["contact_id"].to_numpy()
+    audit = audit.assign(model_version=model.version)
+    contact_ids = data.labelled.features["contact_id"].to_numpy()
     predictions = _test_predictions(probabilities, contact_ids[split.test], labels[split.test] == 1, binary)
-
-    with_history = features[features["has_page_history"].fillna(False).astype(bool)]
-    # labelled contacts outside the capped split are `unsampled`
-    split_names = pd.Series("unsampled", index=everyone.features["contact_id"].to_numpy())
-    for name in ("train", "validation", "test"):
-        split_names.loc[contact_ids[getattr(split, name)]] = name
-    scores = add_deciles(model.score(with_history)).assign(
-        split=lambda f: f["contact_id"].map(split_names).fillna("unlabelled"),
-        model_version=version, target=config.target)
+    scores = _scores(model, features, data, config)
     save_model(model, artifacts_dir, predictions, {
         "config": chosen.to_json(),
-        "training_fingerprint": train_fingerprint,
+        "training_fingerprint": data.fingerprint,
         "split_sizes": {"train": len(split.train), "validation": len(split.validation), "test": len(split.test)},
-        "category_names": {str(k): v for k, v in category_names.items()},
+        "category_names": {str(k): v for k, v in data.category_names.items()},
         "metrics": _records(metrics),
         "history": history_frame.to_dict(orient="records"),
         "audit": audit.to_dict(orient="records"),
     })
-    LOG.info("propensity: %s trained, evaluated, saved and scored %d contacts in %.1f s", version, len(scores),
-             time.perf_counter() - started)
+    LOG.info("propensity: %s trained, evaluated, saved and scored %d contacts in %.1f s", model.version,
+             len(scores), time.perf_counter() - started)
     return PropensityRun(scores, metrics, history_frame, audit, predictions, model)
+
+
+@dataclass(frozen=True)
+class ModellingData:
+    """The labelled contacts of the (capped) split, encoded: what every model of the run is fitted on."""
+
+    everyone: LabelledContacts  # every contact with page history and a label (scored, sampled or not)
+    labelled: LabelledContacts  # those of the split, positions renumbered
+    split: Split
+    encoder: Encoder
+    inputs: Inputs
+    vocabulary_size: int
+    category_names: dict[int, str]
+    fingerprint: str  # of the training rows: contacts, labels and inputs
+
+
+def _modelling_data(features: pd.DataFrame, category_codes: pd.DataFrame, config: PropensityConfig,
+                    segments: pd.DataFrame | None) -> ModellingData:
+    """Label, split (capped by train_rows), fit the encoder on the training contacts, encode everyone."""
+    everyone = label_contacts(features, config, segments)
+    labelled, split = modelling_sample(everyone, split_contacts(everyone.labels, config))
+    codes = pd.to_numeric(category_codes["category_code"]).astype(int)
+    encoder = Encoder.fit(labelled.features.iloc[split.train], config, int(codes.max()) + 1)
+    inputs = encoder.transform(labelled.features)
+    LOG.info("propensity: %d contacts with page history and a label, train/validation/test %d/%d/%d",
+             len(labelled.labels), len(split.train), len(split.validation), len(split.test))
+    train = split.train
+    fingerprint_of_training = fingerprint(labelled.features["contact_id"].to_numpy()[train], labelled.labels[train],
+                                          inputs.sequence[train], inputs.categorical[train], inputs.tabular[train])
+    return ModellingData(everyone, labelled, split, encoder, inputs, int(codes.max()) + 1,
+                         dict(zip(codes, category_codes["category"].astype(str), strict=True)), fingerprint_of_training)
+
+
+def _fit_model(data: ModellingData, config: PropensityConfig, context: ScoringContext | None) -> tuple[
+        PropensityConfig, PropensityModel, list[dict[str, float]], list[tuple[dict[str, float], float]]]:
+    """The BiLSTM of the best search setting, its version (training data + settings) and, for a binary target,
+    its decision threshold: the F1-maximising cut of its stored (rounded) validation scores."""
+    labels, split = data.labelled.labels, data.split
+    keras_inputs = data.inputs.as_keras(data.encoder.categorical_features)
+    n_classes = len(data.labelled.class_names)
+    chosen, network, history, search = _select_network(data.encoder, n_classes, keras_inputs, labels, split, config)
+    version = "bilstm-" + fingerprint(np.frombuffer((data.fingerprint + str(config.to_json())).encode(),
+                                                    dtype=np.uint8))[:12]
+    threshold = None
+    if n_classes == 2:
+        validation = np.round(predict(float64_copy(network), _rows(keras_inputs, split.validation),
+                                      PREDICT_BATCH), SCORE_DECIMALS)
+        threshold = best_f1_threshold(labels[split.validation], validation[:, 1])
+    model = PropensityModel(version, config.target, data.labelled.class_names, threshold, data.encoder, network,
+                            data.category_names, context)
+    return chosen, model, history, search
+
+
+def _order_effect_network(data: ModellingData, history: list[dict[str, float]],
+                          chosen: PropensityConfig) -> np.ndarray | None:
+    """Test P(positive) of the network retrained on shuffled pages, as many epochs as the kept network's best
+    (early stopping still keeps the shuffled one's best); None for one-page sequences."""
+    if data.encoder.max_sequence_length <= 1:
+        return None
+    best_epoch = next(h["epoch"] for h in history if h["is_best_epoch"])
+    return _shuffled_order_network(data.encoder, len(data.labelled.class_names), data.inputs, data.labelled.labels,
+                                   data.split, replace(chosen, epochs=int(best_epoch)))
+
+
+def _scores(model: PropensityModel, features: pd.DataFrame, data: ModellingData,
+            config: PropensityConfig) -> pd.DataFrame:
+    """purchase_propensity: every contact with page history scored, with its decile and its split (`unsampled`
+    for a labelled contact the capped split left out, `unlabelled` for one without a label)."""
+    with_history = features[features["has_page_history"].fillna(False).astype(bool)]
+    contact_ids = data.labelled.features["contact_id"].to_numpy()
+    split_names = pd.Series("unsampled", index=data.everyone.features["contact_id"].to_numpy())
+    for name in ("train", "validation", "test"):
+        split_names.loc[contact_ids[getattr(data.split, name)]] = name
+    return add_deciles(model.score(with_history)).assign(
+        split=lambda f: f["contact_id"].map(split_names).fillna("unlabelled"),
+        model_version=model.version, target=config.target)
 
 
 def modelling_sample(labelled: LabelledContacts, split: Split) -> tuple[LabelledContacts, Split]:
@@ -390,23 +443,6 @@ def saved_table(artifacts_dir: Path | str, name: str, version: str) -> pd.DataFr
     if name == "metrics":
         table = table.astype({"value": "float64", "ci_lower": "float64", "ci_upper": "float64"})
     return table
-
-
-def read_truth(raw_dir: Path | str) -> pd.DataFrame | None:
-    """The generator's truth.csv (contact_id, buy_probability) when present; None for a real export."""
-    path = Path(raw_dir) / "truth.csv"
-    if not path.exists():
-        return None
-    truth = pd.read_csv(path, usecols=lambda name: _snake(name) in TRUTH_COLUMNS)
-    truth.columns = [_snake(c) for c in truth.columns]
-    missing = {"contact_id", "buy_probability"} - set(truth.columns)
-    if missing:
-        raise ValueError(f"{path} lacks column(s) {', '.join(sorted(missing))}; has {list(truth.columns)}")
-    return truth[[c for c in TRUTH_COLUMNS if c in truth]]
-
-
-def _snake(name: str) -> str:
-    return name.strip().lower().replace(" ", "_")
 
 
 def _rows(named: dict[str, np.ndarray], index: np.ndarray) -> dict[str, np.ndarray]:

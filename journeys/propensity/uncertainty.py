@@ -11,8 +11,6 @@ import numpy as np
 
 N_RESAMPLES = 1000
 LEVEL = 0.95
-# Metrics whose interval is not meaningful: fixed by the design, not by the sample.
-FIXED_METRICS = ("test_size", "threshold")
 BLOCK = 50  # resamples per pass: bounds every temporary array to BLOCK x n float64 values
 
 

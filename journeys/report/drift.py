@@ -19,7 +19,7 @@ from journeys.report.tables import Tables
 MODELS = ("segments", "propensity")
 SHARE_MOVES = 3
 MIN_SHARE_MOVE = 0.001  # smaller moves are not listed
-# journeys.drift's rule of thumb for the PSI
+# journeys.monitoring.drift's rule of thumb for the PSI
 PSI_STABLE, PSI_MOVED = 0.1, 0.2
 
 

@@ -19,12 +19,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from journeys.skipped import CannotTrain
+from journeys.runs.skipped import CannotTrain
 
 OTHER = "other"
 MISSING = "missing"
 
-# Defaults mirror the segments_* vars in dbt_project.yml.
+# The segment model's default features (journeys.segments.config.SegmentSettings).
 DEFAULT_COUNT_FEATURES = ("num_sessions", "emails_opened")
 DEFAULT_DAY_FEATURES = ("days_since_subscriber",)
 DEFAULT_CATEGORICAL_FEATURES = ("has_company", "is_bulk_import")
@@ -40,7 +40,7 @@ DEFAULT_TOP_CATEGORIES = 20
 
 @dataclass(frozen=True)
 class FeatureConfig:
-    """Which contact columns become segment features (the dbt vars `segments_*_features`)."""
+    """Which contact columns become segment features (journeys_segments' `*_features` lists)."""
 
     count_features: tuple[str, ...] = DEFAULT_COUNT_FEATURES
     day_features: tuple[str, ...] = DEFAULT_DAY_FEATURES
@@ -57,7 +57,7 @@ class FeatureConfig:
         if not names and not flags:
             raise ValueError("no segment features configured")
         if self.top_categories < 1:
-            raise ValueError(f"segments_top_categories must be >= 1, got {self.top_categories}")
+            raise ValueError(f"journeys_segments.top_categories must be >= 1, got {self.top_categories}")
         if "contact_id" in names or any("email" == name for name in names):
             raise ValueError("contact_id / email cannot be segment features")
 
@@ -242,7 +242,7 @@ def _check_columns(contacts: pd.DataFrame, config: FeatureConfig) -> None:
     absent = [name for name in wanted if name not in contacts.columns]
     if absent:
         raise ValueError(
-            f"contact_features has no column(s) {absent} named in the segments_* vars"
+            f"contact_features has no column(s) {absent} named in var journeys_segments"
         )
 
 

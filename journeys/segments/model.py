@@ -1,5 +1,5 @@
-"""The segment model: its settings, the fitted model (features + k-prototypes + segment ids and names), and
-saving / loading it as JSON under `$JOURNEYS_ARTIFACTS/segments/`.
+"""The fitted segment model (features + k-prototypes + segment ids and names), and saving / loading it as JSON
+under `$JOURNEYS_ARTIFACTS/segments/`.
 
 `SegmentModel.score` is the single scoring path: the build writes `contact_segments` with it and the service
 reaches the same code through `load_segment_model`. Training lives in `journeys.segments.training`.
@@ -7,145 +7,23 @@ reaches the same code through `load_segment_model`. Training lives in `journeys.
 
 from __future__ import annotations
 
-import ast
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from journeys.contract import ScoringContext
 from journeys.kprototypes import KPrototypes, categorical_column, encode_categories, split_num_cat
-from journeys.retraining import parse_mode
-from journeys.segments.features import FeatureConfig, SegmentFeatures
+from journeys.segments.config import SegmentSettings
+from journeys.segments.features import SegmentFeatures
 
 ARTIFACT_FORMAT = "journeys.segments/2"
 SUBDIR = Path("segments")
 MODEL_FILE = SUBDIR / "segment_model.json"
 SCORE_COLUMNS = ["contact_id", "segment_id", "dissimilarity"]
-
-
-@dataclass(frozen=True)
-class SegmentSettings:
-    """The dbt vars `segments_*` (see dbt_project.yml) plus the artifacts and raw-data folders."""
-
-    features: FeatureConfig
-    k: int | None
-    k_range: tuple[int, int]
-    k_sample: int
-    n_init: int
-    max_iter: int
-    gamma: float | str | None  # a number, None (kmodes' rule) or "auto" (equal cost shares)
-    seed: int
-    stability_fits: int
-    artifacts_dir: Path
-    raw_dir: Path
-    retrain: str = "auto"
-    min_feature_share: float = 0.01
-    train_rows: int = 0
-
-    def compatibility(self) -> dict[str, Any]:
-        """What a saved model must have been trained under to score today (paths and `retrain` aside)."""
-        return {
-            "features": asdict(self.features),
-            "k": self.k,
-            "k_range": self.k_range,
-            "k_sample": self.k_sample,
-            "n_init": self.n_init,
-            "max_iter": self.max_iter,
-            "gamma": self.gamma,
-            "seed": self.seed,
-            "stability_fits": self.stability_fits,
-            "min_feature_share": self.min_feature_share,
-            "train_rows": self.train_rows,
-        }
-
-    @classmethod
-    def from_meta(cls, meta: dict[str, Any]) -> SegmentSettings:
-        """Parse the rendered YAML `meta.segments` block (Jinja renders every value as a string)."""
-        values = {key: _parse(value) for key, value in meta.items()}
-        required = [
-            "k",
-            "k_range",
-            "k_sample",
-            "n_init",
-            "max_iter",
-            "gamma",
-            "seed",
-            "stability_fits",
-            "min_feature_share",
-            "count_features",
-            "day_features",
-            "categorical_features",
-            "presence_features",
-            "top_categories",
-            "artifacts_dir",
-            "raw_dir",
-        ]
-        absent = [key for key in required if key not in values]
-        if absent:
-            raise ValueError(f"meta.segments lacks {absent} (see python_models/segments/_segments.yml)")
-        lists = ["k_range", "count_features", "day_features", "categorical_features", "presence_features"]
-        not_lists = [key for key in lists if not isinstance(values[key], list)]
-        if not_lists:
-            raise ValueError(f"vars segments_{not_lists[0]} must be a list, got {meta[not_lists[0]]!r}")
-        k = values["k"]
-        if not (k == "auto" or (isinstance(k, int) and k >= 2)):
-            raise ValueError(f"var segments_k must be 'auto' or an integer >= 2, got {k!r}")
-        k_range = tuple(int(v) for v in values["k_range"])
-        if len(k_range) != 2 or not 2 <= k_range[0] <= k_range[1]:
-            raise ValueError(
-                f"var segments_k_range must be [min, max] with 2 <= min <= max, got {values['k_range']}"
-            )
-        gamma = None if values["gamma"] in (None, "None", "none", "null", "") else values["gamma"]
-        if not (gamma is None or gamma == "auto" or (isinstance(gamma, (int, float)) and gamma >= 0)):
-            raise ValueError(f"var segments_gamma must be 'auto', null or a number >= 0, got {gamma!r}")
-        min_share = float(values["min_feature_share"])
-        if not 0 <= min_share < 0.5:
-            raise ValueError(f"var segments_min_feature_share must be in [0, 0.5), got {min_share}")
-        return cls(
-            features=FeatureConfig(
-                count_features=tuple(values["count_features"]),
-                day_features=tuple(values["day_features"]),
-                categorical_features=tuple(values["categorical_features"]),
-                presence_features=tuple(values["presence_features"]),
-                top_categories=int(values["top_categories"]),
-            ),
-            k=None if k == "auto" else int(k),
-            k_range=(k_range[0], k_range[1]),
-            k_sample=int(values["k_sample"]),
-            n_init=int(values["n_init"]),
-            max_iter=int(values["max_iter"]),
-            gamma=gamma if gamma in (None, "auto") else float(gamma),
-            seed=int(values["seed"]),
-            stability_fits=int(values["stability_fits"]),
-            min_feature_share=min_share,
-            retrain=parse_mode(values.get("retrain", "auto")),
-            train_rows=_train_rows(values.get("train_rows", 0)),
-            artifacts_dir=Path(str(values["artifacts_dir"])),
-            raw_dir=Path(str(values["raw_dir"])),
-        )
-
-
-def _train_rows(value: Any) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise ValueError(f"var segments_train_rows must be 0 (all contacts) or a positive integer, got {value!r}")
-    return value
-
-
-def _parse(value: Any) -> Any:
-    """Decode rendered strings (`7`, `['a']`, `["a"]`, `None`, `null`); words such as `auto` stay strings."""
-    if not isinstance(value, str):
-        return value
-    try:
-        return json.loads(value)
-    except json.JSONDecodeError:
-        pass
-    try:
-        return ast.literal_eval(value)
-    except (ValueError, SyntaxError):
-        return value
 
 
 @dataclass
@@ -161,6 +39,7 @@ class SegmentModel:
     segment_ids: list[int] = field(default_factory=list)
     names: list[dict[str, str]] = field(default_factory=list)
     next_segment_id: int = 0
+    context: ScoringContext | None = None  # the seeds of the build that trained it, for the service
 
     def __post_init__(self) -> None:
         if not self.segment_ids:
@@ -200,6 +79,7 @@ class SegmentModel:
             "segment_ids": self.segment_ids,
             "names": self.names,
             "next_segment_id": self.next_segment_id,
+            "scoring_context": None if self.context is None else self.context.to_json(),
         }
 
     def save(self, artifacts_dir: Path) -> Path:
@@ -230,6 +110,7 @@ def load_segment_model(artifacts_dir: Path | str) -> SegmentModel:
         segment_ids=[int(i) for i in state["segment_ids"]],
         names=state["names"],
         next_segment_id=int(state["next_segment_id"]),
+        context=None if state.get("scoring_context") is None else ScoringContext.from_json(state["scoring_context"]),
     )
 
 

@@ -8,25 +8,24 @@ and never an e-mail (none is among the features the SQL layer exposes).
 from __future__ import annotations
 
 from itertools import combinations
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.metrics import adjusted_rand_score
 
+from journeys.runs.skipped import empty_table
 from journeys.segments.model import SegmentModel, encoded_features, model_for
-from journeys.skipped import empty_table
+from journeys.synth.truth import read_truth
 
 MODEL_NAME = "segments"
 TOP_CATEGORIES_PROFILED = 5
 SEPARATING_FEATURES = 3
-TRUTH_FILE = "truth.csv"
 
 
 def segment_centroids(scored: pd.DataFrame, meta: dict[str, Any]) -> pd.DataFrame:
     """One row per segment and feature: the prototype's value (scaled, and in the feature's own units)."""
-    if scored.empty:  # the segment model was skipped (journeys.skipped)
+    if scored.empty:  # the segment model was skipped (journeys.runs.skipped)
         return empty_table("segment_centroids")
     model, _ = model_for(scored, meta)
     features, kp = model.features, model.kprototypes
@@ -65,7 +64,7 @@ def segment_feature_scaling(scored: pd.DataFrame, meta: dict[str, Any]) -> pd.Da
     counts), and for categoricals one row per kept category (a value outside them is `other`, NULL is
     `missing`). gamma weighs one categorical mismatch in the dissimilarity.
     """
-    if scored.empty:  # the segment model was skipped (journeys.skipped)
+    if scored.empty:  # the segment model was skipped (journeys.runs.skipped)
         return empty_table("segment_feature_scaling")
     model, _ = model_for(scored, meta)
     features, config = model.features, model.features.config
@@ -103,7 +102,7 @@ def _unscale(features, name: str, scaled: float) -> float:
 def segment_profiles(contacts: pd.DataFrame, scored: pd.DataFrame, meta: dict[str, Any]) -> pd.DataFrame:
     """Per segment: size, share, buyer rate; mean and median of each numeric feature (own units, missing
     left out); the top categories with their shares for each categorical feature and presence flag."""
-    if scored.empty:  # the segment model was skipped (journeys.skipped)
+    if scored.empty:  # the segment model was skipped (journeys.runs.skipped)
         return empty_table("segment_profiles")
     model, _ = model_for(scored, meta)
     data = _joined(contacts, scored)
@@ -161,7 +160,7 @@ def segment_comparison(contacts: pd.DataFrame, scored: pd.DataFrame, meta: dict[
     difference of the scaled means for numerics, gamma x the total-variation distance of the category
     distributions for categoricals (the expected mismatch gap; the prototypes' modes alone hide it).
     """
-    if scored.empty:  # the segment model was skipped (journeys.skipped)
+    if scored.empty:  # the segment model was skipped (journeys.runs.skipped)
         return empty_table("segment_comparison")
     model, _ = model_for(scored, meta)
     kp, features = model.kprototypes, model.features
@@ -232,7 +231,7 @@ def _detail(model: SegmentModel, name: str, a: int, b: int, means: np.ndarray, d
 
 def segment_k_selection(scored: pd.DataFrame, meta: dict[str, Any]) -> pd.DataFrame:
     """Every evaluated k's cost and silhouette on the sample, the elbow and the choice."""
-    if scored.empty:  # the segment model was skipped (journeys.skipped)
+    if scored.empty:  # the segment model was skipped (journeys.runs.skipped)
         return empty_table("segment_k_selection")
     model, _ = model_for(scored, meta)
     return _with_version(pd.DataFrame(model.k_selection), model)
@@ -241,7 +240,7 @@ def segment_k_selection(scored: pd.DataFrame, meta: dict[str, Any]) -> pd.DataFr
 def segment_metrics(scored: pd.DataFrame, meta: dict[str, Any]) -> pd.DataFrame:
     """model_metrics rows: fit figures on all contacts, quality without truth (stability, silhouette, each
     feature's share of the cost) and, as an outcome only, the ARI against planted truth when it exists."""
-    if scored.empty:  # the segment model was skipped (journeys.skipped)
+    if scored.empty:  # the segment model was skipped (journeys.runs.skipped)
         return empty_table("segment_metrics")
     model, settings = model_for(scored, meta)
     training = model.training
@@ -278,7 +277,7 @@ def segment_metrics(scored: pd.DataFrame, meta: dict[str, Any]) -> pd.DataFrame:
         *[("all", f"cost_share_{name}", share) for name, share in quality["cost_shares"].items()],
         *[("all", f"segment_{s}_size", int(size)) for s, size in sizes.items()],
     ]
-    truth = _read_truth(settings.raw_dir)
+    truth = read_truth(settings.raw_dir, ["segment"])
     if truth is not None:
         joined = scored.merge(truth, on="contact_id", how="inner")
         rows += [
@@ -295,19 +294,6 @@ def segment_metrics(scored: pd.DataFrame, meta: dict[str, Any]) -> pd.DataFrame:
     frame.insert(0, "model_version", model.version)
     frame.insert(0, "model_name", MODEL_NAME)
     return frame
-
-
-def _read_truth(raw_dir: Path) -> pd.DataFrame | None:
-    """The generator's planted segment per contact, when the raw folder holds a synthetic export."""
-    path = Path(raw_dir) / TRUTH_FILE
-    if not path.exists():
-        return None
-    truth = pd.read_csv(path, usecols=["contact_id", "segment"])
-    if truth["contact_id"].duplicated().any():
-        raise ValueError(
-            f"{path}: contact_id repeats, e.g. {truth.loc[truth['contact_id'].duplicated(), 'contact_id'].iloc[0]}"
-        )
-    return truth
 
 
 def _joined(contacts: pd.DataFrame, scored: pd.DataFrame) -> pd.DataFrame:
@@ -330,7 +316,7 @@ def _with_version(frame: pd.DataFrame, model: SegmentModel) -> pd.DataFrame:
 
 def segments_dimension(scored: pd.DataFrame, meta: dict[str, Any]) -> pd.DataFrame:
     """One row per segment: stable id, readable name, one-line description, contacts and share."""
-    if scored.empty:  # the segment model was skipped (journeys.skipped)
+    if scored.empty:  # the segment model was skipped (journeys.runs.skipped)
         return empty_table("segments")
     model, _ = model_for(scored, meta)
     contacts = scored["segment_id"].value_counts().reindex(model.segment_ids, fill_value=0)

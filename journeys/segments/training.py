@@ -1,10 +1,8 @@
-"""Training the segment model, and the dbt entry `contact_segments` that trains only when needed.
+"""Training the segment model (the dbt entry that decides whether to train is `journeys.segments.dbt`).
 
-`build_contact_segments` asks `journeys.retraining.decide` whether today's build trains (var `retrain`; a
-saved model is reused while its settings and feature contract match) and scores every contact through
-`SegmentModel.score`. Training applies the truth-free rule of python_models/segments/_segments.yml: it keeps the
+Training applies the truth-free rule of python_models/segments/_segments.yml: it keeps the
 informative candidate features (`informative_features`), starts gamma where numeric and categorical features
-carry equal shares of one segment's cost (`dispersion_gamma`), chooses k (var `segments_k`; `auto`: cost elbow and
+carry equal shares of one segment's cost (`dispersion_gamma`), chooses k (var `journeys_segments.k`; `auto`: cost elbow and
 silhouette over a range, on a sample), moves gamma until they carry equal shares of the chosen k's cost
 (`balanced_gamma`), fits k-prototypes, measures its quality without truth (stability over bootstrap refits,
 silhouette, each feature's share of the cost), gives segments stable ids and names. Planted truth is never read
@@ -22,7 +20,7 @@ import hashlib
 import json
 import logging
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
 
@@ -31,20 +29,14 @@ import pandas as pd
 from scipy.optimize import linear_sum_assignment
 from sklearn.metrics import adjusted_rand_score, silhouette_score
 
-from journeys import retraining
-from journeys.dbt_logging import log_to_dbt
+from journeys.contract import ScoringContext
 from journeys.kprototypes import KPrototypes, encode_categories, fit_categories, split_num_cat
-from journeys.sampling import stratified_sample
+from journeys.runs.sampling import stratified_sample
+from journeys.runs.skipped import CannotTrain
+from journeys.segments.config import SegmentSettings
 from journeys.segments.features import SegmentFeatures, informative_features
-from journeys.segments.model import (
-    MODEL_FILE,
-    SegmentModel,
-    SegmentSettings,
-    load_segment_model,
-    pairwise_dissimilarity,
-)
+from journeys.segments.model import SegmentModel, pairwise_dissimilarity
 from journeys.segments.naming import segment_names
-from journeys.skipped import CannotTrain, skipped
 
 LOG = logging.getLogger("journeys.segments")
 SILHOUETTE_ROWS = 2_000
@@ -57,7 +49,6 @@ GAMMA_MAX_FITS = 3
 # A retraining keeps the previous gamma while the numeric share at it stays within this of one half: fits at
 # one gamma on another seed's sample differ by about that much (0.475 and 0.417 on the 30k test export).
 GAMMA_KEEP_TOLERANCE = 0.1
-MODEL_NAME = "segments"
 
 
 def elbow_k(ks: list[int], costs: list[float]) -> int:
@@ -142,7 +133,7 @@ def balanced_gamma(
 
 
 def k_candidates(settings: SegmentSettings, distinct_rows: int) -> list[int]:
-    """The k values to fit: var segments_k, or segments_k_range shrunk to the data (a silhouette needs fewer
+    """The k values to fit: journeys_segments.k, or journeys_segments.k_range shrunk to the data (a silhouette needs fewer
     segments than distinct rows). Raises CannotTrain when no k fits."""
     if distinct_rows < 2:
         raise CannotTrain(
@@ -151,8 +142,8 @@ def k_candidates(settings: SegmentSettings, distinct_rows: int) -> list[int]:
     if settings.k is not None:
         if settings.k > distinct_rows:
             raise CannotTrain(
-                f"var segments_k is {settings.k} but the contacts have only {distinct_rows} distinct feature rows: "
-                "lower segments_k or set it to auto"
+                f"journeys_segments.k is {settings.k} but the contacts have only {distinct_rows} distinct feature rows: "
+                "lower journeys_segments.k or set it to auto"
             )
         return [settings.k]
     upper = min(settings.k_range[1], max(2, distinct_rows - 1))
@@ -166,7 +157,7 @@ def k_candidates(settings: SegmentSettings, distinct_rows: int) -> list[int]:
 
 
 def k_sample(X: pd.DataFrame, settings: SegmentSettings) -> pd.DataFrame:
-    """The seeded sample (at most segments_k_sample contacts) that k and gamma are chosen on."""
+    """The seeded sample (at most journeys_segments.k_sample contacts) that k and gamma are chosen on."""
     rng = np.random.default_rng(settings.seed)
     return X.iloc[np.sort(rng.choice(len(X), min(settings.k_sample, len(X)), replace=False))]
 
@@ -204,7 +195,7 @@ def select_k(
         )
     elbow = elbow_k([r["k"] for r in rows], [r["cost"] for r in rows])
     chosen = settings.k if settings.k is not None else choose_k(rows, elbow)
-    selection = "auto: best silhouette at the elbow or a neighbour" if settings.k is None else "fixed: var segments_k"
+    selection = "auto: best silhouette at the elbow or a neighbour" if settings.k is None else "fixed: journeys_segments.k"
     kept = next((row for row in rows if row["k"] == previous_k and settings.k is None), None)
     best = next(row for row in rows if row["k"] == chosen)
     if kept is not None and not best["silhouette"] > kept["silhouette"] + K_SILHOUETTE_MARGIN:
@@ -239,8 +230,8 @@ def choose_settings(
     previous_gamma: float | None = None,
 ) -> Choice:
     """The rule of _segments.yml, from the contacts' features alone: informative features (scaled), the
-    starting gamma (var segments_gamma; `auto`: equal numeric and categorical shares of one segment's cost),
-    k (var segments_k; `auto`: elbow and silhouette on the sample), then for `auto` gamma the weight that
+    starting gamma (journeys_segments.gamma; `auto`: equal numeric and categorical shares of one segment's cost),
+    k (journeys_segments.k; `auto`: elbow and silhouette on the sample), then for `auto` gamma the weight that
     balances the chosen k's cost.
 
     On a retraining that keeps the previous model's k, `auto` balancing starts from the previous gamma and keeps
@@ -271,11 +262,11 @@ def choose_settings(
 def _gamma_rule(gamma: float | str | None) -> str:
     if gamma == "auto":
         return "auto: equal numeric and categorical shares of the cost"
-    return "kmodes: 0.5 x mean numeric std" if gamma is None else "fixed: var segments_gamma"
+    return "kmodes: 0.5 x mean numeric std" if gamma is None else "fixed: journeys_segments.gamma"
 
 
 def training_sample(contacts: pd.DataFrame, settings: SegmentSettings) -> np.ndarray:
-    """Positions of the contacts the segment model trains on: var segments_train_rows of them (0 = all),
+    """Positions of the contacts the segment model trains on: journeys_segments.train_rows of them (0 = all),
     seeded and stratified by the contact's categorical profile (its categorical features and which presence
     features it has), so rare profiles keep their share."""
     config = settings.features
@@ -291,10 +282,11 @@ def training_sample(contacts: pd.DataFrame, settings: SegmentSettings) -> np.nda
 
 
 def train_segment_model(
-    contacts: pd.DataFrame, settings: SegmentSettings, previous: SegmentModel | None = None
+    contacts: pd.DataFrame, settings: SegmentSettings, previous: SegmentModel | None = None,
+    context: ScoringContext | None = None,
 ) -> SegmentModel:
-    """Fit features on all contacts and k-prototypes on the training sample (var segments_train_rows); ids by
-    size, or matched to `previous`; names; quality."""
+    """Fit features on all contacts and k-prototypes on the training sample (journeys_segments.train_rows); ids by
+    size, or matched to `previous`; names; quality. `context` is saved with the model for the service."""
     start = time.perf_counter()
     sample = training_sample(contacts, settings)
     chosen = choose_settings(
@@ -335,7 +327,7 @@ def train_segment_model(
     LOG.info("segments: k=%d fitted on %d of %d contacts in %.1f s", k, len(sample), len(contacts),
              training["seconds"])
     return SegmentModel(f"kproto-{digest}", features, model, chosen.k_selection, training, segment_ids,
-                        segment_names(features, contacts, index, segment_ids), next_id)
+                        segment_names(features, contacts, index, segment_ids), next_id, context)
 
 
 def _warm_start(
@@ -455,61 +447,3 @@ def feature_cost_shares(
         costs[names[j]] = float(model.gamma * np.sum(X.iloc[:, j].to_numpy(dtype=object) != modes))
     total = sum(costs.values()) or 1.0
     return {name: cost / total for name, cost in costs.items()}
-
-
-def build_contact_segments(contacts: pd.DataFrame, meta: dict[str, Any]) -> pd.DataFrame:
-    """dbt model contact_segments: train when needed (var retrain), save, score every contact. Data that cannot
-    train the model (fewer than 2 distinct feature rows) leaves the table empty, with one warning line."""
-    log_to_dbt()
-    settings = SegmentSettings.from_meta(meta)
-    contacts = _in_contact_order(contacts)
-    folder = settings.artifacts_dir / MODEL_FILE.parent
-    compatibility = {
-        "settings": settings.compatibility(),
-        "feature_contract": retraining.frame_contract(contacts, ["contact_id", *_input_columns(settings)]),
-    }
-    decision = retraining.decide(MODEL_NAME, settings.retrain, folder, compatibility, [MODEL_FILE.name])
-    if decision.train:
-        try:
-            model = train_segment_model(contacts, settings, _previous_model(settings))
-        except CannotTrain as reason:
-            return skipped(LOG, "segments", reason, "contact_segments")
-        model.save(settings.artifacts_dir)
-        quality = model.training["quality"]
-        retraining.record_training(
-            folder, MODEL_NAME, model.version, compatibility, decision.reason, model.training["train_rows"],
-            retraining.data_fingerprint(contacts[["contact_id", *_input_columns(settings)]]),
-            {**settings.compatibility(), "features": asdict(settings.features)},
-            {"k": model.n_segments, "cost": model.training["cost"], "stability_ari": quality["stability_ari"],
-             "silhouette": quality["silhouette"]},
-        )
-    else:
-        model = load_segment_model(settings.artifacts_dir)
-    scored = model.score(contacts)
-    scored["model_version"] = model.version
-    return scored
-
-
-def _input_columns(settings: SegmentSettings) -> list[str]:
-    config = settings.features
-    return list(dict.fromkeys([*config.count_features, *config.day_features, *config.categorical_features,
-                               *config.presence_features]))
-
-
-def contact_columns(meta: dict[str, Any], *extra: str) -> list[str]:
-    """The contact_features columns the segment models read (contact_id, the features, `extra`)."""
-    return ["contact_id", *_input_columns(SegmentSettings.from_meta(meta)), *extra]
-
-
-def _previous_model(settings: SegmentSettings) -> SegmentModel | None:
-    """The saved model whose ids a retrained one inherits; none (or an unreadable one) starts ids afresh."""
-    try:
-        return load_segment_model(settings.artifacts_dir)
-    except (FileNotFoundError, ValueError, KeyError) as exc:
-        LOG.info("segments: no previous model to inherit segment ids from (%s)", exc)
-        return None
-
-
-def _in_contact_order(contacts: pd.DataFrame) -> pd.DataFrame:
-    """Contacts sorted by id: the warehouse returns rows in any order, and fits and sums must not depend on it."""
-    return contacts.sort_values("contact_id", kind="stable", ignore_index=True)

@@ -17,9 +17,9 @@ import numpy as np
 from journeys.contract import ACTIVITY_COLUMNS, COURSE_COLUMNS, DAYS_COLUMNS
 from journeys.contract import FLAG_COLUMNS as CONTRACT_FLAG_COLUMNS
 from journeys.contract import TEXT_COLUMNS as CONTRACT_TEXT_COLUMNS
-from journeys.redaction import redact_text
 from journeys.service.schemas import ContactBase
 from journeys.urls import UrlCategorizer
+from journeys.urls.redaction import redact_text
 
 # The contract columns the service builds from a request (first_page_at / last_page_at are not among them).
 NUMERIC_COLUMNS = (*ACTIVITY_COLUMNS, *DAYS_COLUMNS, "page_count")

@@ -6,10 +6,8 @@ Imports TensorFlow: `journeys.service.loading` imports this module only when it 
   NumPy arrays, then `journeys.kprototypes.labels_cost` against the saved prototypes: the arithmetic of
   `SegmentModel.score`, without its DataFrames.
 - Propensity: the encoder the build saved, then the network's float64 copy (what `purchase_propensity` was
-  scored with) called directly inside a `tf.function` with a fixed input signature. `keras.Model.predict`
-  builds a tf.data pipeline and a new step function around every call (tens of milliseconds); the traced
-  graph runs the same layers in inference mode (dropout off) in well under a millisecond per contact, and
-  works for whatever layers the network has.
+  scored with) compiled with XLA (`journeys.service.compiled`: one executable per batch-size bucket, built at
+  load), instead of `keras.Model.predict`'s tens of milliseconds per call.
 """
 
 from __future__ import annotations

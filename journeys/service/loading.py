@@ -1,4 +1,4 @@
-"""Loading what the last build saved: both models, the URL rules and the known countries.
+"""Loading what the last build saved: both models, with the URL rules and known countries they were built with.
 
 `load_models` is slow (it imports TensorFlow and traces the network), so the server runs it in the
 background and answers 503 until it is done (`ModelState`).
@@ -16,7 +16,6 @@ from pathlib import Path
 from journeys.service.countries import Countries
 from journeys.service.features import CategoryCodes
 from journeys.service.scores import PropensityScores, Scorer, SegmentScores
-from journeys.urls import UrlCategorizer, max_sequence_length
 
 log = logging.getLogger(__name__)
 
@@ -33,39 +32,30 @@ class LoadedModels:
     loaded_at: datetime
 
 
-def load_models(artifacts_dir: Path, seeds_dir: Path | None = None) -> LoadedModels:
-    """Load both model families from `artifacts_dir` and the URL rules from the seeds; ready to score."""
+def load_models(artifacts_dir: Path) -> LoadedModels:
+    """Load both model families from `artifacts_dir`, with the URL rules, countries and sequence length of the
+    build that trained them (their `ScoringContext`); ready to score."""
     from journeys.propensity import load_propensity_model
     from journeys.segments import load_segment_model
     from journeys.service.inference import PropensityScorer, SegmentScorer
 
-    categorizer = UrlCategorizer.from_seeds(seeds_dir)
-    propensity = load_propensity_model(artifacts_dir)
-    _check_category_codes(propensity.category_names, categorizer.codes)
-    sequence_length = max_sequence_length()
+    propensity, segments = load_propensity_model(artifacts_dir), load_segment_model(artifacts_dir)
+    context = propensity.context
+    if context is None or context.urls is None or segments.context is None:
+        raise ValueError(f"the models in {artifacts_dir} were saved without the seeds and vars they were built "
+                         "with: rebuild them with `dbt build --vars '{retrain: true}'`")
+    if (segments.context.country_names, segments.context.country_codes) != (context.country_names,
+                                                                            context.country_codes):
+        raise ValueError(f"the segment and propensity models in {artifacts_dir} were trained with different "
+                         "countries seeds: rebuild them")
     return LoadedModels(
-        segments=SegmentScorer(load_segment_model(artifacts_dir)),
+        segments=SegmentScorer(segments),
         propensity=PropensityScorer(propensity),
-        category_codes=CategoryCodes(categorizer),
-        countries=Countries.from_seed(seeds_dir),
-        max_sequence_length=sequence_length,
+        category_codes=CategoryCodes(context.urls),
+        countries=Countries(context.country_names, context.country_codes),
+        max_sequence_length=int(context.max_sequence_length),
         loaded_at=datetime.now(UTC),
     )
-
-
-def _check_category_codes(trained: dict[int, str], seed_codes: dict[str, int]) -> None:
-    """Refuse to serve when url_category_codes.csv no longer holds the codes the model was trained on."""
-    current = {code: category for category, code in seed_codes.items()}
-    changed = sorted(
-        f"{code}: trained {trained.get(code)!r}, seed {current.get(code)!r}"
-        for code in set(trained) | set(current)
-        if trained.get(code) != current.get(code)
-    )
-    if changed:
-        raise ValueError(
-            "seeds/url_category_codes.csv differs from the category codes the propensity model was trained "
-            f"with ({'; '.join(changed)}): run `make build` again before serving"
-        )
 
 
 class ModelState:

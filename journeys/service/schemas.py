@@ -9,7 +9,9 @@ import itertools
 from datetime import UTC, datetime
 from typing import Annotated, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model, field_validator
+
+from journeys.contract import COURSE_COLUMNS
 
 MAX_CONTACTS_PER_REQUEST = 1_000
 MAX_PAGES_PER_CONTACT = 100
@@ -106,15 +108,11 @@ class ContactBase(BaseModel):
         return pages
 
 
-class SegmentContact(ContactBase):
-    """A contact to segment: the course flags are segment features."""
-
-    course_deep_learning_specialization: bool = False
-    course_ai_for_everyone: bool = False
-    course_natural_language_processing: bool = False
-    course_tensorflow_developer_certificate: bool = False
-    course_ai_for_medicine: bool = False
-    course_tensorflow_data_and_deployment: bool = False
+# A contact to segment: the course flags (one per course of the contract) are segment features.
+SegmentContact = create_model(
+    "SegmentContact", __base__=ContactBase, __doc__="A contact to segment: the course flags are segment features.",
+    **{name: (bool, False) for name in COURSE_COLUMNS},
+)
 
 
 class PropensityContact(ContactBase):

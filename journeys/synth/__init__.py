@@ -1,9 +1,9 @@
 """Synthetic HubSpot contacts export with planted ground truth (segments, buy probabilities).
 
-Modules, one job each: `catalog` (vocabularies), `segments` (planted segments and contact properties),
-`journeys` (page-type Markov chains and dates), `urls` (URL templates and rendering), `buying` (the
-order-aware purchase model), `contacts` (the clean population), `dirt` (documented dirt kinds and rates),
-`events` (each contact's event stream for page_events.csv), `writer` (files and summary).
+Modules, one job each: `catalog` (vocabularies), `planted_segments` (planted segments and contact
+properties), `browsing` (page-type Markov chains and dates), `url_templates` (URL templates and rendering),
+`buying` (the order-aware purchase model), `contacts` (the clean population), `dirt` (documented dirt
+kinds and rates), `events` (each contact's event stream for page_events.csv), `writer` (files and summary).
 """
 
 from journeys.synth.dirt import DirtRates

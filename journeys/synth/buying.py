@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from journeys.synth import catalog
-from journeys.synth.segments import DAY, EXPORT_END, FIRST_CONVERSION_MIN, SEGMENTS, SESSIONS_START
+from journeys.synth.planted_segments import DAY, EXPORT_END, FIRST_CONVERSION_MIN, SEGMENTS, SESSIONS_START
 
 COUNTRY_EFFECTS: dict[str, float] = {
     "us": 0.35,

@@ -226,7 +226,7 @@ def country_base_weights() -> np.ndarray:
 
 
 # The page types a journey moves through: the spec's 18 original categories in code order (code = index + 1),
-# plus `unsubscribe`, which the original scheme had no code for.
+# plus `unsubscribe`, which the earlier analysis' scheme had no code for.
 PAGE_TYPES: tuple[str, ...] = (
     "events",
     "blog",

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from journeys.synth import buying, journeys, segments, urls
+from journeys.synth import browsing, buying, planted_segments, url_templates
 
 # Spec: 325,025 of 336,955 contacts are rows of pageview_hist.csv; 90,533 of ~102,300 contacts with a
 # session have a recorded current page; 1.6% of contacts with a session have no First Page Seen.
@@ -148,93 +148,107 @@ def shuffle_pages(rng: np.random.Generator, pages: np.ndarray) -> np.ndarray:
     return np.take_along_axis(pages, np.argsort(keys, axis=1, kind="stable"), axis=1)
 
 
+# One independent random stream per part of the simulation, in the order they are spawned from the seed: a part
+# drawing more or fewer numbers never shifts another part's draws.
+STREAMS = ("contact_ids", "segments", "lifecycle", "country", "emails", "profile", "activity", "journeys",
+           "page_urls", "entry_pages", "purchases", "email_addresses", "shuffled_pages", "after_purchase")
+
+
 def simulate(n_contacts: int, seed: int | Sequence[int], ids_after: int = 51) -> Population:
     """Draw contacts of a synthetic export from the planted model, with ids above `ids_after`.
 
     `seed` is an int or a sequence of ints: the writer draws each chunk from (seed, chunk index).
     """
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(14)]
+    rng = dict(zip(STREAMS, (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(len(STREAMS))),
+                   strict=True))
     n = n_contacts
-    contact_id = _contact_ids(streams[0], n, ids_after)
-    segment = segments.draw_segments(streams[1], n)
-    lifecycle = segments.draw_lifecycle(streams[2], segment)
-    country = segments.draw_country(streams[3], segment)
-    emails = segments.draw_emails(streams[4], segment, lifecycle["join"])
-    profile = segments.draw_profile(streams[5], segment)
+    segment = planted_segments.draw_segments(rng["segments"], n)
+    lifecycle = planted_segments.draw_lifecycle(rng["lifecycle"], segment)
+    country = planted_segments.draw_country(rng["country"], segment)
+    emails = planted_segments.draw_emails(rng["emails"], segment, lifecycle["join"])
 
-    rng = streams[6]
-    sessions = segments.draw_sessions(rng, segment)
-    pageviews, average = segments.draw_pageviews(rng, sessions)
-    journey_length = np.minimum(sessions, journeys.MAX_PAGES)
-    recorded = (sessions > 0) & (rng.random(n) < RECORDED_SHARE)
+    sessions = planted_segments.draw_sessions(rng["activity"], segment)
+    pageviews, average = planted_segments.draw_pageviews(rng["activity"], sessions)
+    journey_length = np.minimum(sessions, browsing.MAX_PAGES)
+    recorded = (sessions > 0) & (rng["activity"].random(n) < RECORDED_SHARE)
     others_share = (HISTORY_ROW_SHARE * n - recorded.sum()) / max(n - recorded.sum(), 1)
-    in_history_file = recorded | (rng.random(n) < others_share)
+    in_history_file = recorded | (rng["activity"].random(n) < others_share)
 
-    rng = streams[7]
-    pages = journeys.draw_journeys(rng, segment, journey_length)
-    page_times = journeys.draw_page_times(rng, journey_length, lifecycle["join"])
-    conversion = lifecycle["first_conversion"]
-    converted = ~np.isnan(conversion) & (journey_length > 0)
-    n_post = journeys.draw_post_conversion_sessions(rng, journey_length, converted)
-    page_times[converted] = journeys.draw_page_times_around(
-        rng, journey_length[converted], n_post[converted], conversion[converted]
-    )
-    filled = pages >= 0
-    recorded_pages = np.where(recorded[:, None], pages, -1)
+    journey = _journeys(rng["journeys"], segment, journey_length, lifecycle)
     # Truth sees only the recorded pages before the conversion: what the contact saw before deciding.
-    before_conversion = np.arange(journeys.MAX_PAGES)[None, :] < (journey_length - n_post)[:, None]
-    pre_pages = np.where(before_conversion, recorded_pages, -1)
+    pre_pages = np.where(recorded[:, None] & journey.before_conversion, journey.pages, -1)
 
-    rng = streams[9]
-    long_history = sessions > journeys.MAX_PAGES
-    entry_pages = journeys.draw_entry_pages(rng, segment[long_history])
-    first_page_missing = rng.random(n) < FIRST_PAGE_MISSING
-    last_activity_drawn = rng.random(n) < LAST_ACTIVITY_SHARE
+    long_history = sessions > browsing.MAX_PAGES
+    entry_pages = browsing.draw_entry_pages(rng["entry_pages"], segment[long_history])
+    first_page_missing = rng["entry_pages"].random(n) < FIRST_PAGE_MISSING
+    last_activity_drawn = rng["entry_pages"].random(n) < LAST_ACTIVITY_SHARE
 
-    rng = streams[10]
     probability = buying.buy_probability(segment, country, sessions, pre_pages)
-    is_buyer = rng.random(n) < probability
-    courses = buying.draw_courses(rng, segment, is_buyer)
-    shuffled = buying.buy_probability(segment, country, sessions, shuffle_pages(streams[12], pre_pages))
+    is_buyer = rng["purchases"].random(n) < probability
+    courses = buying.draw_courses(rng["purchases"], segment, is_buyer)
+    shuffled = buying.buy_probability(segment, country, sessions, shuffle_pages(rng["shuffled_pages"], pre_pages))
 
     # A buyer's sessions after its conversion are post-purchase browsing; a buyer without an earlier
     # conversion converts (the course-signup form) minutes before buying, after its last session.
-    post_purchase = is_buyer[:, None] & filled & ~before_conversion
-    pages = np.where(post_purchase, journeys.draw_post_purchase_pages(streams[13], n), pages)
-    purchased_at, conversion = buying.draw_purchase_times(streams[13], is_buyer, conversion, page_times,
-                                                          journey_length, n_post, lifecycle["join"])
-    lifecycle = {**lifecycle, "first_conversion": conversion}
-    last_page_at = np.nanmax(np.where(filled, page_times, -np.inf), axis=1)
+    post_purchase = is_buyer[:, None] & journey.filled & ~journey.before_conversion
+    pages = np.where(post_purchase, browsing.draw_post_purchase_pages(rng["after_purchase"], n), journey.pages)
+    purchased_at, first_conversion = buying.draw_purchase_times(
+        rng["after_purchase"], is_buyer, lifecycle["first_conversion"], journey.times, journey_length,
+        journey.n_post, lifecycle["join"])
+    last_page_at = np.nanmax(np.where(journey.filled, journey.times, -np.inf), axis=1)
     last_activity = np.where(
         last_activity_drawn, np.fmax(np.fmax(emails["last_open"], emails["last_send"]),
                                      np.where(np.isfinite(last_page_at), last_page_at, np.nan)), np.nan
     )
     page_urls = np.full(pages.shape, None, dtype=object)
-    page_urls[filled] = urls.render_urls(streams[8], pages[filled])
-    recorded_pages = np.where(recorded[:, None], pages, -1)
+    page_urls[journey.filled] = url_templates.render_urls(rng["page_urls"], pages[journey.filled])
     entry_page_url = np.full(n, None, dtype=object)
-    entry_page_url[long_history] = urls.render_urls(streams[9], entry_pages)
+    entry_page_url[long_history] = url_templates.render_urls(rng["entry_pages"], entry_pages)
     return Population(
-        contact_id=contact_id,
+        contact_id=_contact_ids(rng["contact_ids"], n, ids_after),
         segment=segment,
-        lifecycle=lifecycle,
+        lifecycle={**lifecycle, "first_conversion": first_conversion},
         country=country,
         emails=emails,
-        profile=profile,
+        profile=planted_segments.draw_profile(rng["profile"], segment),
         sessions=sessions,
         pageviews=pageviews,
         average_pageviews=average,
         last_activity=last_activity,
         in_history_file=in_history_file,
-        recorded_pages=recorded_pages,
-        page_times=page_times,
+        recorded_pages=np.where(recorded[:, None], pages, -1),
+        page_times=journey.times,
         page_urls=page_urls,
         entry_page_url=entry_page_url,
         first_page_missing=first_page_missing,
-        email_address=_email_addresses(streams[11], n),
+        email_address=_email_addresses(rng["email_addresses"], n),
         buy_probability=probability,
         buy_probability_shuffled=shuffled,
         is_buyer=is_buyer,
         purchased_at=purchased_at,
         courses=courses,
     )
+
+
+@dataclass(frozen=True)
+class _Journeys:
+    """The journey pages as browsed (before post-purchase pages replace a buyer's later ones) and their times."""
+
+    pages: np.ndarray  # (n, 4) chronological page types, -1 padding
+    times: np.ndarray  # (n, 4) change minutes, NaN padding
+    filled: np.ndarray  # (n, 4) a page is there
+    n_post: np.ndarray  # sessions after the first conversion
+    before_conversion: np.ndarray  # (n, 4) the page was seen before the first conversion
+
+
+def _journeys(rng: np.random.Generator, segment: np.ndarray, length: np.ndarray,
+              lifecycle: dict[str, np.ndarray]) -> _Journeys:
+    """Each contact's journey pages and times; a contact with a conversion keeps browsing after it."""
+    pages = browsing.draw_journeys(rng, segment, length)
+    times = browsing.draw_page_times(rng, length, lifecycle["join"])
+    conversion = lifecycle["first_conversion"]
+    converted = ~np.isnan(conversion) & (length > 0)
+    n_post = browsing.draw_post_conversion_sessions(rng, length, converted)
+    times[converted] = browsing.draw_page_times_around(rng, length[converted], n_post[converted], conversion[converted])
+    before_conversion = np.arange(browsing.MAX_PAGES)[None, :] < (length - n_post)[:, None]
+    return _Journeys(pages, times, pages >= 0, n_post, before_conversion)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 import pandas as pd
 
-from journeys.synth.urls import random_tokens
+from journeys.synth.url_templates import random_tokens
 
 
 @dataclass(frozen=True)

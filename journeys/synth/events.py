@@ -21,15 +21,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from journeys.synth import journeys, urls
-from journeys.synth.segments import SESSIONS_START
+from journeys.synth import browsing, url_templates
+from journeys.synth.planted_segments import SESSIONS_START
 
 EVENTS_FILE = "page_events.csv"
 EVENT_COLUMNS = ("contact_id", "occurred_at", "url", "event")
 EVENT_NAMES = ("page_view", "email_open", "email_click", "purchase")  # page views have no event name
-# Earlier page views: the next page follows within a session with this probability (1-10 minutes later),
-# otherwise a new session starts 1-30 days later.
-_SAME_SESSION = 0.65
 
 
 @dataclass(frozen=True)
@@ -97,7 +94,7 @@ def _earlier_views(
     row = np.repeat(np.arange(len(count)), count)
     start = np.cumsum(count) - count
     step = np.arange(len(row)) - np.repeat(start, count)
-    initial, transition = journeys.transition_matrices()
+    initial, transition = browsing.transition_matrices()
     init_cdf, trans_cdf = np.cumsum(initial, axis=1), np.cumsum(transition, axis=2)
     page = np.zeros(len(row), dtype=np.int64)
     first = step == 0
@@ -117,7 +114,7 @@ def _earlier_views(
     # minutes before the first journey page: this view's gap and every later view's
     before = np.bincount(row, weights=gap, minlength=len(count))[row] - within + gap
     minute = np.floor(first_journey[row] - before)
-    return Streams(row, minute, urls.render_urls(rng, page), np.full(len(row), None))
+    return Streams(row, minute, url_templates.render_urls(rng, page), np.full(len(row), None))
 
 
 def _spread(rng: np.random.Generator, count: np.ndarray, first: np.ndarray, last: np.ndarray, name: str) -> Streams:

@@ -20,12 +20,13 @@ from typing import Any, TextIO
 import numpy as np
 import pandas as pd
 
-from journeys.synth import catalog, events, journeys
+from journeys.synth import browsing, catalog, events
 from journeys.synth.contacts import Population, simulate
 from journeys.synth.dirt import DirtRates, broken_rows, dirty_export, dirty_history, dirty_urls
-from journeys.synth.segments import SEGMENT_NAMES
+from journeys.synth.planted_segments import SEGMENT_NAMES
+from journeys.synth.truth import TRUTH_FILE
 
-EXPORT_FILE, HISTORY_FILE, TRUTH_FILE = "hubspot_export.csv", "pageview_hist.csv", "truth.csv"
+EXPORT_FILE, HISTORY_FILE = "hubspot_export.csv", "pageview_hist.csv"
 CHUNK_CONTACTS = 200_000
 """Contacts simulated, dirtied and written at a time: memory stays flat whatever the export's size."""
 EXPORT_COLUMNS: tuple[str, ...] = (
@@ -113,9 +114,9 @@ def journey_ends(
 ) -> tuple[np.ndarray, np.ndarray]:
     """First Page Seen and Last Page Seen of every contact from its (possibly dirtied) journey URLs."""
     n = len(pop.contact_id)
-    length = np.minimum(pop.sessions, journeys.MAX_PAGES)
+    length = np.minimum(pop.sessions, browsing.MAX_PAGES)
     last = np.where(pop.sessions > 0, page_urls[np.arange(n), np.maximum(length - 1, 0)], None)
-    first = np.where(pop.sessions > journeys.MAX_PAGES, entry_urls, page_urls[:, 0])
+    first = np.where(pop.sessions > browsing.MAX_PAGES, entry_urls, page_urls[:, 0])
     first = np.where((pop.sessions > 0) & ~pop.first_page_missing, first, None)
     return first, last
 
@@ -175,7 +176,7 @@ def history_table(pop: Population, page_urls: np.ndarray) -> pd.DataFrame:
     length = recorded.sum(axis=1)
     urls, times = page_urls[rows], pop.page_times[rows]
     slots_url, slots_time = [], []
-    for slot in range(journeys.MAX_PAGES):
+    for slot in range(browsing.MAX_PAGES):
         # Slot 0 is the newest page, chronological index length - 1.
         chrono = length - 1 - slot
         valid = chrono >= 0
@@ -240,7 +241,7 @@ def _write_chunk(
     """Dirty, format and append one chunk of contacts to the files; return its counts."""
     urls_and_entry = np.concatenate([pop.page_urls, pop.entry_page_url[:, None]], axis=1)
     dirty, url_counts = dirty_urls(rng, urls_and_entry, rates)
-    page_urls, entry_urls = dirty[:, : journeys.MAX_PAGES], dirty[:, journeys.MAX_PAGES]
+    page_urls, entry_urls = dirty[:, : browsing.MAX_PAGES], dirty[:, browsing.MAX_PAGES]
 
     export = export_table(pop, page_urls, entry_urls)
     export, export_counts = dirty_export(rng, export, rates)

@@ -1,6 +1,6 @@
 """One row per model training, kept across builds: the training records saved beside the models."""
 
-from journeys.retraining import new_training_runs
+from journeys.runs.retraining import new_training_runs
 
 
 def model(dbt, session):

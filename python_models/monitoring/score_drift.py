@@ -1,6 +1,6 @@
 """Build-to-build drift of the propensity distribution (PSI) and of segment shares; appended every build."""
 
-from journeys.drift import score_drift
+from journeys.monitoring.drift import score_drift
 
 
 def model(dbt, session):

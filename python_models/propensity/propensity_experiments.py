@@ -1,4 +1,4 @@
-"""The seed's experiments (tag `experiments`, `make experiments`): sequence length x page encoding x model."""
+"""The spec's earlier analysis' experiments (tag `experiments`, `make experiments`): sequence length x page encoding x model."""
 
 from journeys.propensity.dbt import build_propensity_experiments
 

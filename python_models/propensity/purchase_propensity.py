@@ -9,4 +9,6 @@ def model(dbt, session):
         category_codes=dbt.ref("url_category_codes").df(),
         settings=dbt.config.meta_get("propensity"),
         segments=dbt.ref("int_contact_segment_labels"),
+        url_rules=dbt.ref("url_categories").df(),
+        countries=dbt.ref("countries").df(),
     )

@@ -1,7 +1,7 @@
 """Every pair of segments: prototype dissimilarity and the features that separate them most."""
 
+from journeys.segments.dbt import contact_columns
 from journeys.segments.reports import segment_comparison
-from journeys.segments.training import contact_columns
 from journeys.warehouse import read_columns
 
 

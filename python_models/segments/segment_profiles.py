@@ -1,7 +1,7 @@
 """Size, share, buyer rate and feature statistics of every segment."""
 
+from journeys.segments.dbt import contact_columns
 from journeys.segments.reports import segment_profiles
-from journeys.segments.training import contact_columns
 from journeys.warehouse import read_columns
 
 

@@ -49,473 +49,32 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import numba
 import numpy as np
 import pandas as pd
 from joblib import effective_n_jobs
 from kmodes.util.dissim import euclidean_dissim, matching_dissim
-from scipy import sparse
 from sklearn.base import BaseEstimator, ClusterMixin
-from sklearn.exceptions import NotFittedError as SklearnNotFittedError
 from sklearn.utils import check_random_state
 
-_MISSING = "__missing__"
-_DISTINCT_PREFIX_ROWS = 4096
+from journeys.kprototypes.encoding import (
+    as_2d,
+    categorical_indices,
+    encode_categories,
+    fit_encode_categories,
+    split_num_cat,
+)
+from journeys.kprototypes.errors import KModesArgumentError, NotFittedError
+from journeys.kprototypes.init import distinct_rows, init_cao, init_huang
+from journeys.kprototypes.kernels import (
+    BLOCK_ROWS,
+    by_column,
+    labels_cost,
+    nearest_kernel,
+    online_pass,
+    start_totals,
+)
+
 _MAX_CLUSTERS = int(np.iinfo(np.uint16).max)
-
-
-class NotFittedError(SklearnNotFittedError, AssertionError):
-    """Prediction before `fit`: scikit-learn's error type, and the AssertionError kmodes 0.12.2 raises."""
-
-
-class KModesArgumentError(ValueError, AssertionError):
-    """A bad argument that kmodes 0.12.2 rejects with an `assert`: catchable as either type."""
-
-
-def _as_2d(X: Any) -> np.ndarray:
-    """Accept a DataFrame or an array-like and return a 2-D array (object dtype kept for mixed data)."""
-    if sparse.issparse(X):
-        raise TypeError("k-prototypes does not support sparse data.")
-    array = X.to_numpy() if isinstance(X, pd.DataFrame) else np.asarray(X)
-    if array.ndim != 2:
-        raise ValueError(f"X must be 2-dimensional, got an array of shape {array.shape}.")
-    return array
-
-
-def _categorical_indices(categorical: Any, n_features: int) -> list[int]:
-    """Normalise kmodes' `categorical` argument (an index or a list / tuple of indices) and check it."""
-    if categorical is None:
-        return []
-    if isinstance(categorical, (int, np.integer)) and not isinstance(categorical, bool):
-        indices = [int(categorical)]
-    elif isinstance(categorical, (list, tuple)) or (
-        isinstance(categorical, np.ndarray) and categorical.ndim == 1 and categorical.dtype.kind in "iu"
-    ):
-        indices = list(categorical)
-    else:
-        raise KModesArgumentError(
-            "The 'categorical' argument needs to be an integer with the index of the categorical column "
-            f"in your data, or a list or tuple of several of them, but it is a {type(categorical)}."
-        )
-    if not all(isinstance(i, (int, np.integer)) and not isinstance(i, bool) for i in indices):
-        raise KModesArgumentError(f"categorical indices must be integers, got {indices}.")
-    bad = [int(i) for i in indices if not 0 <= int(i) < n_features]
-    if bad:
-        raise KModesArgumentError(f"categorical indices {bad} are outside the {n_features} columns of X.")
-    if len(set(indices)) != len(indices):
-        raise KModesArgumentError(f"categorical indices repeat: {indices}.")
-    return sorted(int(i) for i in indices)
-
-
-def split_num_cat(X: Any, categorical: Any) -> tuple[np.ndarray, Any]:
-    """Split X into a float numeric block (NaN for missing) and the categorical block.
-
-    A DataFrame keeps its columns' types: the numeric block comes straight from its float columns and the
-    categorical block stays a DataFrame (pandas Categorical columns travel as their integer codes), so no
-    object array of the whole table is built. Other input gives an object categorical block, as kmodes.
-    """
-    frame = isinstance(X, pd.DataFrame)
-    array = X if frame else _as_2d(X)
-    cat_idx = _categorical_indices(categorical, array.shape[1])
-    num_idx = [i for i in range(array.shape[1]) if i not in cat_idx]
-    try:
-        numeric = X.iloc[:, num_idx].to_numpy(dtype=np.float64) if frame else array[:, num_idx]
-        xnum = np.ascontiguousarray(numeric, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(
-            f"numeric columns {num_idx} of X hold non-numeric values ({exc}); list those columns in "
-            "`categorical`."
-        ) from exc
-    return xnum, X.iloc[:, cat_idx] if frame else array[:, cat_idx]
-
-
-def categorical_column(xcat: Any, j: int) -> Any:
-    """Column j of a categorical block: a Series of a DataFrame block, else a 1-D array."""
-    return xcat.iloc[:, j] if isinstance(xcat, pd.DataFrame) else xcat[:, j]
-
-
-def _factorize_sorted(column: Any, position: int) -> tuple[list[Any], np.ndarray]:
-    """Sorted distinct values (kmodes' encoding order, missing last as its own) and each row's code."""
-    codes, uniques = pd.factorize(column, use_na_sentinel=True)  # a Categorical factorizes by its codes
-    uniques = np.asarray(uniques, dtype=object)
-    try:
-        order = np.argsort(uniques, kind="stable")
-    except TypeError as exc:
-        kinds = sorted({type(value).__name__ for value in uniques})
-        raise TypeError(
-            f"categorical column {position} mixes value types ({', '.join(kinds)}); cast it to one type."
-        ) from exc
-    rank = np.empty(len(uniques), dtype=np.int32)
-    rank[order] = np.arange(len(uniques), dtype=np.int32)
-    values = uniques[order].tolist()
-    encoded = np.where(codes >= 0, rank[np.maximum(codes, 0)] if len(uniques) else 0, len(values))
-    if (codes < 0).any():
-        values.append(_MISSING)
-    return values, encoded.astype(np.int32)
-
-
-def fit_encode_categories(xcat: Any) -> tuple[list[list[Any]], np.ndarray]:
-    """Per categorical column: sorted distinct values (missing last, as its own) and the integer codes."""
-    codes = np.empty(xcat.shape, dtype=np.int32)
-    categories = []
-    for j in range(xcat.shape[1]):
-        values, codes[:, j] = _factorize_sorted(categorical_column(xcat, j), j)
-        categories.append(values)
-    return categories, codes
-
-
-def fit_categories(xcat: Any) -> list[list[Any]]:
-    """Sorted distinct values per categorical column (kmodes' encoding order); missing last, as its own."""
-    return fit_encode_categories(xcat)[0]
-
-
-def _is_missing(column: np.ndarray) -> np.ndarray:
-    return (
-        pd.isna(column) if column.dtype == object or column.dtype.kind == "f" else np.zeros(len(column), bool)
-    )
-
-
-def encode_categories(xcat: Any, categories: list[list[Any]]) -> np.ndarray:
-    """Integer codes per column; values unseen in `categories` get -1, which matches no prototype.
-
-    A pandas Categorical column is mapped through its categories (one lookup per category, then its codes).
-    """
-    codes = np.empty(xcat.shape, dtype=np.int32)
-    for j, values in enumerate(categories):
-        index = pd.Index(values, dtype=object)
-        column = categorical_column(xcat, j)
-        if isinstance(getattr(column, "dtype", None), pd.CategoricalDtype):
-            lookup = np.append(index.get_indexer(column.cat.categories.astype(object)), index.get_indexer([_MISSING]))
-            codes[:, j] = lookup[column.cat.codes.to_numpy()]  # code -1 (missing) takes the last entry
-            continue
-        column = np.asarray(column).astype(object)
-        column[_is_missing(column)] = _MISSING
-        codes[:, j] = index.get_indexer(column)
-    return codes
-
-
-def numeric_dissimilarity(xnum: np.ndarray, centroids: np.ndarray) -> np.ndarray:
-    """Squared Euclidean distance of every row to every centroid, NaN coordinates left out: (n, k)."""
-    out = np.empty((xnum.shape[0], centroids.shape[0]), dtype=np.float64)
-    has_nan = np.isnan(xnum).any()
-    for k, centroid in enumerate(centroids):
-        diff = xnum - centroid
-        if has_nan:
-            diff = np.nan_to_num(diff, nan=0.0)
-        out[:, k] = np.einsum("ij,ij->i", diff, diff)
-    return out
-
-
-def categorical_dissimilarity(xcat: np.ndarray, centroids: np.ndarray) -> np.ndarray:
-    """Number of mismatching categorical columns of every row against every centroid: (n, k)."""
-    out = np.zeros((xcat.shape[0], centroids.shape[0]), dtype=np.int32)
-    for j in range(xcat.shape[1]):
-        out += xcat[:, j, None] != centroids[None, :, j]
-    return out
-
-
-def dissimilarity(
-    xnum: np.ndarray, xcat: np.ndarray, centroids_num: np.ndarray, centroids_cat: np.ndarray, gamma: float
-) -> np.ndarray:
-    """The k-prototypes dissimilarity of every row to every prototype: (n, k)."""
-    total = np.zeros((max(xnum.shape[0], xcat.shape[0]), len(centroids_num)), dtype=np.float64)
-    if xnum.shape[1]:
-        total += numeric_dissimilarity(xnum, centroids_num)
-    if xcat.shape[1]:
-        total += gamma * categorical_dissimilarity(xcat, centroids_cat)
-    return total
-
-
-# ---- compiled kernels ----
-# The data are stored by column, `(xnum_t, xcat_t, weight)` with shapes (p, n), (q, n), (n,), so that a
-# block of rows is scored against one prototype in vectorised loops; every row's dissimilarity is still
-# the same float64 expression, its numeric terms summed in column order as kmodes does, so costs and ties
-# are kmodes'. `state` is (cnum, ccat, num_sum, num_weight, cat_count, n_values, sizes, min_weight): the
-# prototypes, the running per-cluster totals they derive from, and the weight below which a numeric
-# total counts as empty.
-
-_BLOCK_ROWS = 256
-
-
-@numba.njit(nogil=True, cache=True)
-def _block_dissimilarities(data, cnum, ccat, gamma, has_nan, start, stop, num, mismatches, out):
-    """Dissimilarity of rows start..stop to every prototype, into out[cluster, row - start]."""
-    xnum_t, xcat_t = data[0], data[1]
-    n_rows = stop - start
-    for c in range(cnum.shape[0]):
-        num[:n_rows] = 0.0
-        mismatches[:n_rows] = 0
-        for j in range(xnum_t.shape[0]):
-            column, centre = xnum_t[j, start:stop], cnum[c, j]
-            if has_nan:
-                for b in range(n_rows):
-                    diff = column[b] - centre
-                    if not np.isnan(diff):
-                        num[b] += diff * diff
-            else:
-                for b in range(n_rows):
-                    diff = column[b] - centre
-                    num[b] += diff * diff
-        for j in range(xcat_t.shape[0]):
-            codes, mode = xcat_t[j, start:stop], ccat[c, j]
-            for b in range(n_rows):
-                mismatches[b] += codes[b] != mode
-        for b in range(n_rows):
-            out[c, b] = num[b] + gamma * mismatches[b]
-
-
-@numba.njit(nogil=True, cache=True)
-def _nearest_of_row(data, cnum, ccat, gamma, has_nan, i):
-    """Row i's nearest prototype (the first on ties, as argmin) and its dissimilarity, row by row."""
-    xnum_t, xcat_t = data[0], data[1]
-    best, best_d = 0, np.inf
-    for c in range(cnum.shape[0]):
-        num = 0.0
-        for j in range(xnum_t.shape[0]):
-            diff = xnum_t[j, i] - cnum[c, j]
-            if not (has_nan and np.isnan(diff)):
-                num += diff * diff
-        mismatches = 0
-        for j in range(xcat_t.shape[0]):
-            mismatches += xcat_t[j, i] != ccat[c, j]
-        d = num + gamma * mismatches
-        if d < best_d:
-            best, best_d = c, d
-    return best, best_d
-
-
-@numba.njit(nogil=True, cache=True, inline="always")
-def _argmin_column(dist, b):
-    best, best_d = 0, np.inf
-    for c in range(dist.shape[0]):
-        if dist[c, b] < best_d:
-            best, best_d = c, dist[c, b]
-    return best, best_d
-
-
-@numba.njit(nogil=True, cache=True)
-def _nearest_kernel(data, cnum, ccat, gamma, has_nan, labels, nearest):
-    """Nearest prototype and its dissimilarity per row; the weighted cost summed in row order."""
-    weight, n_rows, n_clusters = data[2], labels.shape[0], cnum.shape[0]
-    num, mismatches = np.empty(_BLOCK_ROWS), np.empty(_BLOCK_ROWS, dtype=np.int32)
-    dist = np.empty((n_clusters, _BLOCK_ROWS))
-    cost = 0.0
-    for start in range(0, n_rows, _BLOCK_ROWS):
-        stop = min(start + _BLOCK_ROWS, n_rows)
-        _block_dissimilarities(data, cnum, ccat, gamma, has_nan, start, stop, num, mismatches, dist)
-        for b in range(stop - start):
-            best, best_d = _argmin_column(dist, b)
-            labels[start + b] = best
-            nearest[start + b] = best_d
-            cost += best_d * weight[start + b]
-    return cost
-
-
-@numba.njit(nogil=True, cache=True)
-def _add_member(data, state, i, c, sign):
-    """Add (sign 1.0) or remove (sign -1.0) row i's values to / from cluster c's running totals."""
-    xnum_t, xcat_t, weight = data
-    _, _, num_sum, num_weight, cat_count, _, sizes, _ = state
-    w = weight[i]
-    for j in range(xnum_t.shape[0]):
-        x = xnum_t[j, i]
-        if not np.isnan(x):
-            num_sum[c, j] += sign * x * w
-            num_weight[c, j] += sign * w
-    for j in range(xcat_t.shape[0]):
-        cat_count[c, j, xcat_t[j, i]] += sign * w
-    sizes[c] += int(sign)
-
-
-@numba.njit(nogil=True, cache=True)
-def _update_means(state, c):
-    """Cluster c's numeric means over observed values; the previous value where none is observed."""
-    cnum, _, num_sum, num_weight, _, _, _, min_weight = state
-    for j in range(cnum.shape[1]):
-        if num_weight[c, j] > min_weight:
-            cnum[c, j] = num_sum[c, j] / num_weight[c, j]
-
-
-@numba.njit(nogil=True, cache=True)
-def _mode(state, c, j):
-    """Most frequent code of column j in cluster c, the lowest code on ties (kmodes' get_max_value_key)."""
-    cat_count, n_values = state[4], state[5]
-    best, best_count = 0, cat_count[c, j, 0]
-    for v in range(1, n_values[j]):
-        if cat_count[c, j, v] > best_count:
-            best, best_count = v, cat_count[c, j, v]
-    return best
-
-
-@numba.njit(nogil=True, cache=True)
-def _move(data, state, i, old, new):
-    """Move row i from cluster old to new and update both prototypes as kmodes does after each move."""
-    xcat_t = data[1]
-    _, ccat, num_sum, num_weight, cat_count, _, sizes, _ = state
-    _add_member(data, state, i, new, 1.0)
-    _add_member(data, state, i, old, -1.0)
-    if sizes[old] == 0:
-        num_sum[old, :] = 0.0
-        num_weight[old, :] = 0.0
-        cat_count[old, :, :] = 0.0
-    for j in range(xcat_t.shape[0]):
-        v = xcat_t[j, i]
-        if cat_count[new, j, v] > cat_count[new, j, ccat[new, j]]:
-            ccat[new, j] = v
-        if ccat[old, j] == v:
-            ccat[old, j] = _mode(state, old, j)
-    _update_means(state, new)
-    _update_means(state, old)
-
-
-@numba.njit(nogil=True, cache=True)
-def _refill(data, state, members, nearest, empty):
-    """Give the empty cluster the farthest weighted row whose own cluster keeps other members."""
-    weight, sizes = data[2], state[6]
-    chosen, farthest = -1, -np.inf
-    for i in range(members.shape[0]):
-        if sizes[members[i]] > 1 and weight[i] > 0 and nearest[i] > farthest:
-            chosen, farthest = i, nearest[i]
-    if chosen >= 0:
-        _move(data, state, chosen, members[chosen], empty)
-        members[chosen] = empty
-        nearest[chosen] = 0.0
-
-
-@numba.njit(nogil=True, cache=True)
-def _start(data, state, members, nearest):
-    """Totals of the initial assignment, empty clusters refilled, then every prototype recomputed."""
-    ccat, sizes = state[1], state[6]
-    for i in range(members.shape[0]):
-        _add_member(data, state, i, members[i], 1.0)
-    for c in range(sizes.shape[0]):
-        if sizes[c] == 0:
-            _refill(data, state, members, nearest, c)
-    for c in range(sizes.shape[0]):
-        _update_means(state, c)
-        for j in range(ccat.shape[1]):
-            ccat[c, j] = _mode(state, c, j)
-
-
-@numba.njit(nogil=True, cache=True)
-def _online_pass(data, state, gamma, has_nan, members, nearest, by_block):
-    """One kmodes iteration: each row in turn moves to its nearest prototype, which follows at once.
-
-    With `by_block`, a block of rows is scored at once and used until the first move in it changes the
-    prototypes; the rest of that block is then scored row by row (worth it when moves are rare).
-    Returns the number of moves and the pass's weighted cost (the exact cost when nothing moved).
-    """
-    weight = data[2]
-    cnum, ccat, sizes = state[0], state[1], state[6]
-    n_rows = members.shape[0]
-    num, mismatches = np.empty(_BLOCK_ROWS), np.empty(_BLOCK_ROWS, dtype=np.int32)
-    dist = np.empty((cnum.shape[0], _BLOCK_ROWS))
-    moves, cost = 0, 0.0
-    for start in range(0, n_rows, _BLOCK_ROWS):
-        stop = min(start + _BLOCK_ROWS, n_rows)
-        fresh = by_block
-        if fresh:
-            _block_dissimilarities(data, cnum, ccat, gamma, has_nan, start, stop, num, mismatches, dist)
-        for i in range(start, stop):
-            if fresh:
-                best, best_d = _argmin_column(dist, i - start)
-            else:
-                best, best_d = _nearest_of_row(data, cnum, ccat, gamma, has_nan, i)
-            cost += best_d * weight[i]
-            nearest[i] = best_d
-            old = members[i]
-            if best == old:
-                continue
-            moves += 1
-            fresh = False
-            _move(data, state, i, old, best)
-            members[i] = best
-            if sizes[old] == 0:
-                _refill(data, state, members, nearest, old)
-    return moves, cost
-
-
-def _by_column(xnum: np.ndarray, xcat: np.ndarray, weight: np.ndarray) -> tuple:
-    """The kernels' data tuple: numeric and categorical blocks stored by column, and the row weights."""
-    return (
-        np.ascontiguousarray(xnum.T, dtype=np.float64),
-        np.ascontiguousarray(xcat.T, dtype=np.int32),
-        np.ascontiguousarray(weight, dtype=np.float64),
-    )
-
-
-def labels_cost(
-    xnum: np.ndarray,
-    xcat: np.ndarray,
-    centroids_num: np.ndarray,
-    centroids_cat: np.ndarray,
-    gamma: float,
-    sample_weight: np.ndarray | None = None,
-) -> tuple[np.ndarray, float, np.ndarray]:
-    """Nearest prototype per row, the total (weighted) cost, and each row's dissimilarity to it."""
-    n_rows = max(xnum.shape[0], xcat.shape[0])
-    xnum, xcat = np.asarray(xnum).reshape(n_rows, -1), np.asarray(xcat).reshape(n_rows, -1)
-    data = _by_column(xnum, xcat, np.ones(n_rows) if sample_weight is None else sample_weight)
-    labels = np.empty(n_rows, dtype=np.int32)
-    nearest = np.empty(n_rows, dtype=np.float64)
-    cnum = np.ascontiguousarray(centroids_num, dtype=np.float64).reshape(-1, xnum.shape[1])
-    ccat = np.ascontiguousarray(centroids_cat, dtype=np.int32).reshape(-1, xcat.shape[1])
-    has_nan = bool(np.isnan(data[0]).any())
-    cost = _nearest_kernel(data, cnum, ccat, float(gamma), has_nan, labels, nearest)
-    return labels, cost, nearest
-
-
-def init_cao(xcat: np.ndarray, n_clusters: int) -> np.ndarray:
-    """Cao et al. (2009) density-based initial modes; the same choices as kmodes' `init_cao`, vectorised."""
-    n_points, n_attrs = xcat.shape
-    density = np.zeros(n_points)
-    for j in range(n_attrs):
-        counts = np.bincount(xcat[:, j])
-        density += counts[xcat[:, j]] / float(n_points) / float(n_attrs)
-    centroids = np.empty((n_clusters, n_attrs), dtype=xcat.dtype)
-    centroids[0] = xcat[np.argmax(density)]
-    closest = np.full(n_points, np.inf)
-    for k in range(1, n_clusters):
-        closest = np.minimum(closest, np.count_nonzero(xcat != centroids[k - 1], axis=1) * density)
-        centroids[k] = xcat[np.argmax(closest)]
-    return centroids
-
-
-def init_huang(xcat: np.ndarray, n_clusters: int, random_state: np.random.RandomState) -> np.ndarray:
-    """Huang (1997) frequency-sampled modes moved to the closest distinct point; as kmodes' `init_huang`."""
-    centroids = np.empty((n_clusters, xcat.shape[1]), dtype=xcat.dtype)
-    for j in range(xcat.shape[1]):
-        centroids[:, j] = random_state.choice(np.sort(xcat[:, j]), n_clusters)
-    for k in range(n_clusters):
-        order = np.argsort(np.count_nonzero(xcat != centroids[k], axis=1))
-        chosen = order[-1]
-        for start in range(0, len(order), 1 << 16):
-            candidates = xcat[order[start : start + (1 << 16)]]
-            taken = (candidates[:, None, :] == centroids[None, :, :]).all(axis=2).any(axis=1)
-            if not taken.all():
-                chosen = order[start + int(np.argmin(taken))]
-                break
-        centroids[k] = xcat[chosen]
-    return centroids
-
-
-def _row_keys(xnum: np.ndarray, xcat: np.ndarray) -> np.ndarray:
-    """Rows as int64 bit patterns, so that equal rows (missing numerics included) compare equal."""
-    return np.hstack([np.ascontiguousarray(xnum).view(np.int64), xcat.astype(np.int64)])
-
-
-def distinct_rows(xnum: np.ndarray, xcat: np.ndarray, at_most: int) -> np.ndarray | None:
-    """First rows of each distinct value when there are at most `at_most` distinct rows, else None.
-
-    A prefix is checked first, so data with many distinct rows (the usual case) costs one small sort.
-    """
-    keys = _row_keys(xnum, xcat)
-    for stop in (min(len(keys), _DISTINCT_PREFIX_ROWS), len(keys)):
-        _, first = np.unique(keys[:stop], axis=0, return_index=True)
-        if len(first) > at_most:
-            return None
-    return np.sort(first)
-
 
 def _mean_std(xnum: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Column means and standard deviations: NumPy's plain ones without NaN (kmodes' exact values)."""
@@ -570,7 +129,7 @@ class KPrototypes(ClusterMixin, BaseEstimator):
         sample_weight: Sequence[float] | None = None,
     ) -> KPrototypes:
         """Cluster X; the best of `n_init` runs (lowest cost, the first on ties) is kept."""
-        array = X if isinstance(X, pd.DataFrame) else _as_2d(X)
+        array = X if isinstance(X, pd.DataFrame) else as_2d(X)
         self._check_params()
         if categorical is None or (
             isinstance(categorical, (list, tuple, np.ndarray)) and len(categorical) == 0
@@ -580,7 +139,7 @@ class KPrototypes(ClusterMixin, BaseEstimator):
                 "columns, or use scikit-learn's KMeans instead."
             )
         xnum, xcat_raw = split_num_cat(array, categorical)
-        self.categorical_ = _categorical_indices(categorical, array.shape[1])
+        self.categorical_ = categorical_indices(categorical, array.shape[1])
         self.n_features_in_ = array.shape[1]
         if self.n_clusters > array.shape[0]:
             raise KModesArgumentError(
@@ -608,7 +167,7 @@ class KPrototypes(ClusterMixin, BaseEstimator):
         seeds = random_state.randint(np.iinfo(np.int32).max, size=n_init)
         cao = init_cao(xcat, self.n_clusters) if _init_name(init) == "cao" else None
 
-        data = _by_column(xnum, xcat, weight)
+        data = by_column(xnum, xcat, weight)
 
         def run(number: int) -> tuple:
             return self._fit_single(xnum, xcat, data, init, n_clusters, max_iter, seeds[number], cao, number)
@@ -852,12 +411,12 @@ class KPrototypes(ClusterMixin, BaseEstimator):
         cnum, ccat = state[0], state[1]
 
         def evaluate(out: np.ndarray) -> float:
-            return _nearest_kernel(data, cnum, ccat, gamma, has_nan, out, nearest)
+            return nearest_kernel(data, cnum, ccat, gamma, has_nan, out, nearest)
 
         if self.verbose:
             print("Init: initializing clusters")
         evaluate(members)
-        _start(data, state, members, nearest)
+        start_totals(data, state, members, nearest)
         if self.verbose:
             print("Starting iterations...")
         cost = evaluate(labels)
@@ -865,8 +424,8 @@ class KPrototypes(ClusterMixin, BaseEstimator):
         n_iter, converged, moves = 0, False, n_rows
         while n_iter < max_iter and not converged:
             n_iter += 1
-            by_block = moves * _BLOCK_ROWS < n_rows
-            moves, pass_cost = _online_pass(data, state, gamma, has_nan, members, nearest, by_block)
+            by_block = moves * BLOCK_ROWS < n_rows
+            moves, pass_cost = online_pass(data, state, gamma, has_nan, members, nearest, by_block)
             if moves:
                 new_cost = evaluate(labels)
             else:

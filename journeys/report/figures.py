@@ -213,7 +213,7 @@ def results_tables(metrics: pd.DataFrame) -> str:
             "",
             (
                 f"Validation search: ROC AUC {scores} for the {len(search)} settings of "
-                f"`propensity_search`; chosen: setting {chosen} ({settings})."
+                f"`journeys_propensity.search`; chosen: setting {chosen} ({settings})."
             ),
         ]
     return "\n".join(lines)

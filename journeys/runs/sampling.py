@@ -1,6 +1,6 @@
 """Seeded, stratified training samples: models train on a capped sample and score every contact.
 
-The dbt vars `segments_train_rows` and `propensity_train_rows` cap the rows a model trains on (0 = all).
+The dbt vars `journeys_segments.train_rows` and `journeys_propensity.train_rows` cap the rows a model trains on (0 = all).
 A stratum keeps its share of the rows (largest-remainder rounding, so the sample has exactly `size` rows
 and a stratum of one row in a thousand stays about one in a thousand); within a stratum the rows are drawn
 uniformly from the seed.

@@ -1,6 +1,6 @@
-"""Planted-signal figures of a synthetic export, reused by the segments and propensity issues.
+"""Planted-signal figures of a synthetic export, for the tests of the generator and the models.
 
-- `bayes_auc` / `truth_auc`: the ROC AUC that the planted buy probabilities reach on the buyer flag, the
+- `bayes_auc`: the ROC AUC that the planted buy probabilities reach on the buyer flag, the
   ceiling a propensity model can approach (overall, or on a subset such as a test split).
 - `achievable_ari`: the adjusted Rand index of k-prototypes started at the planted segments' own
   prototypes on contract-style features, the ARI that is possible from those features.
@@ -20,16 +20,17 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from conftest import PROJECT_VARS
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import adjusted_rand_score, roc_auc_score
 from sklearn.model_selection import train_test_split
 
 from journeys.contract import ACTIVITY_COLUMNS, DAYS_COLUMNS, FLAG_COLUMNS, TEXT_COLUMNS
 from journeys.synth import catalog
-from journeys.synth.urls import page_type_of
+from journeys.synth.url_templates import page_type_of
 
-REFERENCE_DATE = pd.Timestamp("2021-01-05")
-BULK_IMPORT_DAY = pd.Timestamp("2019-07-19")
+REFERENCE_DATE = pd.Timestamp(PROJECT_VARS["reference_date"])
+BULK_IMPORT_DAY = pd.Timestamp(PROJECT_VARS["bulk_import_date"])
 COUNT_FEATURES = ACTIVITY_COLUMNS
 DAYS_FEATURES = DAYS_COLUMNS
 CATEGORICAL_FEATURES = ("ip_country", *TEXT_COLUMNS, *FLAG_COLUMNS)
@@ -135,8 +136,6 @@ def bayes_auc(truth: pd.DataFrame, contact_ids: np.ndarray | pd.Index | None = N
         raise ValueError(f"AUC needs buyers and non-buyers; the {len(rows)} selected rows have one class")
     return float(roc_auc_score(rows["is_buyer"].astype(bool), rows["buy_probability"]))
 
-
-truth_auc = bayes_auc
 
 
 def truth_order_effect(truth: pd.DataFrame, contact_ids: np.ndarray | pd.Index) -> float:

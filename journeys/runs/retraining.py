@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-LOG = logging.getLogger("journeys.retraining")
+LOG = logging.getLogger("journeys.runs.retraining")
 RUN_FILE = "training_run.json"
 MODES = ("auto", "true", "false")
 RUN_COLUMNS = ["model_name", "model_version", "trained_at", "rows", "data_fingerprint", "reason", "settings",

@@ -13,32 +13,24 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import yaml
 
 from journeys.warehouse import connect
 
+SELECTORS_FILE = Path(__file__).resolve().parents[2] / "selectors.yml"
+
 PREVIOUS_FILE_NAME = "url_categories_previous.parquet"
-# What `make categories` rebuilds: the rule seeds, the URL layer and the marts an analyst reads.
-URL_LAYER = (
-    "url_categories",
-    "url_category_codes",
-    "int_page_views_normalized",
-    "int_urls_categorized",
-    "int_page_views_categorized",
-    "url_rule_hits",
-    "url_category_coverage",
-    "unmapped_urls",
-)
-# Staged page history the URL layer reads; parsing the raw export is most of a full build's SQL time.
-STAGING = (
-    "base_hubspot__contact_records",
-    "stg_hubspot__contacts",
-    "base_hubspot__page_history_records",
-    "stg_hubspot__page_history",
-    "base_hubspot__page_event_records",
-    "stg_hubspot__page_events",
-)
+# The dbt selectors of the loop (selectors.yml): the URL layer, and the same with the staged export rebuilt.
+URL_LAYER, URL_LAYER_RESTAGED = "url_layer", "url_layer_restaged"
 RAW_FILES = ("hubspot_export.csv", "pageview_hist.csv")
 OPTIONAL_RAW_FILES = ("page_events.csv",)
+
+
+def staged_models(selectors_file: Path = SELECTORS_FILE) -> list[str]:
+    """The staging models url_layer_restaged rebuilds (selectors.yml), whose tables url_layer reads."""
+    selectors = {s["name"]: s for s in yaml.safe_load(Path(selectors_file).read_text())["selectors"]}
+    return [part["value"] for part in selectors[URL_LAYER_RESTAGED]["definition"]["union"]
+            if part.get("method") == "fqn"]
 
 
 def previous_categories_path(db_path: Path) -> Path:
@@ -52,26 +44,26 @@ def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     )
 
 
-def nodes_to_build(db_path: Path, raw_dir: Path) -> str:
-    """dbt selection of the loop: the URL layer, plus the staging it reads when the database lacks it or
-    a raw file is newer than the database (a new export); otherwise the staged export is reused."""
-    layer = " ".join(URL_LAYER)
+def selector_to_build(db_path: Path, raw_dir: Path) -> str:
+    """The dbt selector of the loop: url_layer, or url_layer_restaged when the database lacks the staged export
+    or a raw file is newer than the database (a new export)."""
     db_path, raw_dir = Path(db_path), Path(raw_dir)
     raw_paths = [raw_dir / name for name in RAW_FILES]
     raw_paths += [path for path in (raw_dir / name for name in OPTIONAL_RAW_FILES) if path.exists()]
     if not db_path.exists() or any(
         not path.exists() or path.stat().st_mtime > db_path.stat().st_mtime for path in raw_paths
     ):
-        return layer + " " + " ".join(f"+{name}" for name in STAGING)
+        return URL_LAYER_RESTAGED
+    staging = staged_models()
     with connect(db_path) as con:
         staged = {
             row[0]
             for row in con.execute(
                 "select table_name from information_schema.tables where list_contains(?, table_name)",
-                [list(STAGING)],
+                [staging],
             ).fetchall()
         }
-    return layer if staged == set(STAGING) else layer + " " + " ".join(f"+{name}" for name in STAGING)
+    return URL_LAYER if staged == set(staging) else URL_LAYER_RESTAGED
 
 
 def snapshot_categories(db_path: Path) -> int:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from journeys.synth import catalog
-from journeys.synth.segments import DAY, EXPORT_END, SEGMENTS, SESSIONS_START
+from journeys.synth.planted_segments import DAY, EXPORT_END, SEGMENTS, SESSIONS_START
 
 MAX_PAGES = 4
 _N_TYPES = len(catalog.PAGE_TYPES)
