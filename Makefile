@@ -11,9 +11,7 @@ DEFAULT_RAW_DIR := data/raw
 export JOURNEYS_RAW_DIR ?= $(DEFAULT_RAW_DIR)
 export JOURNEYS_DUCKDB ?= data/journeys.duckdb
 export DBT_PROFILES_DIR := $(CURDIR)
-export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONHASHSEED := 0
-export TF_ENABLE_ONEDNN_OPTS := 0
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
@@ -21,14 +19,14 @@ export DO_NOT_TRACK := 1
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m pip install -qq --upgrade pip
+	$(BIN)/python -m pip install -qq -c constraints.txt -e '.[dev]'
 	@touch $(STAMP)
 
 # The `spark` extra (dbt-spark, pyspark) for the Spark parity test; Spark needs a Java runtime.
 $(SPARK_STAMP): $(STAMP)
 	@command -v java >/dev/null || (apt-get update && apt-get install -y default-jre-headless)
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,spark]'
+	$(BIN)/python -m pip install -qq -c constraints.txt -e '.[dev,spark]'
 	@touch $(SPARK_STAMP)
 
 # Generates the synthetic export only when the default raw folder is empty: a real export

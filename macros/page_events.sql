@@ -116,3 +116,47 @@
         )
     {%- endif -%}
 {%- endmacro %}
+
+
+{% macro first_conversions(page_events) -%}
+    {#- SQL: each contact's first conversion (var propensity_target_event) among `page_events`
+        (a relation of int_page_events_categorized's columns): contact_id, converted_at. -#}
+select
+    contact_id,
+    min(occurred_at) as converted_at
+from {{ page_events }}
+where is_target_event
+group by contact_id
+{%- endmacro %}
+
+
+{% macro journey_pages(history_page_views, page_events, event_source) -%}
+    {#- SQL: every contact's journey from one source, the rule the models' sequences and
+        contact_journeys share: the page_events source when it holds events (`event_source`, one
+        row: has_events), its on-site events (var off_site_categories) in event order, else the
+        export's 4-slot history. Columns: contact_id, page_order (the order key), category,
+        category_code, changed_at, sequence_source. -#}
+select
+    {{ history_page_views }}.contact_id,
+    {{ history_page_views }}.position as page_order,
+    {{ history_page_views }}.category,
+    {{ history_page_views }}.category_code,
+    {{ history_page_views }}.changed_at,
+    'page_history' as sequence_source
+from {{ history_page_views }}
+cross join {{ event_source }}
+where not {{ event_source }}.has_events
+
+union all
+
+select
+    {{ page_events }}.contact_id,
+    {{ page_events }}.event_number as page_order,
+    {{ page_events }}.category,
+    {{ page_events }}.category_code,
+    {{ page_events }}.occurred_at as changed_at,
+    'page_events' as sequence_source
+from {{ page_events }}
+cross join {{ event_source }}
+where {{ event_source }}.has_events and {{ page_events }}.is_on_site
+{%- endmacro %}

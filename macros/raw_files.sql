@@ -262,15 +262,36 @@ where not exists (
 
 
 {% macro csv_read_options() -%}
-    {#- DuckDB CSV reader options shared by every read of a raw file: RFC 4180 quoting (line breaks
-        inside quotes), a BOM and CRLF handled by the reader, encoding from var('raw_encoding'). -#}
+    {#- DuckDB CSV reader options shared by every read of a raw file (the source's external_location
+        repeats them, tied by a test): RFC 4180 quoting (line breaks inside quotes), a BOM and CRLF
+        handled by the reader, encoding from var('raw_encoding'), records up to
+        var('raw_max_record_bytes') long (a longer one is the reader's reject: record_too_long). -#}
     {%- set encoding = var('raw_encoding', 'utf-8') -%}
     {%- if encoding not in ['utf-8', 'latin-1'] -%}
         {{ exceptions.raise_compiler_error(
             "dbt var raw_encoding is '" ~ encoding ~ "': use utf-8 or latin-1"
         ) }}
     {%- endif -%}
-    {{ return("delim = ',', quote = '\"', escape = '\"', encoding = '" ~ encoding ~ "'") }}
+    {{ return("delim = ',', quote = '\"', escape = '\"', encoding = '" ~ encoding
+        ~ "', max_line_size = " ~ raw_max_record_bytes()) }}
+{%- endmacro %}
+
+
+{% macro raw_max_record_bytes() -%}
+    {#- var('raw_max_record_bytes'), checked: the longest raw record read; a longer one is quarantined. -#}
+    {%- set limit = var('raw_max_record_bytes', 2000000) -%}
+    {%- if limit is not number or limit < 1000 -%}
+        {{ exceptions.raise_compiler_error(
+            "dbt var raw_max_record_bytes is '" ~ limit ~ "': use a number of bytes, at least 1000"
+        ) }}
+    {%- endif -%}
+    {{ return(limit | int) }}
+{%- endmacro %}
+
+
+{% macro record_too_long_error() -%}
+    {#- The reader_error of a record past the limit, the same on every engine. -#}
+    {{ return("record longer than the " ~ raw_max_record_bytes() ~ "-byte limit (var raw_max_record_bytes)") }}
 {%- endmacro %}
 
 
@@ -427,10 +448,11 @@ this_scan as (
 rejected_records as (
     select
         reject_errors.line - 1 as record_number,
-        arg_min(reject_errors.error_type, reject_errors.column_idx) as error_type,
-        arg_min(reject_errors.error_message, reject_errors.column_idx) as error_message,
+        {#- the first column's error; a record-wide one (a line past the size limit) has no column -#}
+        arg_min(reject_errors.error_type, coalesce(reject_errors.column_idx, 0)) as error_type,
+        arg_min(reject_errors.error_message, coalesce(reject_errors.column_idx, 0)) as error_message,
         regexp_replace(
-            regexp_replace(arg_min(reject_errors.csv_line, reject_errors.column_idx), '^\r?\n', ''),
+            regexp_replace(arg_min(reject_errors.csv_line, coalesce(reject_errors.column_idx, 0)), '^\r?\n', ''),
             '\r?\n$', ''
         ) as csv_line,
     from {{ table_name }}_reject_errors as reject_errors
@@ -454,7 +476,10 @@ select
         when 'LINE SIZE OVER MAXIMUM' then 'record_too_long'
         else 'unreadable_record'
     end as quarantine_reason,
-    rejected_records.error_type || ': ' || rejected_records.error_message as reader_error,
+    case rejected_records.error_type
+        when 'LINE SIZE OVER MAXIMUM' then '{{ record_too_long_error() }}'
+        else rejected_records.error_type || ': ' || rejected_records.error_message
+    end as reader_error,
     array_to_string(
         list_transform(
             string_split(rejected_records.csv_line, ','),
@@ -553,11 +578,24 @@ where first_line is not null
 {%- endmacro %}
 
 {% macro duckdb__raw_record_count(table_name) -%}
-    {%- if raw_source_mode() == 'files' -%}
-    select count(*) - 1 as raw_records
-    from read_csv('{{ raw_file_path(table_name) | replace("'", "''") }}',
-        header = false, auto_detect = false, columns = {{ padded_text_columns() }},
-        null_padding = true, parallel = false, strict_mode = false, {{ csv_read_options() }})
+    {#- For a file, the lenient read runs once at execution time with the same options as every
+        read, its records counted with the ones it rejects (a record past var raw_max_record_bytes
+        is a reject of every read, so it counts without stopping the test). -#}
+    {%- if raw_source_mode() == 'files' and execute -%}
+        {%- set read -%}
+        select count(*) from read_csv('{{ raw_file_path(table_name) | replace("'", "''") }}',
+            header = false, auto_detect = false, columns = {{ padded_text_columns() }},
+            null_padding = true, parallel = false, strict_mode = false, {{ csv_read_options() }},
+            store_rejects = true, rejects_table = '{{ table_name }}_count_reject_errors',
+            rejects_scan = '{{ table_name }}_count_reject_scans')
+        {%- endset -%}
+        {%- set read_records = run_query(read).columns[0].values()[0] -%}
+        {%- set rejected = run_query(
+            "select count(distinct line) from " ~ table_name ~ "_count_reject_errors"
+        ).columns[0].values()[0] -%}
+    select cast({{ read_records + rejected - 1 }} as bigint) as raw_records
+    {%- elif raw_source_mode() == 'files' -%}
+    select cast(0 as bigint) as raw_records
     {%- else -%}
     select count(*) as raw_records from {{ source('hubspot', table_name) }}
     {%- endif -%}

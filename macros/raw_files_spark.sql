@@ -166,6 +166,7 @@ records_with_reason as (
         *,
         case
             when _corrupt_record is not null then 'unreadable_record'
+            when octet_length(all_text) > {{ customer_journeys.raw_max_record_bytes() }} then 'record_too_long'
             when contact_id is null then 'missing_contact_id'
             when not has_valid_id then 'invalid_contact_id'
             {%- if key_rule != 'any' %}
@@ -198,6 +199,7 @@ final as (
         quarantine_reason,
         case
             when _corrupt_record is not null then 'Spark CSV reader: malformed record'
+            when quarantine_reason = 'record_too_long' then '{{ customer_journeys.record_too_long_error() }}'
         end as reader_error,
         case
             when quarantine_reason is null then null

@@ -177,6 +177,19 @@ def value_batch(source: Path, out: Path) -> dict[str, int]:
     return planted
 
 
+HUGE_FIELD_BYTES = 5 * 1024 * 1024  # past the reader's default limit of 2,000,000 bytes per record
+
+
+def huge_field(source: Path, out: Path) -> int:
+    """The export with a 5 MB `Job Title or Function` in one contact's record; returns that contact."""
+    out.mkdir(parents=True, exist_ok=True)
+    header, rows = read_table(source / EXPORT)
+    rows[10][header.index("Job Title or Function")] = "x" * HUGE_FIELD_BYTES
+    write_table(out / EXPORT, header, rows)
+    (out / HISTORY).write_bytes((source / HISTORY).read_bytes())
+    return int(rows[10][0])
+
+
 def empty_file(source: Path, out: Path, name: str) -> None:
     """`name` written as 0 bytes, the other file as it was."""
     out.mkdir(parents=True, exist_ok=True)

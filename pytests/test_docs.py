@@ -74,7 +74,8 @@ def test_readme_settings_tables_are_the_settings_classes() -> None:
 
 
 def test_no_code_or_doc_speaks_of_the_tracker() -> None:
-    texts = [path for path in TRACKED if path.endswith((".py", ".sql", ".yml", ".md", ".toml")) or path == "Makefile"]
+    texts = [path for path in TRACKED if (path.endswith((".py", ".sql", ".yml", ".md", ".toml")) or path == "Makefile")
+             and path != "pytests/test_docs.py"]  # which holds the words, to look for them
     found = [f"{path}: {match.group(0)}" for path in texts
              for match in TRACKER_WORDS.finditer((ROOT / path).read_text())]
     assert found == []

@@ -10,7 +10,7 @@ from pathlib import Path
 import hostile_exports as hostile
 import pandas as pd
 import pytest
-from conftest import PROJECT_VARS, ROOT, SQL_LAYER, dbt_env, run_dbt
+from conftest import PROJECT_VARS, RECONCILIATION, ROOT, SQL_LAYER, dbt_env, run_dbt
 
 from journeys.runs import skipped
 from journeys.urls import normalize_urls
@@ -194,6 +194,22 @@ SEGMENT_TABLES = ["contact_segments", "segment_centroids", "segment_profiles", "
 PROPENSITY_TABLES = {"purchase_propensity": "purchase_propensity", "propensity_metrics": "metrics",
                      "training_history": "history", "propensity_audit": "audit",
                      "propensity_test_predictions": "test_predictions"}  # fmt: skip
+
+
+def test_a_record_past_the_readers_limit_is_quarantined_and_the_rest_builds(clean: Path, tmp_path: Path) -> None:
+    raw, db = tmp_path / "raw", tmp_path / "db.duckdb"
+    contact = hostile.huge_field(clean, raw)
+    code, output = dbt(raw, db, "build", "--select", *SQL_LAYER, *RECONCILIATION, "--indirect-selection", "cautious")
+    assert code == 0, output[-6000:]
+    assert "assert_raw_records_staged_or_quarantined" in output and "Traceback" not in output
+    quarantined = query(db, "select source_file, quarantine_reason, reader_error, length(raw_text) "
+                            "from quarantined_rows where quarantine_reason = 'record_too_long'")
+    assert quarantined == [("hubspot_export.csv", "record_too_long",
+                            "record longer than the 2000000-byte limit (var raw_max_record_bytes)",
+                            PROJECT_VARS["quarantine_raw_text_chars"])]
+    assert query(db, "select count(*) from stg_hubspot__contacts where contact_id = ?", contact) == [(0,)]
+    clean_rows = len(hostile.read_table(clean / hostile.EXPORT)[1])
+    assert rows(db, "stg_hubspot__contacts") == clean_rows - 1, "every other record is staged"
 
 
 def full_build(variant, clean: Path, tmp_path: Path) -> tuple[Path, str]:

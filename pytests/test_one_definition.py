@@ -49,3 +49,21 @@ def test_the_service_examples_unpivot_the_page_slots_as_the_sql_does(warehouse) 
     pd.testing.assert_series_equal(examples["changed_at"], sql["changed_at"], check_names=False)
     normalized = normalize_urls(examples["url"].astype("string"), PROJECT_VARS["url_query_allowlist"])
     assert normalized.fillna("").tolist() == sql["normalized_url"].fillna("").tolist()
+
+
+def test_every_duckdb_read_of_a_raw_file_has_the_options_of_csv_read_options() -> None:
+    """The source's external_location cannot call a macro: its reader options repeat csv_read_options."""
+    macro = (ROOT / "macros" / "raw_files.sql").read_text()
+    body = macro[macro.index("macro csv_read_options"):]
+    body = body[:body.index("endmacro")]
+    returned = body[body.index("return("):]
+    source = (ROOT / "models" / "staging" / "_hubspot__sources.yml").read_text()
+    location = source[source.index("read_csv("):source.index("store_rejects")]
+    names = ["delim", "quote", "escape", "encoding", "max_line_size"]
+    assert re.findall(r"(\w+) = ", returned) == names
+    assert re.findall(r"(\w+) = ", location)[-len(names):] == names
+    for name, value in (("delim", "','"), ("quote", "'\"'"), ("escape", "'\"'")):
+        assert f"{name} = {value}" in location and f"{name} = {value}".replace('"', '\\"') in returned
+    assert "var('raw_encoding', 'utf-8')" in location and "var('raw_encoding', 'utf-8')" in body
+    assert "var('raw_max_record_bytes', 2000000)" in location and "raw_max_record_bytes()" in returned
+    assert PROJECT_VARS["raw_max_record_bytes"] == 2000000, "the default the two name"

@@ -12,7 +12,7 @@ from conftest import PROJECT_VARS, Warehouse, dbt_env, run_dbt
 EVENTS_CONTACTS = 3_000
 EVENTS_SEED = 5
 SELECT = ["+sessions", "+category_transitions", "+step_matrix", "+path_dropoff", "+top_paths",
-          "+contact_features", "+quarantined_rows", "assert_raw_records_staged_or_quarantined"]
+          "+contact_features", "+contact_journeys", "+quarantined_rows", "assert_raw_records_staged_or_quarantined"]
 # Planted records no rule can stage, with the reason each must get (appended after the good events).
 BAD_RECORDS = [
     ("someone@example.com", "2020-05-01 10:00:00", "https://www.deeplearning.ai/", "", "email_as_user_key"),
@@ -148,3 +148,34 @@ def test_sequences_come_from_events_and_stop_before_the_first_purchase(events_bu
     assert got.sort_index().equals(expected.sort_index().rename("page_count").astype(got.dtype))
     converted = features.set_index("contact_id")["is_converted"]
     assert set(converted.index[converted]) == set(first_purchase.index.astype(int)) & set(expected.index)
+
+
+def test_contact_journeys_are_the_event_journeys_with_the_conversion_marked(events_build) -> None:
+    """The readable journey comes from the events the models read: the most recent max_sequence_length on-site
+    events, the first purchase at conversion_position, and the input the part contact_features holds."""
+    built, _ = events_build
+    journeys = built.query("select * from contact_journeys").set_index("contact_id")
+    events = built.query("select contact_id, category, occurred_at, is_target_event from int_page_events_categorized "
+                         "where contact_id is not null and is_on_site order by contact_id, event_number")
+    longest = PROJECT_VARS["max_sequence_length"]
+    assert (journeys["sequence_source"] == "page_events").all()
+    assert journeys["page_count"].max() > 4, "journeys longer than the 4-slot history"
+    assert sorted(journeys.index) == sorted(events["contact_id"].unique())
+    converted_at = events[events["is_target_event"]].groupby("contact_id")["occurred_at"].min()
+    marked = 0
+    for contact, group in events.groupby("contact_id"):
+        shown = group.tail(longest)
+        row = journeys.loc[contact]
+        assert row["journey"] == " > ".join(shown["category"]) and row["total_page_count"] == len(group)
+        after = np.flatnonzero(shown["occurred_at"].to_numpy() >= converted_at.get(contact, pd.Timestamp.max))
+        expected = after[0] + 1 if len(after) else None
+        assert (pd.isna(row["conversion_position"]) and expected is None) or row["conversion_position"] == expected
+        if expected is not None and shown["is_target_event"].iloc[expected - 1]:
+            marked += 1
+            assert row["journey"].split(" > ")[expected - 1] == "purchase"
+    assert marked > 50, "purchases are marked in the journeys"
+    features = built.query("select contact_id, page_count from contact_features").set_index("contact_id")["page_count"]
+    assert (journeys["input_page_count"] == features.reindex(journeys.index).fillna(0)).all()
+    whole = journeys[(journeys["total_page_count"] <= longest) & journeys["conversion_position"].notna()]
+    assert len(whole) > 50 and (whole["input_page_count"] <= whole["conversion_position"] - 1).all(), (
+        "the models read only pages before the conversion")

@@ -319,13 +319,13 @@ def test_balanced_gamma_follows_the_weight_of_the_categorical_features(tmp_path)
     settings = planted_settings(tmp_path, k=4)
     doubled = contacts.assign(has_company_2=contacts["has_company"], is_bulk_import_2=contacts["is_bulk_import"],
                               job_title_2=contacts["job_title"], days_since_lead_2=contacts["days_since_lead"])
-    features = dataclasses.replace(
-        settings.features,
+    doubled_settings = dataclasses.replace(
+        settings,
         categorical_features=("has_company", "is_bulk_import", "has_company_2", "is_bulk_import_2"),
         presence_features=("days_since_lead", "job_title", "days_since_lead_2", "job_title_2"),
     )
     once = choose_settings(contacts, settings)
-    twice = choose_settings(doubled, dataclasses.replace(settings, features=features))
+    twice = choose_settings(doubled, doubled_settings)
     assert twice.gamma == pytest.approx(once.gamma / 2, rel=0.15)
     for choice in (once, twice):
         assert abs(choice.record["gamma_steps"][-1]["cost_share_numeric"] - 0.5) <= 0.05 or len(

@@ -233,8 +233,7 @@ def test_url_rule_hits_lists_every_rule_with_its_status(warehouse) -> None:
     assert by_rule["page_views_won"].sum() == views
     expected = np.where(by_rule["urls_won"] > 0, "ok", np.where(by_rule["urls_lost"] > 0, "shadowed", "dead"))
     assert (by_rule["status"] == expected).all()
-    shadowed = by_rule.loc["course_natural_language_processing"]
-    assert shadowed["status"] == "shadowed" and shadowed["lost_most_to_rule_id"] == "specialization_any"
+    assert (by_rule["status"] == "ok").all(), "every rule of the shipped seed decides a page of the export"
     assert by_rule.loc["blog_host", "urls_lost"] > 0, "The Batch's blog issues go to batch_blog_post first"
 
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from journeys.service.examples import STAGED_PAGES_SQL
 from journeys.urls import normalize_urls
 
-ALLOWLIST = PROJECT_VARS["url_query_allowlist"]
+PROJECT_ALLOWLIST = PROJECT_VARS["url_query_allowlist"]
 
 URL_PIECES = st.sampled_from(
     [*"aAwW.:/?#&=%_-@+ 12uthsxzéñ\n\t;,", "utm_", "http://", "https://", "www.", "translate.googleusercontent.com/",
@@ -76,7 +76,7 @@ def test_known_urls() -> None:
         ],
         dtype="string",
     )
-    assert as_python(normalize_urls(raw, ALLOWLIST).tolist()) == [
+    assert as_python(normalize_urls(raw, PROJECT_ALLOWLIST).tolist()) == [
         "deeplearning.ai/",
         "blog.deeplearning.ai/blog/foo",
         "deeplearning.ai/ai-for-everyone",
@@ -149,7 +149,7 @@ def test_every_url_of_the_export_gets_the_warehouse_category(warehouse) -> None:
     sql = views.drop_duplicates("url")
     assert len(sql) > 100, "the synthetic export should hold many distinct URLs"
     rules = project_categorizer()
-    normalized = normalize_urls(sql["url"].astype("string"), ALLOWLIST)
+    normalized = normalize_urls(sql["url"].astype("string"), PROJECT_ALLOWLIST)
     mismatched = sql[normalized.fillna("<null>") != sql["normalized_url"].astype("string").fillna("<null>")]
     assert mismatched.empty, mismatched.head(10).to_string()
     categories = rules.categorize(normalized)

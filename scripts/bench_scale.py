@@ -147,7 +147,7 @@ def _environment(work: Path) -> dict[str, str]:
     """The build's environment for one scale's folder: its own export, DuckDB file and artifacts."""
     return {**os.environ, "JOURNEYS_RAW_DIR": str(work / "raw"), "JOURNEYS_DUCKDB": str(work / "journeys.duckdb"),
             "JOURNEYS_ARTIFACTS": str(work / "artifacts"), "DBT_PROFILES_DIR": str(PROJECT),
-            "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONHASHSEED": "0", "TF_ENABLE_ONEDNN_OPTS": "0",
+            "PYTHONHASHSEED": "0",
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
 
 

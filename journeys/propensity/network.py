@@ -7,14 +7,10 @@ embedded, masked sequence, so order and length carry information and padding car
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any
 
+import keras  # TensorFlow's logging and oneDNN settings: journeys/__init__.py
 import numpy as np
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-import keras  # after the log-level default above, which TensorFlow reads at import
 import tensorflow as tf
 from keras import layers
 from sklearn.metrics import roc_auc_score

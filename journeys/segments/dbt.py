@@ -75,10 +75,13 @@ def contact_columns(meta: dict[str, Any], *extra: str) -> list[str]:
 
 def _previous_model(settings: SegmentSettings) -> SegmentModel | None:
     """The saved model whose ids a retrained one inherits; none (or an unreadable one) starts ids afresh."""
+    if not (settings.artifacts_dir / MODEL_FILE).exists():
+        LOG.info("segments: the first model: segment ids numbered by size")
+        return None
     try:
         return load_segment_model(settings.artifacts_dir)
-    except (FileNotFoundError, ValueError, KeyError) as exc:
-        LOG.info("segments: no previous model to inherit segment ids from (%s)", exc)
+    except (ValueError, KeyError) as exc:
+        LOG.warning("segments: the saved model cannot be read (%s): segment ids start afresh", exc)
         return None
 
 

@@ -30,6 +30,8 @@ URL_TEMPLATES: dict[str, tuple[tuple[float, str], ...]] = {
         (1.5, "https://www.deeplearning.ai/tensorflow-in-practice/"),
         (1, "https://www.deeplearning.ai/tensorflow-developer-professional-certificate/"),
         (1, "https://www.deeplearning.ai/courses/"),
+        (0.5, "https://www.deeplearning.ai/ai-notes/initialization/"),
+        (0.5, "https://www.deeplearning.ai/ai-notes/optimization/"),
     ),
     "batch": (
         (4, "https://www.deeplearning.ai/thebatch/"),
@@ -79,7 +81,10 @@ URL_TEMPLATES: dict[str, tuple[tuple[float, str], ...]] = {
         (3, "https://www.deeplearning.ai/become-a-deeplearning-ai-ambassador/"),
         (1, "https://www.deeplearning.ai/ambassadors/"),
     ),
-    "terms": ((1, "https://www.deeplearning.ai/terms-of-use/"),),
+    "terms": (
+        (1, "https://www.deeplearning.ai/terms-of-use/"),
+        (1, "https://www.deeplearning.ai/privacy-policy/"),
+    ),
     "press": ((1, "https://www.deeplearning.ai/press/"),),
     "unsubscribe": (
         (3, "https://info.deeplearning.ai/hs/manage-preferences/unsubscribe?d={slug}"),

@@ -37,57 +37,30 @@ event_source as (
 ),
 
 contact_conversions as (
-    select
-        contact_id,
-        min(occurred_at) as converted_at
-    from page_events
-    where is_target_event
-    group by contact_id
+    {{ first_conversions('page_events') }}
 ),
 
-{#- positions renumbered 1..n over the kept events: the length cap counts them -#}
-events_before_conversion as (
-    select
-        page_events.contact_id,
-        row_number() over (
-            partition by page_events.contact_id
-            order by page_events.event_number
-        ) as position,
-        page_events.category,
-        page_events.category_code,
-        page_events.occurred_at as changed_at
-    from page_events
-    left join contact_conversions
-        on page_events.contact_id = contact_conversions.contact_id
-    where page_events.is_on_site
-        and (
-            contact_conversions.converted_at is null
-            or page_events.occurred_at < contact_conversions.converted_at
-        )
+journey_pages as (
+    {{ journey_pages('history_page_views', 'page_events', 'event_source') }}
 ),
 
+{#- the pages before the contact's first conversion event (the history has none), positions
+    renumbered 1..n over the kept pages: the length cap counts them -#}
 page_views as (
     select
-        history_page_views.contact_id,
-        history_page_views.position,
-        history_page_views.category,
-        history_page_views.category_code,
-        history_page_views.changed_at
-    from history_page_views
-    cross join event_source
-    where not event_source.has_events
-
-    union all
-
-    select
-        events_before_conversion.contact_id,
-        events_before_conversion.position,
-        events_before_conversion.category,
-        events_before_conversion.category_code,
-        events_before_conversion.changed_at
-    from events_before_conversion
-    cross join event_source
-    where event_source.has_events
+        journey_pages.contact_id,
+        row_number() over (
+            partition by journey_pages.contact_id
+            order by journey_pages.page_order
+        ) as position,
+        journey_pages.category,
+        journey_pages.category_code,
+        journey_pages.changed_at
+    from journey_pages
+    left join contact_conversions
+        on journey_pages.contact_id = contact_conversions.contact_id
+    where contact_conversions.converted_at is null
+        or journey_pages.changed_at < contact_conversions.converted_at
 ),
 
 contacts as (
