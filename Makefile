@@ -60,7 +60,7 @@ test: $(STAMP) $(SPARK_STAMP)
 # propensity_experiments;
 # needs a built warehouse (make build), prints the table.
 experiments: $(STAMP)
-	$(BIN)/dbt build -s propensity_experiments --vars '{experiments: true}'
+	$(BIN)/dbt build -s propensity_experiments --vars '{journeys_experiments: true}'
 	@$(BIN)/journeys figures --experiments
 
 # README's results tables, printed from the last build's model_metrics.

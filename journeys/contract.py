@@ -24,7 +24,7 @@ ACTIVITY_COLUMNS: tuple[str, ...] = (
     "emails_clicked",
 )
 INTEGER_COUNT_COLUMNS: tuple[str, ...] = tuple(c for c in ACTIVITY_COLUMNS if c != "avg_pageviews")
-# Timestamps as days before the dbt var `reference_date`.
+# Timestamps as days before the dbt var `journeys_reference_date`.
 DAYS_COLUMNS: tuple[str, ...] = (
     "days_since_lead",
     "days_since_subscriber",
@@ -62,7 +62,7 @@ class ScoringContext:
     """What the build's seeds and vars did to a contact's raw inputs, saved with each model it trained: the
     known countries (a country the seed lacks is NULL), and for the page sequences the URL rules, category
     codes, site hosts and query allowlist (`journeys.urls.UrlCategorizer`) and the collated length (var
-    `max_sequence_length`). The service scores with this, never with the repository's current seeds or vars."""
+    `journeys_max_sequence_length`). The service scores with this, never with the repository's current seeds or vars."""
 
     country_names: frozenset[str]
     country_codes: frozenset[str]

@@ -45,7 +45,7 @@
 
 
 {% macro checked_timestamp(raw) -%}
-    {#- A timestamp inside the plausible window [var earliest_plausible_date, var reference_date
+    {#- A timestamp inside the plausible window [var journeys_earliest_plausible_date, var journeys_reference_date
         + 1 day). A value written with a UTC offset (`+05:30`, `-0800`, `Z`) is converted to UTC;
         a value without one is taken as UTC already (HubSpot exports UTC). -#}
     {%- set timestamp_type = api.Column.translate_type('timestamp') -%}
@@ -54,10 +54,10 @@
         case
             when {{ raw }} is null then null
             when {{ value_utc }} is null then 'not_a_timestamp'
-            when {{ value_utc }} < cast('{{ var("earliest_plausible_date") }}' as {{ timestamp_type }})
+            when {{ value_utc }} < cast('{{ var("journeys_earliest_plausible_date") }}' as {{ timestamp_type }})
                 then 'out_of_window'
             when {{ value_utc }} >= {{ dbt.dateadd(
-                'day', 1, "cast('" ~ var('reference_date') ~ "' as " ~ timestamp_type ~ ")"
+                'day', 1, "cast('" ~ var('journeys_reference_date') ~ "' as " ~ timestamp_type ~ ")"
             ) }}
                 then 'out_of_window'
         end

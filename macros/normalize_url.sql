@@ -2,10 +2,10 @@
     journeys/urls.py can replicate it exactly. Every step is a plain regex or string function. -#}
 
 {% macro url_query_allowlist_regex() -%}
-    {#- The var `url_query_allowlist` as an RE2 alternation of escaped, lower-case parameter names;
+    {#- The var `journeys_url_query_allowlist` as an RE2 alternation of escaped, lower-case parameter names;
         empty when no parameter is kept. -#}
     {%- set names = [] -%}
-    {%- for name in var('url_query_allowlist', []) -%}
+    {%- for name in var('journeys_url_query_allowlist', []) -%}
         {%- do names.append(modules.re.escape(name | string | lower)) -%}
     {%- endfor -%}
     {{ return(names | join('|')) }}
@@ -76,7 +76,7 @@
         ) }}, ''), '/')
     {%- endset -%}
 
-    {#- 4. query: only the parameters named in var('url_query_allowlist'), in their order; every
+    {#- 4. query: only the parameters named in var('journeys_url_query_allowlist'), in their order; every
         piece is wrapped as `&piece&` so that neighbours never share a separator -#}
     {%- set allowed = customer_journeys.url_query_allowlist_regex() -%}
     {%- if allowed -%}

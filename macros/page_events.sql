@@ -16,7 +16,7 @@
 
 
 {% macro raw_source_present(table_name) -%}
-    {#- True when the raw file (files) or the table under var raw_schema (tables) exists; always
+    {#- True when the raw file (files) or the table under var journeys_raw_schema (tables) exists; always
         false at parse time, when nothing is read. -#}
     {%- if not execute -%}
         {{ return(false) }}
@@ -102,9 +102,9 @@
 
 {% macro is_on_site_category(category) -%}
     {#- Whether an event of this category happened on the site: its category is not one of var
-        `off_site_categories` (e.g. the contact's e-mail opens and clicks). A bare string is read
+        `journeys_off_site_categories` (e.g. the contact's e-mail opens and clicks). A bare string is read
         as a one-item list. -#}
-    {%- set listed = var('off_site_categories', []) or [] -%}
+    {%- set listed = var('journeys_off_site_categories', []) or [] -%}
     {%- set listed = [listed] if listed is string else listed -%}
     {%- if not listed -%}
         true
@@ -119,7 +119,7 @@
 
 
 {% macro first_conversions(page_events) -%}
-    {#- SQL: each contact's first conversion (var propensity_target_event) among `page_events`
+    {#- SQL: each contact's first conversion (var journeys_propensity_target_event) among `page_events`
         (a relation of int_page_events_categorized's columns): contact_id, converted_at. -#}
 select
     contact_id,
@@ -133,7 +133,7 @@ group by contact_id
 {% macro journey_pages(history_page_views, page_events, event_source) -%}
     {#- SQL: every contact's journey from one source, the rule the models' sequences and
         contact_journeys share: the page_events source when it holds events (`event_source`, one
-        row: has_events), its on-site events (var off_site_categories) in event order, else the
+        row: has_events), its on-site events (var journeys_off_site_categories) in event order, else the
         export's 4-slot history. Columns: contact_id, page_order (the order key), category,
         category_code, changed_at, sequence_source. -#}
 select

@@ -6,10 +6,10 @@
 
 {% macro raw_source_mode() -%}
     {#- `files` (the export's CSV files, read by the engine) or `tables` (tables already loaded). -#}
-    {%- set mode = var('raw_source', 'files') -%}
+    {%- set mode = var('journeys_raw_source', 'files') -%}
     {%- if mode not in ['files', 'tables'] -%}
         {{ exceptions.raise_compiler_error(
-            "dbt var raw_source is '" ~ mode ~ "': use files (the CSV export) or tables (var raw_schema)"
+            "dbt var journeys_raw_source is '" ~ mode ~ "': use files (the CSV export) or tables (var journeys_raw_schema)"
         ) }}
     {%- endif -%}
     {{ return(mode) }}
@@ -26,7 +26,7 @@
     {%- if raw_source_mode() == 'files' -%}
         {{ return('Raw file ' ~ table_name ~ '.csv (' ~ raw_file_path(table_name) ~ ')') }}
     {%- else -%}
-        {{ return('Raw table ' ~ var('raw_schema', 'raw_hubspot') ~ '.' ~ table_name) }}
+        {{ return('Raw table ' ~ var('journeys_raw_schema', 'raw_hubspot') ~ '.' ~ table_name) }}
     {%- endif -%}
 {%- endmacro %}
 
@@ -251,8 +251,8 @@ select * from final
             {%- endif -%}
         {%- endif -%}
     {%- else -%}
-        {%- set schema = var('raw_schema', 'raw_hubspot') | replace("'", "''") -%}
-select error('{{ raw_source_label(table_name) | replace("'", "''") }} not found (set dbt var raw_schema to the schema holding {{ table_name }})')
+        {%- set schema = var('journeys_raw_schema', 'raw_hubspot') | replace("'", "''") -%}
+select error('{{ raw_source_label(table_name) | replace("'", "''") }} not found (set dbt var journeys_raw_schema to the schema holding {{ table_name }})')
 where not exists (
     select 1 from information_schema.tables
     where table_schema = '{{ schema }}' and table_name = '{{ table_name }}'
@@ -264,12 +264,12 @@ where not exists (
 {% macro csv_read_options() -%}
     {#- DuckDB CSV reader options shared by every read of a raw file (the source's external_location
         repeats them, tied by a test): RFC 4180 quoting (line breaks inside quotes), a BOM and CRLF
-        handled by the reader, encoding from var('raw_encoding'), records up to
-        var('raw_max_record_bytes') long (a longer one is the reader's reject: record_too_long). -#}
-    {%- set encoding = var('raw_encoding', 'utf-8') -%}
+        handled by the reader, encoding from var('journeys_raw_encoding'), records up to
+        var('journeys_raw_max_record_bytes') long (a longer one is the reader's reject: record_too_long). -#}
+    {%- set encoding = var('journeys_raw_encoding', 'utf-8') -%}
     {%- if encoding not in ['utf-8', 'latin-1'] -%}
         {{ exceptions.raise_compiler_error(
-            "dbt var raw_encoding is '" ~ encoding ~ "': use utf-8 or latin-1"
+            "dbt var journeys_raw_encoding is '" ~ encoding ~ "': use utf-8 or latin-1"
         ) }}
     {%- endif -%}
     {{ return("delim = ',', quote = '\"', escape = '\"', encoding = '" ~ encoding
@@ -278,11 +278,11 @@ where not exists (
 
 
 {% macro raw_max_record_bytes() -%}
-    {#- var('raw_max_record_bytes'), checked: the longest raw record read; a longer one is quarantined. -#}
-    {%- set limit = var('raw_max_record_bytes', 2000000) -%}
+    {#- var('journeys_raw_max_record_bytes'), checked: the longest raw record read; a longer one is quarantined. -#}
+    {%- set limit = var('journeys_raw_max_record_bytes', 2000000) -%}
     {%- if limit is not number or limit < 1000 -%}
         {{ exceptions.raise_compiler_error(
-            "dbt var raw_max_record_bytes is '" ~ limit ~ "': use a number of bytes, at least 1000"
+            "dbt var journeys_raw_max_record_bytes is '" ~ limit ~ "': use a number of bytes, at least 1000"
         ) }}
     {%- endif -%}
     {{ return(limit | int) }}
@@ -291,7 +291,7 @@ where not exists (
 
 {% macro record_too_long_error() -%}
     {#- The reader_error of a record past the limit, the same on every engine. -#}
-    {{ return("record longer than the " ~ raw_max_record_bytes() ~ "-byte limit (var raw_max_record_bytes)") }}
+    {{ return("record longer than the " ~ raw_max_record_bytes() ~ "-byte limit (var journeys_raw_max_record_bytes)") }}
 {%- endmacro %}
 
 
@@ -552,13 +552,13 @@ where records.rowid = numbered.row_key
 {%- endmacro %}
 
 {% macro duckdb__stop_on_invalid_encoding(table_name) -%}
-    {#- Post-hook of a base model (files only). Bytes invalid in var('raw_encoding') stop the build: one line naming the file, the first
+    {#- Post-hook of a base model (files only). Bytes invalid in var('journeys_raw_encoding') stop the build: one line naming the file, the first
         bad line and the var to set. -#}
     {%- if raw_source_mode() == 'files' -%}
 select error(
-    'Raw file {{ table_name }}.csv has bytes that are not valid {{ var("raw_encoding") }} from line '
+    'Raw file {{ table_name }}.csv has bytes that are not valid {{ var("journeys_raw_encoding") }} from line '
     || first_line
-    || ': set dbt var raw_encoding to the file''s encoding (utf-8 or latin-1), e.g. --vars ''{raw_encoding: latin-1}'''
+    || ': set dbt var journeys_raw_encoding to the file''s encoding (utf-8 or latin-1), e.g. --vars ''{journeys_raw_encoding: latin-1}'''
 )
 from (
     select min(line_number) as first_line
@@ -579,7 +579,7 @@ where first_line is not null
 
 {% macro duckdb__raw_record_count(table_name) -%}
     {#- For a file, the lenient read runs once at execution time with the same options as every
-        read, its records counted with the ones it rejects (a record past var raw_max_record_bytes
+        read, its records counted with the ones it rejects (a record past var journeys_raw_max_record_bytes
         is a reject of every read, so it counts without stopping the test). -#}
     {%- if raw_source_mode() == 'files' and execute -%}
         {%- set read -%}

@@ -1,16 +1,16 @@
-{#- Spark implementations of the source-reading macros of raw_files.sql. `raw_source: files`: the
+{#- Spark implementations of the source-reading macros of raw_files.sql. `journeys_raw_source: files`: the
     export's CSV files are read by Spark's CSV reader (RFC 4180 quoting with records spanning
     lines: multiLine on; PERMISSIVE mode, a record it cannot parse kept whole in
     `_corrupt_record`) through session temporary views `<table>__header` (the header, to check the
     columns) and `<table>__records` (every column as text); nothing is written to the raw schema.
-    `raw_source: tables`: the source's tables, as on DuckDB. A single CSV file is one Spark
+    `journeys_raw_source: tables`: the source's tables, as on DuckDB. A single CSV file is one Spark
     partition when multiLine is on, so the reader's order is the file's order. -#}
 
 {% macro spark_csv_options(table_name) -%}
-    {%- set encoding = var('raw_encoding', 'utf-8') -%}
+    {%- set encoding = var('journeys_raw_encoding', 'utf-8') -%}
     {%- if encoding not in ['utf-8', 'latin-1'] -%}
         {{ exceptions.raise_compiler_error(
-            "dbt var raw_encoding is '" ~ encoding ~ "': use utf-8 or latin-1"
+            "dbt var journeys_raw_encoding is '" ~ encoding ~ "': use utf-8 or latin-1"
         ) }}
     {%- endif -%}
     path '{{ customer_journeys.raw_file_path(table_name) | replace("\\", "\\\\") | replace("'", "\\'") }}',

@@ -1,5 +1,5 @@
 {#- Which normalised URLs are pages of this site: their host (port dropped) is one of var
-    `site_hosts` or a subdomain of one. Category rules see only these; every other host (IDN,
+    `journeys_site_hosts` or a subdomain of one. Category rules see only these; every other host (IDN,
     punycode, an IPv6 or IPv4 literal, a look-alike) is `other` whatever its path says.
     journeys/urls.py (is_site_url) is the twin. -#}
 
@@ -13,10 +13,10 @@
 
 
 {% macro is_site_url(url) -%}
-    {%- set hosts = var('site_hosts', []) -%}
+    {%- set hosts = var('journeys_site_hosts', []) -%}
     {%- if not hosts -%}
         {{ exceptions.raise_compiler_error(
-            "dbt var site_hosts is empty: list the hosts of your site (e.g. [example.com, blog.example.com])"
+            "dbt var journeys_site_hosts is empty: list the hosts of your site (e.g. [example.com, blog.example.com])"
         ) }}
     {%- endif -%}
     {%- set host = customer_journeys.url_host(url) -%}

@@ -48,12 +48,12 @@ SPEC_HOSTS = {
 
 
 def project_categorizer(seeds_dir: Path | None = None):
-    """The URL rules of `seeds_dir` (the project's seeds by default) under the project's site_hosts and query
+    """The URL rules of `seeds_dir` (the project's seeds by default) under the project's journeys_site_hosts and query
     allowlist: what a default build categorises with."""
     from journeys.urls import UrlCategorizer
 
-    return UrlCategorizer.from_seeds(seeds_dir or ROOT / "seeds", PROJECT_VARS["site_hosts"],
-                                     PROJECT_VARS["url_query_allowlist"])
+    return UrlCategorizer.from_seeds(seeds_dir or ROOT / "seeds", PROJECT_VARS["journeys_site_hosts"],
+                                     PROJECT_VARS["journeys_url_query_allowlist"])
 
 
 def project_countries():

@@ -29,8 +29,8 @@ from journeys.contract import ACTIVITY_COLUMNS, DAYS_COLUMNS, FLAG_COLUMNS, TEXT
 from journeys.synth import catalog
 from journeys.synth.url_templates import page_type_of
 
-REFERENCE_DATE = pd.Timestamp(PROJECT_VARS["reference_date"])
-BULK_IMPORT_DAY = pd.Timestamp(PROJECT_VARS["bulk_import_date"])
+REFERENCE_DATE = pd.Timestamp(PROJECT_VARS["journeys_reference_date"])
+BULK_IMPORT_DAY = pd.Timestamp(PROJECT_VARS["journeys_bulk_import_date"])
 COUNT_FEATURES = ACTIVITY_COLUMNS
 DAYS_FEATURES = DAYS_COLUMNS
 CATEGORICAL_FEATURES = ("ip_country", *TEXT_COLUMNS, *FLAG_COLUMNS)

@@ -31,7 +31,7 @@ SCORED_TABLES = {
 
 @pytest.fixture(scope="module")
 def rebuilt(warehouse, tmp_path_factory) -> tuple[Warehouse, Warehouse]:
-    """The session warehouse copied (DuckDB file and artifacts) and built a second time with retrain auto."""
+    """The session warehouse copied (DuckDB file and artifacts) and built a second time with journeys_retrain auto."""
     base = tmp_path_factory.mktemp("daily")
     copy = Warehouse(warehouse.raw_dir, base / "journeys.duckdb", base / "artifacts", "")
     shutil.copy(warehouse.duckdb_path, copy.duckdb_path)
@@ -88,11 +88,11 @@ def test_retrain_with_another_seed_keeps_segment_ids(rebuilt):
     _, second = rebuilt
     before = second.query("select contact_id, segment_id from contact_segments order by contact_id")
     result = run_dbt(
-        ["run", "-s", "contact_segments", "segments", "--vars", "{retrain: true, journeys_segments: {seed: 1}}"],
+        ["run", "-s", "contact_segments", "segments", "--vars", "{journeys_retrain: true, journeys_segments: {seed: 1}}"],
         dbt_env(second.raw_dir, second.duckdb_path, second.artifacts_dir),
     )
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
-    assert "segments: training (retrain: true)" in result.stdout
+    assert "segments: training (journeys_retrain: true)" in result.stdout
     after = second.query("select contact_id, segment_id from contact_segments order by contact_id")
     kept = float((before["segment_id"].to_numpy() == after["segment_id"].to_numpy()).mean())
     assert kept >= 0.90, f"only {kept:.1%} of contacts kept their segment id"
@@ -104,14 +104,14 @@ def test_retrain_with_another_seed_keeps_segment_ids(rebuilt):
 def test_retrain_false_without_artifacts_fails_with_one_clear_line(warehouse, tmp_path, model):
     duckdb_path = tmp_path / "journeys.duckdb"
     shutil.copy(warehouse.duckdb_path, duckdb_path)
-    result = run_dbt(["run", "-s", model, "--vars", "{retrain: false}"],
+    result = run_dbt(["run", "-s", model, "--vars", "{journeys_retrain: false}"],
                      dbt_env(warehouse.raw_dir, duckdb_path, tmp_path / "empty-artifacts"))
     log = result.stdout + result.stderr
     assert result.returncode != 0
     name = {"contact_segments": "segments", "purchase_propensity": "propensity"}[model]
-    lines = [line for line in log.splitlines() if f"retrain is false but there is no saved {name} model" in line]
+    lines = [line for line in log.splitlines() if f"journeys_retrain is false but there is no saved {name} model" in line]
     assert lines, log[-4000:]
-    assert "build once with retrain auto or true" in lines[0]
+    assert "build once with journeys_retrain auto or true" in lines[0]
 
 
 def test_decide_trains_only_when_needed(tmp_path):
@@ -119,7 +119,7 @@ def test_decide_trains_only_when_needed(tmp_path):
     (tmp_path / "model.json").write_text("{}")
     assert retraining.decide("m", "auto", tmp_path, parts, ["model.json"]) == retraining.Decision(
         True, "no saved model")
-    with pytest.raises(retraining.CannotScore, match="retrain is false but there is no saved m model"):
+    with pytest.raises(retraining.CannotScore, match="journeys_retrain is false but there is no saved m model"):
         retraining.decide("m", "false", tmp_path, parts, ["model.json"])
     retraining.record_training(tmp_path, "m", "v1", parts, "no saved model", 10, "f", {}, {})
     assert not retraining.decide("m", "auto", tmp_path, parts, ["model.json"]).train
@@ -130,7 +130,7 @@ def test_decide_trains_only_when_needed(tmp_path):
         True, "settings changed")
     with pytest.raises(retraining.CannotScore, match=r"incompatible .*\(settings changed\)"):
         retraining.decide("m", "false", tmp_path, changed, ["model.json"])
-    with pytest.raises(ValueError, match="var retrain must be one of"):
+    with pytest.raises(ValueError, match="var journeys_retrain must be one of"):
         retraining.parse_mode("sometimes")
     assert retraining.parse_mode("True") == "true"
 

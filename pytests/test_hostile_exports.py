@@ -151,7 +151,7 @@ def test_padded_and_repeated_headers_are_resolved_with_a_one_line_warning(value_
 def test_pages_on_other_sites_are_other(value_batch) -> None:
     db, _, _ = value_batch
     rows = dict(query(db, "select normalized_url, category from int_urls_categorized"))
-    for url, normalized in zip(hostile.OTHER_SITE_URLS, normalize_urls(pd.Series(hostile.OTHER_SITE_URLS), PROJECT_VARS["url_query_allowlist"]), strict=True):
+    for url, normalized in zip(hostile.OTHER_SITE_URLS, normalize_urls(pd.Series(hostile.OTHER_SITE_URLS), PROJECT_VARS["journeys_url_query_allowlist"]), strict=True):
         assert rows[normalized] == "other", url
 
 
@@ -205,8 +205,8 @@ def test_a_record_past_the_readers_limit_is_quarantined_and_the_rest_builds(clea
     quarantined = query(db, "select source_file, quarantine_reason, reader_error, length(raw_text) "
                             "from quarantined_rows where quarantine_reason = 'record_too_long'")
     assert quarantined == [("hubspot_export.csv", "record_too_long",
-                            "record longer than the 2000000-byte limit (var raw_max_record_bytes)",
-                            PROJECT_VARS["quarantine_raw_text_chars"])]
+                            "record longer than the 2000000-byte limit (var journeys_raw_max_record_bytes)",
+                            PROJECT_VARS["journeys_quarantine_raw_text_chars"])]
     assert query(db, "select count(*) from stg_hubspot__contacts where contact_id = ?", contact) == [(0,)]
     clean_rows = len(hostile.read_table(clean / hostile.EXPORT)[1])
     assert rows(db, "stg_hubspot__contacts") == clean_rows - 1, "every other record is staged"
@@ -279,7 +279,7 @@ def test_the_propensity_model_needs_the_segments_only_for_target_segment(tmp_pat
     default = run_dbt(["ls", "--quiet", "--select", "+purchase_propensity", "--resource-type", "model"], env)
     segment = run_dbt(
         ["ls", "--quiet", "--select", "+purchase_propensity", "--resource-type", "model",
-         "--vars", "{propensity_target: segment}"], env,
+         "--vars", "{journeys_propensity_target: segment}"], env,
     )  # fmt: skip
     assert default.returncode == 0 and segment.returncode == 0, default.stdout + segment.stdout
     assert "contact_segments" not in default.stdout and "int_contact_segment_labels" in default.stdout

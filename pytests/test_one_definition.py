@@ -47,7 +47,7 @@ def test_the_service_examples_unpivot_the_page_slots_as_the_sql_does(warehouse) 
     assert (examples["contact_id"].to_numpy() == sql["contact_id"].to_numpy()).all()
     assert (examples["position"].to_numpy() == sql["position"].to_numpy()).all()
     pd.testing.assert_series_equal(examples["changed_at"], sql["changed_at"], check_names=False)
-    normalized = normalize_urls(examples["url"].astype("string"), PROJECT_VARS["url_query_allowlist"])
+    normalized = normalize_urls(examples["url"].astype("string"), PROJECT_VARS["journeys_url_query_allowlist"])
     assert normalized.fillna("").tolist() == sql["normalized_url"].fillna("").tolist()
 
 
@@ -64,6 +64,6 @@ def test_every_duckdb_read_of_a_raw_file_has_the_options_of_csv_read_options() -
     assert re.findall(r"(\w+) = ", location)[-len(names):] == names
     for name, value in (("delim", "','"), ("quote", "'\"'"), ("escape", "'\"'")):
         assert f"{name} = {value}" in location and f"{name} = {value}".replace('"', '\\"') in returned
-    assert "var('raw_encoding', 'utf-8')" in location and "var('raw_encoding', 'utf-8')" in body
-    assert "var('raw_max_record_bytes', 2000000)" in location and "raw_max_record_bytes()" in returned
-    assert PROJECT_VARS["raw_max_record_bytes"] == 2000000, "the default the two name"
+    assert "var('journeys_raw_encoding', 'utf-8')" in location and "var('journeys_raw_encoding', 'utf-8')" in body
+    assert "var('journeys_raw_max_record_bytes', 2000000)" in location and "raw_max_record_bytes()" in returned
+    assert PROJECT_VARS["journeys_raw_max_record_bytes"] == 2000000, "the default the two name"

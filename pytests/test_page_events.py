@@ -25,7 +25,7 @@ BAD_RECORDS = [
 ]
 
 
-OFF_SITE = ["email_open", "email_click"]  # dbt var off_site_categories' default
+OFF_SITE = ["email_open", "email_click"]  # dbt var journeys_off_site_categories' default
 
 
 def event_stream(raw_dir, seed: int) -> pd.DataFrame:
@@ -136,14 +136,14 @@ def test_sequences_come_from_events_and_stop_before_the_first_purchase(events_bu
     first_purchase = at[stream["event"] == "purchase"].groupby(stream["contact_id"]).min()
     purchase_at = stream["contact_id"].map(first_purchase)
     cut = purchase_at.isna() | (at < purchase_at)
-    # and the default propensity_cutoff (first_conversion): only events before the First Conversion Date
+    # and the default journeys_propensity_cutoff (first_conversion): only events before the First Conversion Date
     conversions = built.query("select contact_id, first_conversion_at from stg_hubspot__contacts")
     first_conversion = pd.to_datetime(
         stream["contact_id"].astype(int).map(conversions.set_index("contact_id")["first_conversion_at"])
     )
     cut &= first_conversion.isna() | (at < first_conversion)
     cut &= ~stream["event"].isin(OFF_SITE)
-    expected = stream[cut].groupby(stream["contact_id"].astype(int)).size().clip(upper=PROJECT_VARS["max_sequence_length"])
+    expected = stream[cut].groupby(stream["contact_id"].astype(int)).size().clip(upper=PROJECT_VARS["journeys_max_sequence_length"])
     got = features.set_index("contact_id")["page_count"]
     assert got.sort_index().equals(expected.sort_index().rename("page_count").astype(got.dtype))
     converted = features.set_index("contact_id")["is_converted"]
@@ -157,7 +157,7 @@ def test_contact_journeys_are_the_event_journeys_with_the_conversion_marked(even
     journeys = built.query("select * from contact_journeys").set_index("contact_id")
     events = built.query("select contact_id, category, occurred_at, is_target_event from int_page_events_categorized "
                          "where contact_id is not null and is_on_site order by contact_id, event_number")
-    longest = PROJECT_VARS["max_sequence_length"]
+    longest = PROJECT_VARS["journeys_max_sequence_length"]
     assert (journeys["sequence_source"] == "page_events").all()
     assert journeys["page_count"].max() > 4, "journeys longer than the 4-slot history"
     assert sorted(journeys.index) == sorted(events["contact_id"].unique())

@@ -455,7 +455,7 @@ def test_settings_from_dbt_vars_are_checked():
         PropensityConfig.from_meta({"overrides": {}, "target": "bought"})
     with pytest.raises(ValueError, match="unknown key.* unitz; known: .*units"):
         PropensityConfig.from_meta({"overrides": {"unitz": 3}})
-    with pytest.raises(ValueError, match="top-level var propensity_cutoff"):
+    with pytest.raises(ValueError, match="top-level var journeys_propensity_cutoff"):
         PropensityConfig.from_meta({"overrides": {"cutoff": "none"}})
     search = PropensityConfig.from_meta({"overrides": '{"search": [{"dropout": 0.1}, {"embedding_l2": 0.01}]}'})
     assert search.settings()[0]["dropout"] == 0.1 and search.settings()[1]["embedding_l2"] == 0.01

@@ -63,7 +63,7 @@ def test_figures_print_every_model_with_its_interval_and_the_order_effect():
     assert "| 0.8000 [0.7900, 0.8100] | n/a | 0.0100 [-0.0020, 0.0200] |" in table
     assert "| BiLSTM (retrained on shuffled pages) | 0.7980 [0.7800, 0.8100] | 0.0120 [0.0040, 0.0200] |" in table
     assert "chosen: setting 1 (dropout 0.2, recurrent_dropout 0, embedding_l2 0.0001)" in table
-    assert "this build's inputs: `propensity_cutoff: first_conversion`" in table
+    assert "this build's inputs: `journeys_propensity_cutoff: first_conversion`" in table
     assert "| every page and date (`none`) | 0.9000 [0.8900, 0.9100] |" in table
     assert "| jump from what follows the conversion (paired) | 0.1000 [0.0900, 0.1100] |" in table
     with pytest.raises(ValueError, match="no propensity test figures"):

@@ -21,7 +21,7 @@ from journeys.synth.writer import EXPORT_COLUMNS, HISTORY_COLUMNS
 
 DATASET = SHARED_DATASETS / "retentioneering_ecom.csv.gz"
 # The test's seed: the shop's 19 event names in 8 categories; `purchase` is the conversion. Every event is
-# on-site, and the seed has no e-mail categories: off_site_categories is empty.
+# on-site, and the seed has no e-mail categories: journeys_off_site_categories is empty.
 EVENT_CATEGORIES = {
     "home": "browse", "catalog": "browse", "search": "browse", "filter_results": "browse",
     "promo_page": "browse", "compare": "browse", "review_page": "browse",
@@ -33,7 +33,7 @@ EVENT_CATEGORIES = {
     "error_page": "error", "payment_error": "error", "checkout_bug": "error",
 }
 CATEGORY_CODES = ["browse", "product", "cart", "checkout", "purchase", "account", "support", "error", "other"]
-VARS = ("{reference_date: '2024-07-01', propensity_target_event: purchase, off_site_categories: [], "
+VARS = ("{journeys_reference_date: '2024-07-01', journeys_propensity_target_event: purchase, journeys_off_site_categories: [], "
         "journeys_propensity: {search: [], epochs: 10}}")
 
 
@@ -147,7 +147,7 @@ def test_propensity_learns_purchases_from_events_before_the_first_one(
     assert not features["categories_before"].map(lambda c: "purchase" in list(c)).any()
     first_purchase = events[events["event"] == "purchase"].groupby("contact_id")["timestamp"].min()
     before = events["timestamp"] < events["contact_id"].map(first_purchase).fillna("9999")
-    expected = events[before].groupby("contact_id").size().clip(upper=PROJECT_VARS["max_sequence_length"])
+    expected = events[before].groupby("contact_id").size().clip(upper=PROJECT_VARS["journeys_max_sequence_length"])
     got = features.set_index("contact_id")
     assert (got["page_count"].reindex(expected.index) == expected).all()
     assert set(got.index[got["is_converted"]]) == set(first_purchase.index) & set(expected.index)

@@ -54,21 +54,21 @@ def test_health_reports_the_built_versions(warehouse, client: TestClient) -> Non
 
 
 def test_scores_with_the_vars_and_seeds_of_its_build_not_the_repositorys(warehouse, tmp_path) -> None:
-    """A build under other site_hosts (share.hsforms.com no longer the site: its form pages are `other`)
+    """A build under other journeys_site_hosts (share.hsforms.com no longer the site: its form pages are `other`)
     saves them with the model; the service then categorises and scores as that build's tables do, though the
     repository's vars still name the old hosts."""
     for part in ("raw", "artifacts"):
         shutil.copytree(getattr(warehouse, f"{part}_dir"), tmp_path / part)
     shutil.copy(warehouse.duckdb_path, tmp_path / "journeys.duckdb")
     env = dbt_env(tmp_path / "raw", tmp_path / "journeys.duckdb", tmp_path / "artifacts")
-    hosts = "{site_hosts: [deeplearning.ai], journeys_propensity: {epochs: 2, search: []}}"
-    build_or_fail(["build", "-s", "int_urls_categorized+", "--vars", hosts], env, "the copy under other site_hosts")
+    hosts = "{journeys_site_hosts: [deeplearning.ai], journeys_propensity: {epochs: 2, search: []}}"
+    build_or_fail(["build", "-s", "int_urls_categorized+", "--vars", hosts], env, "the copy under other journeys_site_hosts")
     rebuilt = Warehouse(tmp_path / "raw", tmp_path / "journeys.duckdb", tmp_path / "artifacts", "")
     forms = rebuilt.query(
         "select distinct v.contact_id from int_page_views_categorized as v join purchase_propensity using (contact_id) "
         "where v.normalized_url like 'share.hsforms.com/%' and v.category = 'other' order by v.contact_id")
     assert len(forms) >= 20, "the forms' pages are off the site in this build"
-    assert "share.hsforms.com" in PROJECT_VARS["site_hosts"], "the repository still counts them on the site"
+    assert "share.hsforms.com" in PROJECT_VARS["journeys_site_hosts"], "the repository still counts them on the site"
     ids = [int(i) for i in forms["contact_id"][:200]]
     stored = rebuilt.query(
         "select f.contact_id, f.category_codes, p.propensity from contact_features as f "

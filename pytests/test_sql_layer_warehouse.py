@@ -196,7 +196,7 @@ def test_sequences_are_consistent_with_the_page_history(warehouse) -> None:
         "select contact_id from stg_hubspot__page_history where coalesce("
         "url_current, url_previous_1, url_previous_2, url_previous_3) is not null"
     )
-    # the uncut sequence covers every staged history; the model's input (the default propensity_cutoff) is
+    # the uncut sequence covers every staged history; the model's input (the default journeys_propensity_cutoff) is
     # the part seen before the First Conversion Date, so some contacts with a history have no input pages
     uncut = warehouse.query("select contact_id from contact_features where len(category_codes_uncut) > 0")
     assert set(uncut["contact_id"]) == set(with_pages["contact_id"])

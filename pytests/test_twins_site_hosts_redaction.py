@@ -63,7 +63,7 @@ def redact_sql(compiled):
 
 
 def test_only_this_sites_hosts_are_site_pages(site_sql) -> None:
-    python = is_site_url(pd.Series(HOSTS, dtype="string"), tuple(PROJECT_VARS["site_hosts"])).tolist()
+    python = is_site_url(pd.Series(HOSTS, dtype="string"), tuple(PROJECT_VARS["journeys_site_hosts"])).tolist()
     assert python == [True] * 4 + [False] * 8 + [True, False, False]
     assert [bool(v) for v in site_sql(HOSTS)] == python
 
@@ -72,7 +72,7 @@ def test_only_this_sites_hosts_are_site_pages(site_sql) -> None:
 @given(st.lists(st.lists(PIECES, max_size=10).map("".join), min_size=1, max_size=20))
 def test_site_hosts_twin_matches_the_macro(site_sql, values: list[str]) -> None:
     assert [bool(v) for v in site_sql(values)] == is_site_url(
-        pd.Series(values, dtype="string"), tuple(PROJECT_VARS["site_hosts"])
+        pd.Series(values, dtype="string"), tuple(PROJECT_VARS["journeys_site_hosts"])
     ).tolist()
 
 

@@ -20,7 +20,7 @@ from journeys.synth import catalog, url_templates
 from journeys.urls import categories, normalize_urls
 from journeys.urls.rules import rule_problems
 
-ALLOWLIST = PROJECT_VARS["url_query_allowlist"]
+ALLOWLIST = PROJECT_VARS["journeys_url_query_allowlist"]
 
 HEADER = "rule_id,priority,match_type,pattern,category\n"
 # One rule per problem the checks know, plus rules that look odd but can match a normalised URL.

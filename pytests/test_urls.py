@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from journeys.service.examples import STAGED_PAGES_SQL
 from journeys.urls import normalize_urls
 
-PROJECT_ALLOWLIST = PROJECT_VARS["url_query_allowlist"]
+PROJECT_ALLOWLIST = PROJECT_VARS["journeys_url_query_allowlist"]
 
 URL_PIECES = st.sampled_from(
     [*"aAwW.:/?#&=%_-@+ 12uthsxzéñ\n\t;,", "utm_", "http://", "https://", "www.", "translate.googleusercontent.com/",
@@ -34,7 +34,7 @@ def as_python(values: list) -> list[str | None]:
 
 @pytest.fixture(scope="module", params=[(), ALLOWLIST], ids=["default", "allowlist"])
 def sql_normalize(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
-    """The `normalize_url` macro compiled by dbt (var url_query_allowlist = the param), run by DuckDB
+    """The `normalize_url` macro compiled by dbt (var journeys_url_query_allowlist = the param), run by DuckDB
     over a list of raw URLs; `normalize.allowlist` is the param."""
     base = tmp_path_factory.mktemp("macro")
     env = dbt_env(base / "raw", base / "unused.duckdb", base / "artifacts")
@@ -43,7 +43,7 @@ def sql_normalize(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
             "compile",
             "--quiet",
             "--vars",
-            "{url_query_allowlist: [" + ", ".join(request.param) + "]}",
+            "{journeys_url_query_allowlist: [" + ", ".join(request.param) + "]}",
             "--inline",
             "select {{ normalize_url('raw_url') }} as normalized_url from urls",
         ],
@@ -161,7 +161,7 @@ def test_every_url_of_the_export_gets_the_warehouse_category(warehouse) -> None:
 
 def test_no_table_past_staging_keeps_a_raw_url(warehouse) -> None:
     """Raw URLs stop in staging: no intermediate or mart column is named like one, and every URL column there
-    holds normalised URLs only (no scheme, no `www.`, no query string or fragment: var url_query_allowlist is
+    holds normalised URLs only (no scheme, no `www.`, no query string or fragment: var journeys_url_query_allowlist is
     empty by default)."""
     columns = warehouse.query(
         "select table_schema, table_name, column_name from information_schema.columns "

@@ -15,7 +15,7 @@ from conftest import FIXTURE, RECONCILIATION, ROOT, SQL_LAYER, Warehouse, build_
 
 from journeys.warehouse import connect
 
-LATIN_1 = "--vars", "{raw_encoding: latin-1}"
+LATIN_1 = "--vars", "{journeys_raw_encoding: latin-1}"
 
 
 def build(raw_dir: Path, db_path: Path, *extra: str) -> str:
@@ -95,7 +95,7 @@ def test_bytes_invalid_in_the_encoding_stop_the_build_with_one_line(tmp_path: Pa
     assert any(
         line.endswith(
             "Raw file hubspot_export.csv has bytes that are not valid utf-8 from line 12: set dbt var "
-            "raw_encoding to the file's encoding (utf-8 or latin-1), e.g. --vars '{raw_encoding: latin-1}'"
+            "journeys_raw_encoding to the file's encoding (utf-8 or latin-1), e.g. --vars '{journeys_raw_encoding: latin-1}'"
         )
         for line in lines
     ), output[-3000:]
@@ -112,7 +112,7 @@ def test_warehouse_tables_give_the_same_tables_as_files(events_warehouse: Wareho
                 f"create table raw_hubspot.{name} as select * from read_csv(?, header = true, all_varchar = true)",
                 [str(raw / f"{name}.csv")],
             )
-    build(tmp_path / "no-files-here", tables_db, "--vars", "{raw_source: tables}")
+    build(tmp_path / "no-files-here", tables_db, "--vars", "{journeys_raw_source: tables}")
     counts = "select (select count(*) from {0}) as n"
     for table in ("contact_journeys", "contact_features", "quarantined_rows", "stg_hubspot__page_history",
                   "stg_hubspot__page_events", "int_page_events_sessionized"):

@@ -76,7 +76,7 @@ def propensity_curve(con, caps: list[int]) -> list[tuple[int, float, float]]:
 
     values = _vars()
     config = PropensityConfig.from_meta({"overrides": values["journeys_propensity"],
-                                         "target": values["propensity_target"], "cutoff": values["propensity_cutoff"]})
+                                         "target": values["journeys_propensity_target"], "cutoff": values["journeys_propensity_cutoff"]})
     config = config.with_setting(config.settings()[0])
     features = read_columns(con.table("contact_features"), model_columns(config), where=HAS_HISTORY)
     config = fit_sequence_length(config, features)

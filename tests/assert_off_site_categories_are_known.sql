@@ -1,8 +1,8 @@
-{#- var off_site_categories names categories of seeds/url_category_codes.csv: a misspelt name would
+{#- var journeys_off_site_categories names categories of seeds/url_category_codes.csv: a misspelt name would
     silently leave its events in sessions, the path marts and the models' sequences. Returns one
     row per listed name that is no category (the build stops before any model reads the seed). -#}
 
-{%- set listed = var('off_site_categories', []) or [] -%}
+{%- set listed = var('journeys_off_site_categories', []) or [] -%}
 {%- set listed = [listed] if listed is string else listed -%}
 
 with

@@ -1,5 +1,5 @@
-{#- Warns when the latest build's scores moved: propensity PSI over var drift_psi_warn against the previous
-    build's deciles, or a segment's share of contacts moved by more than var drift_share_warn. -#}
+{#- Warns when the latest build's scores moved: propensity PSI over var journeys_drift_psi_warn against the previous
+    build's deciles, or a segment's share of contacts moved by more than var journeys_drift_share_warn. -#}
 {{ config(severity='warn') }}
 
 with
@@ -17,10 +17,10 @@ final as (
     from score_drift
     inner join latest_build on score_drift.build_number = latest_build.build_number
     where
-        (score_drift.measure = 'propensity_psi' and score_drift.value > {{ var('drift_psi_warn') }})
+        (score_drift.measure = 'propensity_psi' and score_drift.value > {{ var('journeys_drift_psi_warn') }})
         or (
             score_drift.measure = 'segment_share'
-            and abs(score_drift.change) > {{ var('drift_share_warn') }}
+            and abs(score_drift.change) > {{ var('journeys_drift_share_warn') }}
         )
 )
 

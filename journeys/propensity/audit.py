@@ -116,7 +116,7 @@ def enforce(
     warned = audit[audit["warned"]]
     if not warned.empty:
         LOG.warning("leakage audit: %d input(s) predict the label on their own from %.2f: %s. Check that they "
-                    "are known before the outcome (var propensity_cutoff).", len(warned), warning,
+                    "are known before the outcome (var journeys_propensity_cutoff).", len(warned), warning,
                     ", ".join(f"{r.feature} ({r.roc_auc:.3f})" for r in warned.head(10).itertuples()))
     flagged = audit[audit["flagged"]]
     if flagged.empty:
@@ -149,7 +149,7 @@ def timing_row(
     audit: pd.DataFrame, metrics: pd.DataFrame, baseline: str, cutoff: str, n_contacts: int, threshold: float
 ) -> pd.DataFrame:
     """The audit with its timing line: `after_first_conversion` holds the best baseline's test ROC AUC WITH
-    the pages and dates after the First Conversion Date (var propensity_cutoff none), `warned` when they
+    the pages and dates after the First Conversion Date (var journeys_propensity_cutoff none), `warned` when they
     raise it by TIMING_WARNING or more over the same baseline without them. A single-input audit cannot see
     such a leak: no one input separates the classes, the timing of several does."""
     values = metrics[metrics["model_name"] == baseline].set_index("metric")["value"]
@@ -157,11 +157,11 @@ def timing_row(
     warned = jump >= TIMING_WARNING
     if warned and cutoff == "none":
         LOG.warning("leakage audit: the pages and dates after the First Conversion Date raise %s's test ROC AUC "
-                    "by %.3f (%.3f without them): a leak by timing in this build's inputs (var propensity_cutoff "
+                    "by %.3f (%.3f without them): a leak by timing in this build's inputs (var journeys_propensity_cutoff "
                     "is none; first_conversion removes it)", baseline, jump, with_after - jump)
     elif warned:
         LOG.info("leakage audit: the pages and dates after the First Conversion Date would raise %s's test ROC "
-                 "AUC by %.3f; var propensity_cutoff first_conversion keeps them out of the inputs", baseline, jump)
+                 "AUC by %.3f; var journeys_propensity_cutoff first_conversion keeps them out of the inputs", baseline, jump)
     row = {"feature": "after_first_conversion", "feature_kind": "timing", "roc_auc": with_after,
            "separation": max(with_after, 1 - with_after), "strongest_class": 1, "n_contacts": n_contacts,
            "flagged": False, "threshold": threshold, "warned": bool(warned)}

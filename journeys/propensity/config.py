@@ -38,9 +38,9 @@ class PropensityConfig:
     """Every tuning value of the propensity step, with its default and meaning (var journeys_propensity)."""
 
     target: str = setting("any_course", "any_course, one course flag (e.g. course_deep_learning_specialization) "
-                          "or segment", var="propensity_target")
+                          "or segment", var="journeys_propensity_target")
     cutoff: Literal["first_conversion", "none"] = setting(
-        "first_conversion", "time-correct inputs (cut in SQL)", var="propensity_cutoff")
+        "first_conversion", "time-correct inputs (cut in SQL)", var="journeys_propensity_cutoff")
     units: tuple[int, ...] = setting((64,), "units of the stacked bidirectional LSTM layers, one per entry")
     embedding_dim: int = setting(8, "size of the page-category embedding")
     categorical_embedding_dim: int = setting(4, "size of each categorical feature's embedding")
@@ -88,7 +88,7 @@ class PropensityConfig:
         if self.class_weighting not in ("none", "balanced"):
             problems.append(f"journeys_propensity.class_weighting={self.class_weighting!r} is not 'none' or 'balanced'")
         if self.cutoff not in CUTOFFS:
-            problems.append(f"propensity_cutoff={self.cutoff!r} is not one of {', '.join(CUTOFFS)}")
+            problems.append(f"journeys_propensity_cutoff={self.cutoff!r} is not one of {', '.join(CUTOFFS)}")
         if self.leakage_mode not in ("error", "warn"):
             problems.append(f"journeys_propensity.leakage_mode={self.leakage_mode!r} is not 'error' or 'warn'")
         if not self.units or min(self.units) < 1:

@@ -19,7 +19,7 @@ from journeys.runs.skipped import CannotTrain
 
 MISSING, POOLED = 0, 1  # reserved indices of every categorical vocabulary
 FIRST_CONVERSION = "days_since_first_conversion"
-# Sequence columns of contact_features: the input (cut by var propensity_cutoff in SQL) and both versions.
+# Sequence columns of contact_features: the input (cut by var journeys_propensity_cutoff in SQL) and both versions.
 SEQUENCE_COLUMNS = {"first_conversion": "category_codes_before_conversion", "none": "category_codes_uncut"}
 
 
@@ -205,7 +205,7 @@ class Encoder:
     vocabularies: dict[str, list[str]]  # per categorical feature: values with index 2.. (0 missing, 1 pooled)
     numeric_mean: list[float]
     numeric_std: list[float]
-    cutoff: str = "none"  # var propensity_cutoff: dates after the First Conversion Date are missing
+    cutoff: str = "none"  # var journeys_propensity_cutoff: dates after the First Conversion Date are missing
 
     @classmethod
     def fit(cls, train: pd.DataFrame, config: PropensityConfig, vocabulary_size: int) -> Encoder:

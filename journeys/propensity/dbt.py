@@ -49,7 +49,7 @@ def build_purchase_propensity(
     url_rules: pd.DataFrame | None = None,
     countries: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Score with the saved model, or train, evaluate, save and score (var retrain, journeys.runs.retraining);
+    """Score with the saved model, or train, evaluate, save and score (var journeys_retrain, journeys.runs.retraining);
     returns one row per contact with page history.
 
     Only the contacts with page history and the columns the model reads leave the warehouse.
@@ -125,7 +125,7 @@ def build_propensity_experiments(
 
 def experiment_lengths(features: pd.DataFrame) -> tuple[int, ...]:
     """1..4 pages on the 4-slot history; on event sequences (page_events) lengths doubling from 1 up to the
-    longest collated sequence (var max_sequence_length, 32: past journeys_propensity.max_sequence_length on purpose)."""
+    longest collated sequence (var journeys_max_sequence_length, 32: past journeys_propensity.max_sequence_length on purpose)."""
     longest = int(pd.to_numeric(features["page_count"], errors="coerce").fillna(0).max())
     if longest <= 4:
         return (1, 2, 3, 4)

@@ -4,7 +4,7 @@ Grid: the most recent 1..4 pages; encoded as {one integer code per step, read as
 one-hot per step, learned embedding}; fed to {a small BiLSTM, a logistic model (one sigmoid unit on the
 flattened encoded steps)}. Both models are Keras networks trained the same way (Adam, early stopping on
 validation ROC AUC), so the grid compares encodings and lengths, not libraries. Same label and split as
-purchase_propensity, and the same pages (`category_codes`, cut by var propensity_cutoff); training uses a
+purchase_propensity, and the same pages (`category_codes`, cut by var journeys_propensity_cutoff); training uses a
 seeded subsample of `train_contacts` training contacts (all of them if fewer) to keep the 24 fits affordable;
 validation and test are the full splits.
 """

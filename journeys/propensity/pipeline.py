@@ -60,7 +60,7 @@ LOG = logging.getLogger(__name__)
 METRIC_COLUMNS = ["model_name", "model_version", "split", "metric", "value", "ci_lower", "ci_upper"]
 # The BiLSTM's paired ROC AUC gain over each of these is reported with its interval.
 BASELINES_TO_BEAT = ("logistic_regression", "logistic_regression_bigrams", "hist_gradient_boosting")
-# Refitted on the other var propensity_cutoff's inputs to measure a leak by timing: cheap (seconds), and it
+# Refitted on the other var journeys_propensity_cutoff's inputs to measure a leak by timing: cheap (seconds), and it
 # sees order through page pairs.
 CUTOFF_BASELINE = "logistic_regression_bigrams"
 
@@ -268,7 +268,7 @@ class CutoffComparison:
 def _cutoff_comparison(
     features: pd.DataFrame, labels: np.ndarray, split: Split, config: PropensityConfig, vocabulary_size: int
 ) -> CutoffComparison | None:
-    """Refit CUTOFF_BASELINE on the inputs of the other var propensity_cutoff (same contacts, same split): its
+    """Refit CUTOFF_BASELINE on the inputs of the other var journeys_propensity_cutoff (same contacts, same split): its
     test ROC AUC with and without the pages and dates after the First Conversion Date shows a leak by timing
     as a jump, without training the network twice."""
     other = next(c for c in CUTOFFS if c != config.cutoff)

@@ -101,7 +101,7 @@ def data_tables(db_path: Path | str) -> str:
 
 
 def journey_figures(connection: duckdb.DuckDBPyConnection) -> str:
-    """One line on the page_events source: events (off-site ones, var off_site_categories, are in no session),
+    """One line on the page_events source: events (off-site ones, var journeys_off_site_categories, are in no session),
     users, sessions and the models' sequences."""
     off_site = connection.sql(
         "select category, count(*) as events from int_page_events_categorized where not is_on_site "
@@ -221,7 +221,7 @@ def results_tables(metrics: pd.DataFrame) -> str:
 
 def _cutoff_lines(values: pd.DataFrame, cell: Callable[[str, str], str]) -> list[str]:
     """The best baseline's test ROC AUC with and without the pages and dates after the First Conversion
-    Date (var propensity_cutoff): a leak by timing shows as a jump."""
+    Date (var journeys_propensity_cutoff): a leak by timing shows as a jump."""
     leak = [model for (model, split, m) in values.index if split == "test" and m == "cutoff_leak"]
     if not leak:
         return []
@@ -235,7 +235,7 @@ def _cutoff_lines(values: pd.DataFrame, cell: Callable[[str, str], str]) -> list
         (
             f"Time-correct inputs: {label} refitted with and without the pages and dates after each "
             f"contact's First Conversion Date; this build's inputs: "
-            f"`propensity_cutoff: {used}`."
+            f"`journeys_propensity_cutoff: {used}`."
         ),
         "",
         "| inputs | ROC AUC |",

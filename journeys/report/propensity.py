@@ -382,7 +382,7 @@ def _cutoff(tables: Tables) -> Chart | None:
         f"Time-correct inputs: {rows['model_name'].iloc[0]} with and without what follows the conversion",
         fig,
         note=f"jump {leak['value']:+.4f} (95% CI {leak['ci_lower']:+.4f} to {leak['ci_upper']:+.4f}): the pages "
-        "and dates after each contact's First Conversion Date (var propensity_cutoff); propensity_audit's "
+        "and dates after each contact's First Conversion Date (var journeys_propensity_cutoff); propensity_audit's "
         "after_first_conversion line warns from +0.01",
     )
 

@@ -3,7 +3,7 @@
 Model-agnostic. Each model folder under $JOURNEYS_ARTIFACTS holds, beside the model files, `training_run.json`:
 the compatibility fingerprint the model was trained under (one digest per part: settings, feature contract,
 category codes, ...) and the training record that becomes a row of `model_runs`. `decide` compares today's
-fingerprint with the saved one under the dbt var `retrain`:
+fingerprint with the saved one under the dbt var `journeys_retrain`:
 
 - `auto` (default): train when no saved model exists or a part of the fingerprint changed, else score;
 - `true`: always train;
@@ -30,7 +30,7 @@ RUN_COLUMNS = ["model_name", "model_version", "trained_at", "rows", "data_finger
 
 
 class CannotScore(RuntimeError):
-    """`retrain: false` and the saved model cannot score today's inputs."""
+    """`journeys_retrain: false` and the saved model cannot score today's inputs."""
 
 
 @dataclass(frozen=True)
@@ -40,10 +40,10 @@ class Decision:
 
 
 def parse_mode(value: Any) -> str:
-    """The var `retrain` as rendered by Jinja (`auto`, `True`, `false`, ...) -> auto | true | false."""
+    """The var `journeys_retrain` as rendered by Jinja (`auto`, `True`, `false`, ...) -> auto | true | false."""
     mode = str(value).strip().lower()
     if mode not in MODES:
-        raise ValueError(f"var retrain must be one of {', '.join(MODES)}; got {value!r}")
+        raise ValueError(f"var journeys_retrain must be one of {', '.join(MODES)}; got {value!r}")
     return mode
 
 
@@ -96,16 +96,16 @@ def decide(model_name: str, mode: str, folder: Path, compatibility: dict[str, An
     saved = read_run(folder)
     missing = [name for name in [RUN_FILE, *model_files] if not (folder / name).exists()]
     if mode == "true":
-        decision = Decision(True, "retrain: true")
+        decision = Decision(True, "journeys_retrain: true")
     elif missing:
         if mode == "false":
-            raise CannotScore(f"retrain is false but there is no saved {model_name} model to score with "
-                              f"({folder / missing[0]} not found): build once with retrain auto or true")
+            raise CannotScore(f"journeys_retrain is false but there is no saved {model_name} model to score with "
+                              f"({folder / missing[0]} not found): build once with journeys_retrain auto or true")
         decision = Decision(True, "no saved model")
     else:
         changed = sorted(part for part in wanted if saved["compatibility"].get(part) != wanted[part])
         if changed and mode == "false":
-            raise CannotScore(f"retrain is false but the saved {model_name} model in {folder} is incompatible "
+            raise CannotScore(f"journeys_retrain is false but the saved {model_name} model in {folder} is incompatible "
                               f"with today's inputs ({', '.join(changed)} changed): retrain it")
         decision = Decision(True, f"{', '.join(changed)} changed") if changed else Decision(False, "")
     LOG.info("%s: %s", model_name, f"training ({decision.reason})" if decision.train

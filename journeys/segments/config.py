@@ -74,7 +74,7 @@ class SegmentSettings:
     presence_features: tuple[str, ...] = setting(DEFAULT_PRESENCE_FEATURES, "columns that become has_<name> "
                                                  "true / false flags")
     top_categories: int = setting(DEFAULT_TOP_CATEGORIES, "values kept per categorical feature")
-    retrain: Literal["auto", "true", "false"] = setting("auto", "var retrain", parse=parse_mode, var="retrain")
+    retrain: Literal["auto", "true", "false"] = setting("auto", "var journeys_retrain", parse=parse_mode, var="journeys_retrain")
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "k", _k(self.k))  # the default is written as a project writes it: auto

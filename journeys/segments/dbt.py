@@ -1,6 +1,6 @@
 """Entry points of the thin dbt Python models in python_models/segments/.
 
-`build_contact_segments` asks `journeys.runs.retraining.decide` whether today's build trains (var `retrain`; a
+`build_contact_segments` asks `journeys.runs.retraining.decide` whether today's build trains (var `journeys_retrain`; a
 saved model is reused while its settings and feature contract match) and scores every contact through
 `SegmentModel.score`; the models pass their refs and the YAML `meta.segments` block (var journeys_segments as
 JSON, `retrain` and the paths, rendered by Jinja).
@@ -27,7 +27,7 @@ MODEL_NAME = "segments"
 
 
 def build_contact_segments(contacts: pd.DataFrame, meta: dict[str, Any], countries: pd.DataFrame) -> pd.DataFrame:
-    """dbt model contact_segments: train when needed (var retrain), save, score every contact. Data that cannot
+    """dbt model contact_segments: train when needed (var journeys_retrain), save, score every contact. Data that cannot
     train the model (fewer than 2 distinct feature rows) leaves the table empty, with one warning line.
     `countries` is the seed the build checked countries with (saved with the model, `ScoringContext`)."""
     log_to_dbt()

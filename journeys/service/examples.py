@@ -34,7 +34,7 @@ def warehouse_contacts(
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Request contacts (segments, propensity) describing warehouse contacts as a client sends them:
     features from `contact_features`, raw page URLs oldest first from the staged page history (raw URLs
-    stop in staging), those the cutoff keeps (var propensity_cutoff: by default the pages seen before the
+    stop in staging), those the cutoff keeps (var journeys_propensity_cutoff: by default the pages seen before the
     First Conversion Date; a client sends the same). Used by the parity test and the benchmark."""
     con.execute("create or replace temporary table wanted_contacts (contact_id bigint)")
     con.executemany("insert into wanted_contacts values (?)", [[int(i)] for i in contact_ids])
@@ -42,7 +42,7 @@ def warehouse_contacts(
         "select f.* from contact_features as f join wanted_contacts using (contact_id) "
         "order by contact_id"
     ).df()
-    # the pages the model may read (var propensity_cutoff): the oldest input_page_count of the history
+    # the pages the model may read (var journeys_propensity_cutoff): the oldest input_page_count of the history
     pages = con.execute(
         "select p.contact_id, p.url, strftime(p.changed_at, '%Y-%m-%dT%H:%M:%S') as seen_at "
         f"from ({STAGED_PAGES_SQL}) as p join wanted_contacts using (contact_id) "

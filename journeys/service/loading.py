@@ -43,7 +43,7 @@ def load_models(artifacts_dir: Path) -> LoadedModels:
     context = propensity.context
     if context is None or context.urls is None or segments.context is None:
         raise ValueError(f"the models in {artifacts_dir} were saved without the seeds and vars they were built "
-                         "with: rebuild them with `dbt build --vars '{retrain: true}'`")
+                         "with: rebuild them with `dbt build --vars '{journeys_retrain: true}'`")
     if (segments.context.country_names, segments.context.country_codes) != (context.country_names,
                                                                             context.country_codes):
         raise ValueError(f"the segment and propensity models in {artifacts_dir} were trained with different "

@@ -25,7 +25,7 @@ Count = Annotated[int | None, Field(default=None, ge=0, le=MAX_COUNT)]
 Days = Annotated[
     float | None,
     Field(
-        default=None, ge=-MAX_DAYS, le=MAX_DAYS, allow_inf_nan=False, description="days before reference_date"
+        default=None, ge=-MAX_DAYS, le=MAX_DAYS, allow_inf_nan=False, description="days before journeys_reference_date"
     ),
 ]
 Text = Annotated[str | None, StringConstraints(strip_whitespace=True, max_length=500), Field(default=None)]
@@ -92,7 +92,7 @@ class ContactBase(BaseModel):
     pages: list[PageView] = Field(
         default_factory=list,
         max_length=MAX_PAGES_PER_CONTACT,
-        description="pages seen, oldest first; only the most recent `max_sequence_length` are used",
+        description="pages seen, oldest first; only the most recent `journeys_max_sequence_length` (of the build the model came from) are used",
     )
 
     @field_validator("pages")

@@ -86,7 +86,7 @@ def category_changes(con: duckdb.DuckDBPyConnection, previous: Path) -> pd.DataF
     """Per (previous category -> category): distinct normalised URLs and page views that moved.
 
     Normalised URLs (what rules match) are compared; URLs absent from the previous build (a new export, or
-    a changed var url_query_allowlist) are not changes.
+    a changed var journeys_url_query_allowlist) are not changes.
     """
     return con.execute(
         f"""
@@ -156,7 +156,7 @@ def _unmapped_text(unmapped: pd.DataFrame, top: int) -> str:
         return "Unmapped URLs (unmapped_urls): none"
     return (
         f"Top {top} unmapped URLs (unmapped_urls; rules match them as shown, and see `other site` hosts only once "
-        "they are in var site_hosts):\n" + unmapped.to_string(index=False)
+        "they are in var journeys_site_hosts):\n" + unmapped.to_string(index=False)
     )
 
 

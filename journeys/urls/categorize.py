@@ -66,7 +66,7 @@ class UrlCategorizer:
                 f"{codes_name}: no row for category {UNMATCHED_CATEGORY!r} (URLs no rule matches)"
             )
         if not hosts:
-            raise ValueError("var site_hosts is empty: list the hosts of your site")
+            raise ValueError("var journeys_site_hosts is empty: list the hosts of your site")
         code_values = pd.to_numeric(codes["category_code"], errors="raise").astype(np.int64)
         rules["priority"] = rules["priority"].astype(np.int64)
         rules = rules[rules["match_type"] != "event"]  # event names are not URLs (int_event_names_categorized)

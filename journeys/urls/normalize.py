@@ -34,7 +34,7 @@ TRANSLATE_PROXY_REGEX = r"^(https?://)?translate\.googleusercontent\.com/[^#]*[?
 
 def normalize_urls(raw: pd.Series, query_allowlist: Sequence[str]) -> pd.Series:
     """Normalise raw URLs exactly as the `normalize_url` macro does; NA where the SQL gives NULL.
-    `query_allowlist`: the query parameters kept (var `url_query_allowlist`, lower-case names)."""
+    `query_allowlist`: the query parameters kept (var `journeys_url_query_allowlist`, lower-case names)."""
     allowlist = tuple(str(name).lower() for name in query_allowlist)
     with warnings.catch_warnings():  # the macro's groups are for alternation, not extraction
         warnings.filterwarnings("ignore", "This pattern is interpreted", UserWarning)

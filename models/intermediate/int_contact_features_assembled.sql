@@ -1,5 +1,5 @@
 {#- One row per staged contact: the feature contract every Python model reads (see
-    docs/architecture.md). Timestamps become days before var('reference_date'). -#}
+    docs/architecture.md). Timestamps become days before var('journeys_reference_date'). -#}
 
 {%- set day_features = [
     ('became_lead_at', 'days_since_lead'),
@@ -14,10 +14,10 @@
     ('last_event_at', 'days_since_last_event'),
 ] -%}
 {%- set bulk_import_date -%}
-    cast('{{ var("bulk_import_date") }}' as date)
+    cast('{{ var("journeys_bulk_import_date") }}' as date)
 {%- endset -%}
 {%- set reference_timestamp -%}
-    cast('{{ var("reference_date") }}' as {{ api.Column.translate_type('timestamp') }})
+    cast('{{ var("journeys_reference_date") }}' as {{ api.Column.translate_type('timestamp') }})
 {%- endset -%}
 
 with

@@ -1,8 +1,8 @@
-{#- The segment labels the propensity model learns when var propensity_target is `segment`: one row
+{#- The segment labels the propensity model learns when var journeys_propensity_target is `segment`: one row
     per segmented contact. For any other target it is empty and does not ref contact_segments, so
     the propensity model neither waits for nor is skipped with the segment model. -#}
 
-{%- if var('propensity_target') == 'segment' %}
+{%- if var('journeys_propensity_target') == 'segment' %}
 
 with
 

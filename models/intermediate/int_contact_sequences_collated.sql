@@ -1,13 +1,13 @@
 {#- One row per contact with page history: the chronological (oldest first) category codes and
     names of the pages the propensity model may read, keeping the most recent
-    var('max_sequence_length') pages, and the oldest / newest dated page over the whole history.
+    var('journeys_max_sequence_length') pages, and the oldest / newest dated page over the whole history.
 
     The history is the page_events source when it holds events (every on-site event of the contact,
-    var off_site_categories, before its first conversion event, var propensity_target_event: the
+    var journeys_off_site_categories, before its first conversion event, var journeys_propensity_target_event: the
     conversion and everything after it never reach a model's input), else the export's 4-slot "Last Page Seen" history
     (`sequence_source` says which). `converted_at` is the contact's first conversion event.
 
-    var('propensity_cutoff'): `first_conversion` keeps only the pages seen before the contact's
+    var('journeys_propensity_cutoff'): `first_conversion` keeps only the pages seen before the contact's
     First Conversion Date (a real export is measured after the purchase, and a buyer's last pages
     are often the course bought); `none` keeps every page. A page counts as seen before the
     conversion when it, or a newer page, is dated before it (the oldest slot has no date);
@@ -15,10 +15,10 @@
     (`category_codes_uncut`, `category_codes_before_conversion`) so the leak the cut removes can
     be measured. -#}
 
-{%- set cutoff = var('propensity_cutoff') %}
+{%- set cutoff = var('journeys_propensity_cutoff') %}
 {%- if cutoff not in ('first_conversion', 'none') %}
     {{ exceptions.raise_compiler_error(
-        "var propensity_cutoff=" ~ cutoff ~ " is not 'first_conversion' or 'none'") }}
+        "var journeys_propensity_cutoff=" ~ cutoff ~ " is not 'first_conversion' or 'none'") }}
 {%- endif %}
 
 with
@@ -95,7 +95,7 @@ page_views_before_conversion as (
     where first_conversion_at is null or seen_by < first_conversion_at
 ),
 
-{%- set max_length = var('max_sequence_length') %}
+{%- set max_length = var('journeys_max_sequence_length') %}
 
 uncut_sequences as (
     select

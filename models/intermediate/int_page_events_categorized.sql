@@ -1,14 +1,14 @@
 {#- One row per staged event of the page_events source, numbered per user in time order (ties by
     record): its category (an `event` rule naming the event, else its URL's category, else
     `other`), whether the seed counts the category as a conversion, whether it happened on the
-    site (its category is not in var off_site_categories) and whether it is the propensity
-    conversion (var propensity_target_event: an event name or a category). Raw URLs stay in
+    site (its category is not in var journeys_off_site_categories) and whether it is the propensity
+    conversion (var journeys_propensity_target_event: an event name or a category). Raw URLs stay in
     staging. -#}
 
-{%- set target_event = (var('propensity_target_event') or '') | string | lower | trim -%}
+{%- set target_event = (var('journeys_propensity_target_event') or '') | string | lower | trim -%}
 {%- if "'" in target_event or '\\' in target_event -%}
     {{ exceptions.raise_compiler_error(
-        "dbt var propensity_target_event is '" ~ target_event ~ "': an event name or category holds no quote or backslash"
+        "dbt var journeys_propensity_target_event is '" ~ target_event ~ "': an event name or category holds no quote or backslash"
     ) }}
 {%- endif -%}
 

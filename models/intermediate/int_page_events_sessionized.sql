@@ -1,11 +1,11 @@
-{#- One row per categorised on-site event (var off_site_categories: e-mail opens and clicks are
+{#- One row per categorised on-site event (var journeys_off_site_categories: e-mail opens and clicks are
     not web activity) with its session: events carrying the source's session_id are
-    grouped by it; the others start a new session after more than var('session_gap_minutes') of
+    grouped by it; the others start a new session after more than var('journeys_session_gap_minutes') of
     inactivity (or at the user's first event). Sessions are numbered per user by start time;
     `step` is the event's place in its session (1 = landing), with the next step's category and
     the seconds until it (NULL at the exit). -#}
 
-{%- set gap_seconds = var('session_gap_minutes') | float * 60 -%}
+{%- set gap_seconds = var('journeys_session_gap_minutes') | float * 60 -%}
 
 with
 

@@ -1,6 +1,6 @@
 {#- One row per distinct normalised page URL (4-slot history and page_events): the category of the first seed rule (lowest
     priority number, then rule_id) that matches it; `other` when none matches or the page is on
-    another site (host not in var site_hosts: rules never see it). -#}
+    another site (host not in var journeys_site_hosts: rules never see it). -#}
 
 with
 

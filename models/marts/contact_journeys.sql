@@ -1,8 +1,8 @@
 {#- One row per contact with a journey: the readable journey from the source the models' sequences
     come from (macro journey_pages: the page_events source's on-site events when it holds any, else
-    the export's 4-slot history), its most recent var('max_sequence_length') pages oldest first, the
+    the export's 4-slot history), its most recent var('journeys_max_sequence_length') pages oldest first, the
     position of the contact's conversion in it, the part the models read (before the conversion and
-    var('propensity_cutoff'), as int_contact_sequences_collated holds it), dates, and the purchase
+    var('journeys_propensity_cutoff'), as int_contact_sequences_collated holds it), dates, and the purchase
     labels. -#}
 
 with
@@ -79,7 +79,7 @@ pages_numbered as (
         on journey_pages.contact_id = contacts.contact_id
 ),
 
-{%- set max_length = var('max_sequence_length') %}
+{%- set max_length = var('journeys_max_sequence_length') %}
 
 shown_pages as (
     select

@@ -1,8 +1,8 @@
-{#- Where sessions stop: for each step 1..var('path_steps'), the sessions that reach it, those
+{#- Where sessions stop: for each step 1..var('journeys_path_steps'), the sessions that reach it, those
     that end there (their exit step) and the drop-off rate (ending / reaching), with the category
     most sessions exit from at that step. Empty when the page_events source is absent. -#}
 
-{%- set steps = var('path_steps') | int %}
+{%- set steps = var('journeys_path_steps') | int %}
 
 with
 

@@ -98,7 +98,7 @@ final as (
         {{ redact_emails('contact_id') }} as contact_id,
         quarantine_reason,
         reader_error,
-        left({{ redact_emails('raw_text') }}, {{ var('quarantine_raw_text_chars') }}) as raw_text
+        left({{ redact_emails('raw_text') }}, {{ var('journeys_quarantine_raw_text_chars') }}) as raw_text
     from quarantined_records
 )
 

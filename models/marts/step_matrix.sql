@@ -1,9 +1,9 @@
-{#- The Retentioneering step matrix on sessions: for each step 1..var('path_steps') of a session,
+{#- The Retentioneering step matrix on sessions: for each step 1..var('journeys_path_steps') of a session,
     the share of all sessions whose event at that step is in each category, plus `(ended)` for the
     sessions already over; each step's shares add up to 1. Empty when the page_events source is
     absent. -#}
 
-{%- set steps = var('path_steps') | int %}
+{%- set steps = var('journeys_path_steps') | int %}
 
 with
 

@@ -1,10 +1,10 @@
-{#- The most frequent session paths: the categories of a session's first var('top_paths_length')
+{#- The most frequent session paths: the categories of a session's first var('journeys_top_paths_length')
     events joined with ` > ` (a shorter session is its whole path), with the sessions that follow
     it, those that end with it, and the share of them that convert (a conversion category
-    anywhere in the session). The var('top_paths_count') most frequent paths are kept, ranked.
+    anywhere in the session). The var('journeys_top_paths_count') most frequent paths are kept, ranked.
     Empty when the page_events source is absent. -#}
 
-{%- set length = var('top_paths_length') | int %}
+{%- set length = var('journeys_top_paths_length') | int %}
 
 with
 
@@ -59,7 +59,7 @@ final as (
         converting_sessions,
         cast(converting_sessions as {{ api.Column.translate_type('double') }}) / sessions as conversion_rate
     from ranked_paths
-    where path_rank <= {{ var('top_paths_count') | int }}
+    where path_rank <= {{ var('journeys_top_paths_count') | int }}
 )
 
 select * from final

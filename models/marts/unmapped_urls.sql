@@ -1,7 +1,7 @@
 {#- One row per normalised URL that no seed rule matched (category `other`), most viewed first:
     what an analyst reads before adding a rule to seeds/url_categories.csv. Rules match exactly
     these normalised URLs; a page of another site (is_site_page false) needs its host in var
-    site_hosts before any rule can see it. -#}
+    journeys_site_hosts before any rule can see it. -#}
 
 with
 

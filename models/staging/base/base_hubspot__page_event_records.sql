@@ -1,5 +1,5 @@
 {#- One row per record of the optional page_events source (file page_events.csv or table under
-    raw_source: tables), parsed or rejected by the reader, numbered in file order, with the reason
+    journeys_raw_source: tables), parsed or rejected by the reader, numbered in file order, with the reason
     it is not staged, like base_hubspot__contact_records. The user key may repeat (one record
     per event) and need not be a Contact ID. The columns url, event and session_id are NULL when
     the source has no such column; when the source is absent the model is empty. -#}
