@@ -19,6 +19,8 @@ from journeys.propensity.config import PropensityConfig
 from journeys.propensity.data import Encoder
 
 LOG = logging.getLogger(__name__)
+# TensorFlow's own Python warnings (tf.function retracing of the many small predict calls) are not the build's
+tf.get_logger().setLevel(logging.ERROR)
 # A validation ROC AUC gain smaller than this is not progress (below the validation split's noise).
 MIN_VAL_AUC_GAIN = 1e-4
 # Up to this length the last LSTM layer runs its steps unrolled instead of in a symbolic loop: on 2 CPU cores
