@@ -72,6 +72,8 @@ def main() -> int:
            "FLASK_APP": "superset"}
     prepare(env, password)
     url = f"http://{HOST}:{port}"
+    # a stop (Ctrl-C, or SIGTERM from a supervisor) stops the server too: SIGTERM unwinds like Ctrl-C
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     server = subprocess.Popen([str(BIN / "superset"), "run", "-h", HOST, "-p", str(port), "--with-threads"], env=env)
     try:
         wait_healthy(url, server)

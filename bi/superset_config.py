@@ -13,8 +13,6 @@ PREVENT_UNSAFE_DB_CONNECTIONS = False
 # loopback only: no HTTPS to force, no public dashboards
 TALISMAN_ENABLED = False
 FEATURE_FLAGS = {"DASHBOARD_RBAC": False}
-# no telemetry pixel: this machine reaches no outside host, and the browser would log the failed request
-SCARF_ANALYTICS = False
 # every query opens its own read-only connection, so a dashboard sees each newly published build
 SQLALCHEMY_EXAMPLES_URI = None
 DATA_CACHE_CONFIG = {"CACHE_TYPE": "NullCache"}
