@@ -2,18 +2,21 @@
     raw text) may have an e-mail-like column name or hold an address-like value, in any schema
     (staging, intermediate, marts, seeds) and in any text or list-of-text column, every row. The
     pattern is macro email_regex: addresses in any script, with `@` or `%40`. Returns one row per
-    offending column. The depends_on lines (every output table named in docs/architecture.md) make
-    dbt build run it after the whole pipeline. -#}
+    offending column. The depends_on lines (every output table named in docs/architecture.md, those of
+    the parts a project can leave out only when built) make dbt build run it after the whole pipeline. -#}
 -- depends_on: {{ ref('quarantined_rows') }}
 -- depends_on: {{ ref('contact_journeys') }}
 -- depends_on: {{ ref('unmapped_urls') }}
+-- depends_on: {{ ref('url_category_coverage') }}
+-- depends_on: {{ ref('contact_features') }}
+{% if var('journeys_enable_event_models') %}
 -- depends_on: {{ ref('sessions') }}
 -- depends_on: {{ ref('category_transitions') }}
 -- depends_on: {{ ref('step_matrix') }}
 -- depends_on: {{ ref('path_dropoff') }}
 -- depends_on: {{ ref('top_paths') }}
--- depends_on: {{ ref('url_category_coverage') }}
--- depends_on: {{ ref('contact_features') }}
+{% endif %}
+{% if var('journeys_enable_python_models') %}
 -- depends_on: {{ ref('contact_segments') }}
 -- depends_on: {{ ref('segment_centroids') }}
 -- depends_on: {{ ref('segment_profiles') }}
@@ -24,6 +27,7 @@
 -- depends_on: {{ ref('training_history') }}
 -- depends_on: {{ ref('propensity_metrics') }}
 -- depends_on: {{ ref('model_metrics') }}
+{% endif %}
 
 {%- set email_name_regex = "^(e_?mail|email_address|.*_e_?mail|.*_email_address)$" %}
 
