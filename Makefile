@@ -17,7 +17,7 @@ export PYTHONHASHSEED := 0
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: build test bench bench-scale bench-service bench-swap bi synth lint clean categories figures experiments
+.PHONY: build test bench bench-scale bench-service bench-swap bench-publish bi synth lint clean categories figures experiments
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -98,6 +98,12 @@ bench-service: $(STAMP)
 # Retrain, rollback, a corrupt version and 20 swaps under a running service, over a copy of the last build.
 bench-swap: $(STAMP)
 	$(BIN)/python scripts/bench_swap.py
+
+# Write-audit-publish on whole builds at PUBLISH_SCALE x 336,955 contacts: staging and publish time and disk,
+# readers through the builds, a failing test and a kill at 45 s (EVENTS=1 adds page_events.csv).
+PUBLISH_SCALE ?= 1
+bench-publish: $(STAMP)
+	$(BIN)/python scripts/bench_publish.py --scale $(PUBLISH_SCALE) $(if $(EVENTS),--events)
 
 lint: $(STAMP)
 	$(BIN)/ruff check journeys pytests python_models scripts

@@ -20,7 +20,7 @@ from conftest import ROOT, Warehouse, dbt_env
 
 from journeys.runs import publish, registry
 
-READER = Path(__file__).with_name("warehouse_reader.py")
+READER = ROOT / "scripts" / "warehouse_reader.py"
 # The oldest DuckDB the published file is for: Apache Superset 6.1 pins duckdb >= 1.4.2, < 2.
 OLD_DUCKDB = "duckdb==1.4.2"
 
@@ -46,7 +46,8 @@ def project_with_a_failing_test(folder: Path) -> Path:
     late in the build, after models were replaced in the staging copy."""
     project = folder / "project"
     shutil.copytree(ROOT, project, ignore=shutil.ignore_patterns(".*", "data", "artifacts", "target", "logs",
-                                                                  "pytests", "*.duckdb", "*.egg-info"))
+                                                                  "pytests", "integration_tests", "build", "dist",
+                                                                  "*.duckdb", "*.egg-info"))
     (project / "tests" / "assert_planted_failure.sql").write_text(
         "select contact_id from {{ ref('contact_segments') }} limit 1\n")
     return project

@@ -1,4 +1,5 @@
-"""Run as a script: a BI tool's reads of the published warehouse, every half second until STOP_FILE appears.
+"""Run as a script (pytests/test_publish.py, scripts/bench_publish.py): a BI tool's reads of the published
+warehouse, every half second until STOP_FILE appears.
 
 Mode `hold` keeps one read-only connection open the whole time; `reconnect` opens a new one for every read.
 Prints one JSON line per read: seconds since start, the newest score_drift build number, or the error.
