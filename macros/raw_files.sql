@@ -118,10 +118,11 @@ source_records as (
 
 records_in_reader_order as (
     {#- the source's columns renamed raw__<header>: a header that is already a staged name
-        (page_events' contact_id, url, ...) must not collide with its trimmed copy -#}
+        (page_events' contact_id, url, ...) must not collide with its trimmed copy; read as text,
+        whatever type the loader gave a table's column (integer ids, timestamps, booleans) -#}
     select
         row_number() over () as reader_index,
-        columns(*) as 'raw__\0',
+        cast(columns(*) as varchar) as 'raw__\0',
     from source_records
 ),
 
