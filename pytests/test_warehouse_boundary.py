@@ -56,8 +56,7 @@ def staged_and_quarantined(db_path: Path) -> dict[str, object]:
                 "from stg_hubspot__contacts order by contact_id"
             ).fetchall(),
             "history": con.execute(
-                "select contact_id, url_current, url_previous_1, changed_at_current "
-                "from stg_hubspot__page_history order by contact_id"
+                "select contact_id, recency, url, changed_at from stg_hubspot__page_history order by contact_id, recency"
             ).fetchall(),
             "quarantined": con.execute(
                 "select source_file, record_number, quarantine_reason from quarantined_rows order by all"

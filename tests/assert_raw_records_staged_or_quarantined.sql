@@ -32,8 +32,24 @@ staged_counts as (
 
     union all
 
+    {#- a history record is staged as its page versions, or with none when it holds no URL #}
     select 'pageview_hist.csv' as source_file, count(*) as staged_records
-    from {{ ref('stg_hubspot__page_history') }}
+    from (
+        select record_number from {{ ref('stg_hubspot__page_history') }}
+
+        union
+
+        select page_history_records.record_number
+        from {{ ref('base_hubspot__page_history_records') }} as page_history_records
+        inner join {{ ref('stg_hubspot__contacts') }} as contacts
+            on {{ try_cast_to('page_history_records.contact_id', api.Column.translate_type('bigint')) }}
+                = contacts.contact_id
+        where page_history_records.quarantine_reason is null
+            and coalesce(
+                page_history_records.url_current, page_history_records.url_previous_1,
+                page_history_records.url_previous_2, page_history_records.url_previous_3
+            ) is null
+    ) as staged_history_records
 
     union all
 

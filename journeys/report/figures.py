@@ -41,10 +41,13 @@ def read_experiments(db_path: Path | str) -> pd.DataFrame:
             raise ValueError(f"{db_path} has no propensity_experiments: run `make experiments`") from error
 
 
-STAGED_MODELS = {
-    "hubspot_export.csv": "stg_hubspot__contacts",
-    "pageview_hist.csv": "stg_hubspot__page_history",
-    "page_events.csv": "stg_hubspot__page_events",
+# Records staged per file: a staged contact or event is one record; the history is staged as page versions (none
+# for a record without a URL), so its staged records are the records read less those quarantined.
+STAGED_RECORDS = {
+    "hubspot_export.csv": "select count(*) from stg_hubspot__contacts",
+    "pageview_hist.csv": "select (select count(*) from base_hubspot__page_history_records) - "
+                         "(select count(*) from quarantined_rows where source_file = 'pageview_hist.csv')",
+    "page_events.csv": "select count(*) from stg_hubspot__page_events",
 }
 
 
@@ -57,10 +60,7 @@ def data_tables(db_path: Path | str) -> str:
             "select source_file, quarantine_reason, count(*) as records from quarantined_rows "
             "group by all order by source_file, records desc"
         ).df()
-        staged = {
-            file: connection.execute(f"select count(*) from {model}").fetchall()[0][0]
-            for file, model in STAGED_MODELS.items()
-        }
+        staged = {file: connection.execute(sql).fetchall()[0][0] for file, sql in STAGED_RECORDS.items()}
         unmatched = connection.execute(
             "select sum(page_views) filter (where is_unmatched), sum(page_views) from url_category_coverage"
         ).fetchall()[0]
