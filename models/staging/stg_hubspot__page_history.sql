@@ -1,8 +1,10 @@
 {#- One row per contact and version of its "Last Page Seen" property that holds a URL, newest first
-    (`recency` 1 is the current value): the export's pageview_hist record (its four slots, the
-    oldest, `...`, undated; empty slots skipped). Only usable records of staged contacts; an
-    unusable change date becomes NULL and is named in invalid_fields. E-mail-like text inside URLs
-    is redacted; the Email column is never read. -#}
+    (`recency` 1 is the current value), whatever the source: the export's pageview_hist record (its
+    four slots, the oldest, `...`, undated; empty slots skipped) or an ELT tool's property history
+    rows (every version, ordered by time; deleted contacts, empty and repeated rows were left out by
+    the base model, rows without a usable time are quarantined). Only usable records of staged
+    contacts; an unusable change date of the export becomes NULL and is named in invalid_fields.
+    E-mail-like text inside URLs is redacted; the Email column is never read. -#}
 
 {%- set slots = [
     (1, 'url_current', 'changed_at_current'),
@@ -30,6 +32,11 @@ records_of_staged_contacts as (
         on {{ try_cast_to('page_history_records.contact_id', bigint_type) }} = contacts.contact_id
 ),
 
+property_history_records as (
+    select * from {{ ref('base_hubspot__property_history_records') }}
+    where quarantine_reason is null and left_out_reason is null
+),
+
 {#- the export's four slots, one row per filled slot (slot 1 the newest) -#}
 export_versions as (
     {%- for slot, url_column, date_column in slots %}
@@ -47,6 +54,27 @@ export_versions as (
     {%- endfor %}
 ),
 
+{#- an ELT tool's versions (their time orders them) of staged contacts, the time usable -#}
+tool_versions as (
+    select
+        contacts.contact_id,
+        property_history_records.record_number,
+        property_history_records.line_number,
+        0 as slot,
+        property_history_records.url as raw_url,
+        property_history_records.changed_at as raw_changed_at
+    from property_history_records
+    inner join contacts
+        on {{ try_cast_to('property_history_records.contact_id', bigint_type) }} = contacts.contact_id
+    where ({{ page_version_quarantine_reason('property_history_records') }}) is null
+),
+
+versions as (
+    select * from export_versions
+    union all
+    select * from tool_versions
+),
+
 checked_versions as (
     {%- set checked = checked_timestamp('raw_changed_at') %}
     select
@@ -57,14 +85,17 @@ checked_versions as (
         {{ redact_emails('raw_url') }} as url,
         {{ checked.value }} as changed_at,
         {{ checked.reason }} as changed_at_reason
-    from export_versions
+    from versions
 ),
 
 final as (
     select
         contact_id,
         cast(
-            row_number() over (partition by contact_id order by slot)
+            row_number() over (
+                partition by contact_id
+                order by slot, changed_at desc, record_number desc
+            )
             as {{ api.Column.translate_type('integer') }}
         ) as recency,
         url,
