@@ -261,3 +261,43 @@ def test_a_property_that_cannot_be_found_stops_the_build_with_one_line(raw_copie
         'dbt var journeys_hubspot_property_names names "Job title", which is no property staging reads: use the '
         "export's display names (columns of hubspot_export.csv), e.g. \"Job Title or Function\""
     )
+
+
+def table_types(raw: Path, table: str) -> dict[str, str]:
+    with duckdb.connect(str(raw), read_only=True) as con:
+        return dict(con.execute("select column_name, data_type from information_schema.columns "
+                                "where table_schema = 'raw_hubspot' and table_name = ?", [table]).fetchall())
+
+
+def test_fivetran_tables_have_the_column_names_and_types_of_fivetrans_seeds(raw_copies) -> None:
+    """The columns of fivetran/dbt_hubspot's integration-test seeds (spec): contact (integer id, typed property_
+    columns, the deleted flag), contact_property_history (every value text), property (name, label, object, type)."""
+    raw, _ = raw_copies["fivetran"]
+    contact = table_types(raw, "contact")
+    assert {contact["id"], contact["_fivetran_deleted"], contact["_fivetran_synced"]} == {"BIGINT", "BOOLEAN",
+                                                                                          "TIMESTAMP"}
+    assert contact["property_hs_analytics_num_visits"] == "DOUBLE"
+    assert contact["property_hs_lifecyclestage_lead_date"] == "TIMESTAMP"
+    assert contact["property_hs_email_optout"] == "BOOLEAN"
+    assert contact["property_email"] == contact["property_hs_email_optout_9487213"] == "VARCHAR"
+    assert all(name == "id" or name.startswith(("property_", "_fivetran_")) for name in contact)
+    assert table_types(raw, "contact_property_history") == {
+        "contact_id": "BIGINT", "name": "VARCHAR", "value": "VARCHAR", "timestamp": "TIMESTAMP", "source": "VARCHAR",
+        "source_id": "VARCHAR", "_fivetran_synced": "TIMESTAMP"}
+    assert {"name", "label", "hubspot_object", "type"} <= set(table_types(raw, "property"))
+
+
+def test_airbyte_and_dlt_deliver_their_own_types(raw_copies) -> None:
+    """Airbyte: text ids, ISO-8601 text datetimes with a zone, a JSON properties column, epoch milliseconds in the
+    history; dlt: text ids and numbers, datetimes with a zone, columns in its snake case."""
+    airbyte, _ = raw_copies["airbyte"]
+    contacts = table_types(airbyte, "contacts")
+    assert (contacts["id"], contacts["properties"], contacts["properties_hs_lifecyclestage_lead_date"],
+            contacts["archived"]) == ("VARCHAR", "JSON", "VARCHAR", "BOOLEAN")
+    assert table_types(airbyte, "contacts_property_history")["timestamp"] == "BIGINT"
+    dlt, _ = raw_copies["dlt"]
+    contacts = table_types(dlt, "contacts")
+    assert (contacts["id"], contacts["hs_analytics_num_visits"], contacts["hs_lifecyclestage_lead_date"],
+            contacts["is_deleted"]) == ("VARCHAR", "VARCHAR", "TIMESTAMP WITH TIME ZONE", "BOOLEAN")
+    assert "last_registered_event_date" in contacts  # the portal's `last-registered-event-date`
+    assert table_types(dlt, "contacts_property_history")["timestamp"] == "TIMESTAMP WITH TIME ZONE"
