@@ -24,7 +24,13 @@ def _build_parser() -> argparse.ArgumentParser:
     synth = commands.add_parser("synth", help="write a synthetic HubSpot export with planted truth")
     synth.add_argument("--contacts", type=int, default=DEFAULT_CONTACTS, help="number of contacts")
     synth.add_argument("--seed", type=int, default=0, help="random seed (same seed, same files)")
-    synth.add_argument("--out", type=Path, required=True, help="output folder")
+    synth.add_argument("--format", choices=["csv", "fivetran", "airbyte", "dlt"], default="csv",
+                       help="csv: the HubSpot export's files in --out; fivetran, airbyte, dlt: the same contacts as "
+                            "that ELT tool loads them, tables in schema --schema of the DuckDB file --duckdb (and "
+                            "truth.csv in --out when given)")
+    synth.add_argument("--out", type=Path, help="output folder (csv: required)")
+    synth.add_argument("--duckdb", type=Path, help="DuckDB file the ELT tables are written into")
+    synth.add_argument("--schema", default="raw_hubspot", help="schema of the ELT tables")
     synth.add_argument("--no-dirt", action="store_true", help="switch off every kind of dirt")
     synth.add_argument("--events", action=argparse.BooleanOptionalAction, default=True,
                        help="also write page_events.csv, every contact's event stream, from which the build "
@@ -115,13 +121,22 @@ def main(argv: list[str] | None = None) -> int:
         from journeys.runs import publish
 
         return publish.main(argv[1:])
-    args = _build_parser().parse_args(argv)
+    parser = _build_parser()
+    args = parser.parse_args(argv)
     if args.command == "synth":
-        from journeys.synth import write_export
+        from journeys.synth import write_elt_export, write_export
 
-        summary = write_export(
-            args.out, n_contacts=args.contacts, seed=args.seed, dirt=not args.no_dirt, page_events=args.events
-        )
+        if args.format == "csv":
+            if args.out is None:
+                parser.error("synth --format csv needs --out")
+            summary = write_export(
+                args.out, n_contacts=args.contacts, seed=args.seed, dirt=not args.no_dirt, page_events=args.events
+            )
+        else:
+            if args.duckdb is None:
+                parser.error(f"synth --format {args.format} needs --duckdb")
+            summary = write_elt_export(args.duckdb, args.format, n_contacts=args.contacts, seed=args.seed,
+                                       dirt=not args.no_dirt, schema=args.schema, truth_dir=args.out)
         print(json.dumps(summary))
     elif args.command == "serve":
         from journeys.service import run

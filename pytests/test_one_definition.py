@@ -38,9 +38,9 @@ def test_the_service_takes_the_contract_columns_a_client_knows() -> None:
     assert set(ContactBase.model_fields) == contract | {"pages"}
 
 
-def test_the_service_examples_unpivot_the_page_slots_as_the_sql_does(warehouse) -> None:
-    """service.examples reads raw URLs from the staged history (they stop there) with its own unpivot of the
-    four slots: positions, dates and URLs must be int_page_views_normalized's, contact by contact."""
+def test_the_service_examples_order_the_page_versions_as_the_sql_does(warehouse) -> None:
+    """service.examples reads raw URLs from the staged history (they stop there) in its own order, oldest
+    first: positions, dates and URLs must be int_page_views_normalized's, contact by contact."""
     examples = warehouse.query(f"select * from ({STAGED_PAGES_SQL}) order by contact_id, position")
     sql = warehouse.query("select contact_id, position, normalized_url, changed_at from int_page_views_normalized "
                           "order by contact_id, position")

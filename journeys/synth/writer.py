@@ -12,6 +12,7 @@ small one.
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
 from contextlib import ExitStack
 from functools import reduce
 from pathlib import Path
@@ -230,6 +231,39 @@ def _write_csv(
     writer.writerows(zip(*(column[start:] for column in columns), strict=True))
 
 
+def dirty_contacts(
+    pop: Population, rng: np.random.Generator, rates: DirtRates
+) -> tuple[np.ndarray, pd.DataFrame, dict[str, int]]:
+    """The chunk's journey URLs with URL dirt and hubspot_export.csv's table with cell dirt and duplicates (the
+    first draws of the chunk's dirt stream), and the dirt counts: what every shape of the export holds."""
+    urls_and_entry = np.concatenate([pop.page_urls, pop.entry_page_url[:, None]], axis=1)
+    dirty, url_counts = dirty_urls(rng, urls_and_entry, rates)
+    page_urls, entry_urls = dirty[:, : browsing.MAX_PAGES], dirty[:, browsing.MAX_PAGES]
+    export, export_counts = dirty_export(rng, export_table(pop, page_urls, entry_urls), rates)
+    return page_urls, export, {**url_counts, **export_counts}
+
+
+def simulated_chunks(n_contacts: int, seed: int, chunk_contacts: int) -> Iterator[tuple[int, Population]]:
+    """The export's contacts, `chunk_contacts` at a time: chunk i drawn from (seed, i), ids continuing the
+    previous chunk's."""
+    if n_contacts < 1:
+        raise ValueError(f"n_contacts must be at least 1, got {n_contacts}")
+    if chunk_contacts < 1:
+        raise ValueError(f"chunk_contacts must be at least 1, got {chunk_contacts}")
+    ids_after = 51
+    for chunk, first in enumerate(range(0, n_contacts, chunk_contacts)):
+        # SeedSequence pads entropy with zeros: chunk 0 draws from `seed` and (seed, 2) as an
+        # unchunked export did, so exports of one chunk keep their bytes.
+        pop = simulate(min(chunk_contacts, n_contacts - first), (seed, chunk), ids_after)
+        ids_after = int(pop.contact_id[-1])
+        yield chunk, pop
+
+
+def dirt_stream(seed: int, chunk: int) -> np.random.Generator:
+    """The random stream of a chunk's dirt (dirty_contacts draws first from it)."""
+    return np.random.default_rng(np.random.SeedSequence((seed, 2, chunk)))
+
+
 def _write_chunk(
     pop: Population,
     rng: np.random.Generator,
@@ -239,12 +273,7 @@ def _write_chunk(
     events_rng: np.random.Generator,
 ) -> dict[str, Any]:
     """Dirty, format and append one chunk of contacts to the files; return its counts."""
-    urls_and_entry = np.concatenate([pop.page_urls, pop.entry_page_url[:, None]], axis=1)
-    dirty, url_counts = dirty_urls(rng, urls_and_entry, rates)
-    page_urls, entry_urls = dirty[:, : browsing.MAX_PAGES], dirty[:, browsing.MAX_PAGES]
-
-    export = export_table(pop, page_urls, entry_urls)
-    export, export_counts = dirty_export(rng, export, rates)
+    page_urls, export, dirt_counts = dirty_contacts(pop, rng, rates)
     history = history_table(pop, page_urls)
     history_counts = dirty_history(rng, history, rates)
     broken = broken_rows(rng, len(export), rates)
@@ -259,7 +288,7 @@ def _write_chunk(
     )
 
     recorded = (pop.recorded_pages >= 0).sum(axis=1)
-    dirt_counts = {**url_counts, **export_counts, "broken_line": len(broken)}
+    dirt_counts = {**dirt_counts, "broken_line": len(broken)}
     dirt_counts["malformed_timestamp"] += history_counts["malformed_timestamp"]
     return {
         "export_rows": len(export),
@@ -291,6 +320,11 @@ def _write_events(
     return {"rows": len(table), **{name: int(names.get(name, 0)) for name in events.EVENT_NAMES}}
 
 
+def dirt_rates(dirt: bool | DirtRates) -> DirtRates:
+    """True: the documented default rates; False: a clean export; or the rates given."""
+    return DirtRates() if dirt is True else DirtRates.off() if dirt is False else dirt
+
+
 def _add(total: dict[str, Any], part: dict[str, Any]) -> dict[str, Any]:
     """Sum two count dicts of the same shape (nested dicts summed key by key)."""
     return {k: _add(v, part[k]) if isinstance(v, dict) else v + part[k] for k, v in total.items()}
@@ -313,29 +347,20 @@ def write_export(
     Dirt is drawn per chunk (a duplicate lands after its original within its chunk). The summary holds
     counts only, never an email or a URL.
     """
-    if n_contacts < 1:
-        raise ValueError(f"n_contacts must be at least 1, got {n_contacts}")
-    if chunk_contacts < 1:
-        raise ValueError(f"chunk_contacts must be at least 1, got {chunk_contacts}")
-    rates = DirtRates() if dirt is True else DirtRates.off() if dirt is False else dirt
+    rates = dirt_rates(dirt)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     parts: list[dict[str, Any]] = []
-    ids_after = 51
     with ExitStack() as stack:
         files = {
             name: stack.enter_context((out / name).open("w", encoding="utf-8", newline=""))
             for name in (EXPORT_FILE, HISTORY_FILE, TRUTH_FILE) + ((events.EVENTS_FILE,) if page_events else ())
         }
-        for chunk, first in enumerate(range(0, n_contacts, chunk_contacts)):
-            # SeedSequence pads entropy with zeros: chunk 0 draws from `seed` and (seed, 2) as an
-            # unchunked export did, so exports of one chunk keep their bytes.
-            pop = simulate(min(chunk_contacts, n_contacts - first), (seed, chunk), ids_after)
-            ids_after = int(pop.contact_id[-1])
-            rng = np.random.default_rng(np.random.SeedSequence((seed, 2, chunk)))
+        for chunk, pop in simulated_chunks(n_contacts, seed, chunk_contacts):
             # events draw from their own stream: the other files' bytes do not depend on them
             events_rng = np.random.default_rng(np.random.SeedSequence((seed, 3, chunk)))
-            parts.append(_write_chunk(pop, rng, rates, files, header=chunk == 0, events_rng=events_rng))
+            parts.append(_write_chunk(pop, dirt_stream(seed, chunk), rates, files, header=chunk == 0,
+                                      events_rng=events_rng))
     totals = reduce(_add, parts)
     with_history = totals["contacts_with_history"]
     return {

@@ -4,7 +4,7 @@
 
     The history is the page_events source when it holds events (every on-site event of the contact,
     var journeys_off_site_categories, before its first conversion event, var journeys_propensity_target_event: the
-    conversion and everything after it never reach a model's input), else the export's 4-slot "Last Page Seen" history
+    conversion and everything after it never reach a model's input), else the staged "Last Page Seen" history
     (`sequence_source` says which). `converted_at` is the contact's first conversion event.
 
     var('journeys_propensity_cutoff'): `first_conversion` keeps only the pages seen before the contact's
