@@ -594,9 +594,12 @@ where first_line is not null
     {#- For a file, the lenient read runs once at execution time with the same options as every
         read, its records counted with the ones it rejects (a record past var journeys_raw_max_record_bytes
         is a reject of every read, so it counts without stopping the test). -#}
-    {%- if raw_source_mode() == 'files' and execute -%}
+    {%- set path = raw_file_path(table_name) | replace("'", "''") -%}
+    {%- set present = execute and raw_source_mode() == 'files'
+        and run_query("select count(*) from glob('" ~ path ~ "')").columns[0].values()[0] > 0 -%}
+    {%- if present -%}
         {%- set read -%}
-        select count(*) from read_csv('{{ raw_file_path(table_name) | replace("'", "''") }}',
+        select count(*) from read_csv('{{ path }}',
             header = false, auto_detect = false, columns = {{ padded_text_columns() }},
             null_padding = true, parallel = false, strict_mode = false, {{ csv_read_options() }},
             store_rejects = true, rejects_table = '{{ table_name }}_count_reject_errors',
@@ -608,7 +611,8 @@ where first_line is not null
         ).columns[0].values()[0] -%}
     select cast({{ read_records + rejected - 1 }} as bigint) as raw_records
     {%- elif raw_source_mode() == 'files' -%}
-    select cast(0 as bigint) as raw_records
+    {#- no file yet (parse, compile, docs) or none at all: the build's own read names it -#}
+    select count(*) as raw_records from read_csv('{{ path }}', header = false, all_varchar = true)
     {%- else -%}
     select count(*) as raw_records from {{ source('hubspot', table_name) }}
     {%- endif -%}

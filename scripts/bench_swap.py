@@ -86,11 +86,14 @@ def served(port: int, model: str) -> tuple[str, str | None]:
 
 
 def wait_served(port: int, model: str, version: str, timeout_s: float = 4 * SERVED_WITHIN_S) -> float:
-    """Seconds until /health reports `version` of `model`."""
+    """Seconds until /health reports `version` of `model` (a refused connection: the service is starting)."""
     started = time.monotonic()
     while time.monotonic() - started < timeout_s:
-        if served(port, model)[0] == version:
-            return time.monotonic() - started
+        try:
+            if served(port, model)[0] == version:
+                return time.monotonic() - started
+        except OSError:
+            pass
         time.sleep(0.2)
     raise TimeoutError(f"{model} {version} was not served within {timeout_s:.0f} s")
 

@@ -130,7 +130,7 @@ def create_app(models: LoadedModels | ModelState) -> FastAPI:
         """Segment id, name and description (as in the `segments` table) and dissimilarity to its centroid for
         each contact."""
         loaded.countries.check(request.contacts)
-        scores: SegmentScores = await batchers["segments"].submit([(loaded, request.contacts)],
+        scores: SegmentScores = await batchers["segments"].submit((loaded, request.contacts),
                                                                   len(request.contacts))
         results = [
             {"contact_id": i, "segment_id": s, "segment_name": n, "segment_description": t,
@@ -148,7 +148,7 @@ def create_app(models: LoadedModels | ModelState) -> FastAPI:
         """Purchase propensity and the flag at the model's threshold for each contact."""
         loaded.countries.check(request.contacts)
         scores: PropensityScores = await batchers["propensity"].submit(
-            [(loaded, request.contacts)], len(request.contacts)
+            (loaded, request.contacts), len(request.contacts)
         )
         results = [
             {"contact_id": i, "propensity": None if math.isnan(p) else p, "predicted_flag": f, "predicted_class": k,
