@@ -52,9 +52,17 @@ def crx(standardise: bool) -> tuple[np.ndarray, np.ndarray]:
     return features.to_numpy(dtype=object), frame[15].to_numpy()
 
 
+def with_constant_numeric(features: np.ndarray) -> np.ndarray:
+    """A zero numeric column before purely categorical data: k-prototypes with gamma 1 is then k-modes
+    (as kmodes, KPrototypes refuses data whose every column is categorical)."""
+    return np.hstack([np.zeros((len(features), 1)), features])
+
+
 def test_soybean_clusters_match_the_four_diseases(soybean):
     features, disease = soybean
-    model = KPrototypes(n_clusters=4, init="Cao", n_init=1).fit(features, categorical=list(range(35)))
+    model = KPrototypes(n_clusters=4, init="Cao", n_init=1, gamma=1.0).fit(
+        with_constant_numeric(features), categorical=list(range(1, 36))
+    )
     assert best_mapping_accuracy(model.labels_, disease) == 1.0
 
 
@@ -192,10 +200,10 @@ def test_empty_cluster_is_reseeded():
 
 def test_fewer_distinct_points_than_clusters_become_the_prototypes(soybean):
     features, _ = soybean
-    duplicated = np.vstack([features[:3]] * 5)
+    duplicated = with_constant_numeric(np.vstack([features[:3]] * 5))
     with pytest.warns(UserWarning, match="only 3 distinct rows for 4 clusters"):
-        model = KPrototypes(n_clusters=4, n_init=1).fit(duplicated, categorical=list(range(35)))
-    assert model.cluster_centroids_.shape == (3, 35) and model.n_iter_ == 0 and model.cost_ == 0
+        model = KPrototypes(n_clusters=4, n_init=1, gamma=1.0).fit(duplicated, categorical=list(range(1, 36)))
+    assert model.cluster_centroids_.shape == (3, 36) and model.n_iter_ == 0 and model.cost_ == 0
     np.testing.assert_array_equal(model.labels_, np.tile([0, 1, 2], 5))
 
 

@@ -11,7 +11,7 @@ import pickle
 import numpy as np
 import pytest
 from kmodes.kprototypes import KPrototypes as KModesKPrototypes
-from kmodes.util.dissim import ng_dissim
+from kmodes.util.dissim import jaccard_dissim_label, ng_dissim
 from scipy import sparse
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
@@ -39,9 +39,11 @@ def both(**params):
 
 
 @pytest.mark.parametrize("init", ["Cao", "Huang", "random"])
-def test_same_call_same_clustering_as_kmodes(init):
+@pytest.mark.parametrize("cat_dissim", [None, ng_dissim], ids=["matching", "ng"])
+def test_same_call_same_clustering_as_kmodes(init, cat_dissim):
     X = planted()
-    theirs, ours = both(n_clusters=3, init=init, n_init=2, random_state=7)
+    extra = {} if cat_dissim is None else {"cat_dissim": cat_dissim}
+    theirs, ours = both(n_clusters=3, init=init, n_init=2, random_state=7, **extra)
     theirs.fit(X, categorical=CATEGORICAL)
     ours.fit(X, categorical=CATEGORICAL)
     assert ours.cost_ == pytest.approx(theirs.cost_, rel=1e-9)
@@ -133,6 +135,7 @@ BAD_CALLS = {
         {"categorical": CATEGORICAL, "sample_weight": [1.0, 1.0] + [0.0] * 238},
     ),
     "text in a numeric column": ({"n_clusters": 2}, {"categorical": [3, 4]}),
+    "every column categorical": ({"n_clusters": 2}, {"categorical": [0, 1, 2, 3, 4]}),
 }
 
 
@@ -168,8 +171,31 @@ def test_unfitted_model_raises_sklearn_not_fitted_and_kmodes_assertion():
 
 
 def test_unsupported_dissimilarity_is_named():
-    with pytest.raises(NotImplementedError, match="cat_dissim='ng_dissim'"):
-        KPrototypes(n_clusters=2, cat_dissim=ng_dissim).fit(planted(), categorical=CATEGORICAL)
+    with pytest.raises(NotImplementedError, match="cat_dissim='jaccard_dissim_label'"):
+        KPrototypes(n_clusters=2, cat_dissim=jaccard_dissim_label).fit(planted(), categorical=CATEGORICAL)
+
+
+def test_rows_the_objective_cannot_tell_apart_cannot_fill_every_cluster():
+    """Two distinct rows for two clusters, differing only in a category that gamma 0 (constant numerics)
+    weighs at nothing: kmodes cannot initialise either, and both raise ValueError."""
+    X = np.array([[0.0, "a"]] * 3 + [[0.0, "b"]] * 3, dtype=object)
+    for model in both(n_clusters=2, random_state=0):
+        with pytest.raises(ValueError, match="could not initialize"):
+            model.fit(X, categorical=[1])
+    separable = KPrototypes(n_clusters=2, gamma=1.0).fit(X, categorical=[1])
+    np.testing.assert_array_equal(separable.labels_, [0, 0, 0, 1, 1, 1])
+
+
+@pytest.mark.parametrize("categories", ["text", "integers"])
+def test_centroids_have_kmodes_dtype_and_values(categories):
+    X = planted()
+    if categories == "integers":
+        X[:, 2:] = np.char.lstrip(X[:, 2:].astype(str), "v").astype(int)
+    theirs, ours = both(n_clusters=3, n_init=1, random_state=0)
+    theirs.fit(X, categorical=CATEGORICAL)
+    ours.fit(X, categorical=CATEGORICAL)
+    assert ours.cluster_centroids_.dtype == theirs.cluster_centroids_.dtype
+    np.testing.assert_array_equal(ours.cluster_centroids_, theirs.cluster_centroids_)
 
 
 def test_predict_rejects_another_column_layout():

@@ -15,6 +15,7 @@ from sklearn.metrics import adjusted_rand_score
 
 from journeys.kprototypes import KPrototypes, dissimilarity, encode_categories, split_num_cat
 from journeys.runs import registry
+from journeys.runs.skipped import CannotTrain
 from journeys.segments.config import SegmentSettings
 from journeys.segments.dbt import contact_columns
 from journeys.segments.model import MODEL_FILE, load_segment_model, pairwise_dissimilarity
@@ -311,6 +312,17 @@ def test_the_default_rule_chooses_features_gamma_and_k_without_truth(tmp_path):
     assert model.n_segments == 4
     labels = model.score(contacts)["segment_id"]
     assert adjusted_rand_score(truth, labels) > 0.85
+
+
+def test_without_an_informative_numeric_feature_the_model_cannot_train(tmp_path):
+    """Categoricals alone are k-modes, which KPrototypes refuses as kmodes' does: the model is skipped."""
+    contacts, _ = planted_contacts()
+    settings = planted_settings(tmp_path)
+    constant = contacts.assign(num_sessions=2.0, emails_opened=0.0, days_since_subscriber=np.nan)
+    with pytest.raises(CannotTrain, match="no numeric segment feature has at least 1% .* k-prototypes needs one "
+                                          r"\(num_sessions: 0.00% of the contacts differ"):
+        train_segment_model(constant, settings)
+    assert train_segment_model(contacts.assign(emails_opened=0.0), settings).n_segments >= 2
 
 
 def test_balanced_gamma_follows_the_weight_of_the_categorical_features(tmp_path):

@@ -21,21 +21,21 @@ Deliberate deviations from kmodes 0.12.2, each because kmodes fails or is ill-de
 - a cluster left empty, at initialisation or by a move, receives the point farthest from its prototype
   among clusters keeping other members (kmodes retries the initialisation up to 100 times, then raises
   ValueError, and refills a cluster emptied by a move with a random point of the largest cluster):
-  deterministic, never fails, and places the new prototype where the model fits worst;
+  deterministic, and places the new prototype where the model fits worst. Only an initialisation no retry
+  could fix raises kmodes' ValueError: with no more distinct rows than clusters, each distinct row is a
+  prototype, and two of them the objective cannot tell apart (gamma 0 and equal numerics) leave one empty;
 - with `sample_weight`, prototype means divide by the members' total weight throughout (kmodes counts a
   moved point as weight 1 in the divisor, so its means drift from the weighted mean);
-- all-categorical data is clustered on the matching objective (gamma 1) where kmodes asserts and points
-  to its KModes class: k-prototypes with no numeric column is k-modes;
 - `predict` without `categorical` uses the columns given to `fit` (kmodes raises TypeError), and rejects X
   whose column count differs from fit's (kmodes silently mis-reads it);
 - `categorical` may also be a NumPy integer or integer array (kmodes asserts a Python int, list or tuple);
 - with `max_iter=0`, or fewer distinct points than clusters, `labels_` holds the nearest prototypes
   (kmodes leaves None); fewer distinct points than clusters also warns (kmodes takes the distinct
   points as the prototypes silently, as here);
-- `cluster_centroids_` is an object array keeping numeric means as floats (kmodes' `np.hstack` turns
-  the whole array into strings when a categorical column holds strings);
-- only kmodes' `euclidean_dissim` and `matching_dissim` are computed; another `num_dissim` /
-  `cat_dissim` (e.g. `ng_dissim`) raises NotImplementedError naming it: it would need a Python-speed path;
+- kmodes' `euclidean_dissim` with its `matching_dissim` or `ng_dissim` (Ng et al.: a matching value
+  costs 1 - its share among the cluster's current members, read at every move as kmodes does; `predict`
+  uses matching, as kmodes' without memberships) are computed; another `num_dissim` / `cat_dissim` raises
+  NotImplementedError naming it: it would need a Python-speed path;
 - `n_clusters` above 65,535 is a ValueError (uint16 labels would wrap around in kmodes);
 - a DataFrame is read column by column (float numerics, Categorical columns by their codes) instead of
   as one object array, so a categorical integer column keeps integer categories where kmodes' array of a
@@ -52,7 +52,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from joblib import effective_n_jobs
-from kmodes.util.dissim import euclidean_dissim, matching_dissim
+from kmodes.util.dissim import euclidean_dissim, matching_dissim, ng_dissim
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.utils import check_random_state
 
@@ -71,10 +71,12 @@ from journeys.kprototypes.kernels import (
     labels_cost,
     nearest_kernel,
     online_pass,
+    sequential_assign,
     start_totals,
 )
 
 _MAX_CLUSTERS = int(np.iinfo(np.uint16).max)
+CATEGORICAL_DISSIMILARITIES = (matching_dissim, ng_dissim)
 
 def _mean_std(xnum: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Column means and standard deviations: NumPy's plain ones without NaN (kmodes' exact values)."""
@@ -138,8 +140,10 @@ class KPrototypes(ClusterMixin, BaseEstimator):
                 "No categorical data selected, effectively doing k-means. Present a list of categorical "
                 "columns, or use scikit-learn's KMeans instead."
             )
-        xnum, xcat_raw = split_num_cat(array, categorical)
         self.categorical_ = categorical_indices(categorical, array.shape[1])
+        if len(self.categorical_) == array.shape[1]:
+            raise KModesArgumentError("All columns are categorical, use k-modes instead of k-prototypes.")
+        xnum, xcat_raw = split_num_cat(array, categorical)
         self.n_features_in_ = array.shape[1]
         if self.n_clusters > array.shape[0]:
             raise KModesArgumentError(
@@ -149,7 +153,7 @@ class KPrototypes(ClusterMixin, BaseEstimator):
         self.categories_, xcat = fit_encode_categories(xcat_raw)
 
         if self.gamma is None:
-            self.gamma = 0.5 * np.mean(_mean_std(xnum)[1]) if xnum.shape[1] else np.float64(1.0)
+            self.gamma = 0.5 * np.mean(_mean_std(xnum)[1])
         elif not isinstance(self.gamma, (int, float, np.number)) or not self.gamma >= 0:
             raise ValueError(f"gamma must be a non-negative number or None, got {self.gamma!r}.")
         random_state = check_random_state(self.random_state)
@@ -170,7 +174,8 @@ class KPrototypes(ClusterMixin, BaseEstimator):
         data = by_column(xnum, xcat, weight)
 
         def run(number: int) -> tuple:
-            return self._fit_single(xnum, xcat, data, init, n_clusters, max_iter, seeds[number], cao, number)
+            return self._fit_single(xnum, xcat, data, init, n_clusters, max_iter, seeds[number], cao, number,
+                                    distinct is not None)
 
         n_workers = min(effective_n_jobs(self.n_jobs), n_init)
         if n_workers > 1:
@@ -229,17 +234,16 @@ class KPrototypes(ClusterMixin, BaseEstimator):
 
     @property
     def cluster_centroids_(self) -> np.ndarray:
-        """Prototypes as kmodes lays them out: numeric means, then decoded categorical modes."""
+        """Prototypes as kmodes returns them: numeric means, then decoded categorical modes, stacked by
+        `np.hstack` (so with text categories the whole array is text, as in kmodes)."""
         if not hasattr(self, "centroids_num_"):
             raise AttributeError(
                 f"'{type(self).__name__}' object has no attribute 'cluster_centroids_' because the model "
                 "is not yet fitted."
             )
-        decoded = np.array(
-            [[self.categories_[j][code] for j, code in enumerate(row)] for row in self.centroids_cat_],
-            dtype=object,
-        ).reshape(len(self.centroids_cat_), len(self.categories_))
-        return np.hstack([self.centroids_num_.astype(object), decoded])
+        decoded = [np.asarray(values)[codes] for values, codes in zip(self.categories_, self.centroids_cat_.T,
+                                                                      strict=True)]
+        return np.hstack((self.centroids_num_, np.atleast_2d(np.array(decoded)).T))
 
     def to_dict(self) -> dict[str, Any]:
         """Everything `predict` needs, as JSON-ready values (no pickle)."""
@@ -278,14 +282,14 @@ class KPrototypes(ClusterMixin, BaseEstimator):
                 f"two arrays (numeric, encoded categorical), got {self.init!r}."
             )
         for name, value, supported in (
-            ("num_dissim", self.num_dissim, euclidean_dissim),
-            ("cat_dissim", self.cat_dissim, matching_dissim),
+            ("num_dissim", self.num_dissim, (euclidean_dissim,)),
+            ("cat_dissim", self.cat_dissim, CATEGORICAL_DISSIMILARITIES),
         ):
-            if value is not supported:
+            if not any(value is function for function in supported):
                 raise NotImplementedError(
                     f"{name}={getattr(value, '__name__', value)!r} is not supported: this KPrototypes "
-                    f"computes kmodes' {supported.__name__} in compiled code; use kmodes' own KPrototypes "
-                    "for other dissimilarities."
+                    f"computes kmodes' {' and '.join(f.__name__ for f in supported)} in compiled code; use "
+                    "kmodes' own KPrototypes for other dissimilarities."
                 )
         if not isinstance(self.n_clusters, (int, np.integer)) or not 1 <= self.n_clusters <= _MAX_CLUSTERS:
             raise ValueError(f"n_clusters must be an integer in 1..{_MAX_CLUSTERS}, got {self.n_clusters!r}.")
@@ -388,13 +392,18 @@ class KPrototypes(ClusterMixin, BaseEstimator):
         seed: int,
         cao: np.ndarray | None,
         number: int,
+        distinct_prototypes: bool,
     ) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray, np.float64, int, list[np.float64]]:
-        """One kmodes run: batch assignment to the initial prototypes, then online passes until stable."""
+        """One kmodes run: assignment to the initial prototypes (batch; row by row under ng_dissim, which reads
+        the members assigned so far), then online passes until stable. `distinct_prototypes`: the prototypes
+        are X's distinct rows, so a cluster left empty cannot be refilled."""
         if self.verbose:
             print("Init: initializing centroids")
         cnum, ccat = self._initial_prototypes(xnum, xcat, init, n_clusters, np.random.RandomState(seed), cao)
         n_values = np.array([len(values) for values in self.categories_], dtype=np.int64)
         gamma, n_rows, has_nan = float(self.gamma), len(data[2]), bool(np.isnan(xnum).any())
+        ng = self.cat_dissim is ng_dissim
+        counts_shape = (n_clusters, xcat.shape[1], max(n_values, default=1))
         members = np.empty(n_rows, dtype=np.int32)
         labels = np.empty(n_rows, dtype=np.int32)
         nearest = np.empty(n_rows)
@@ -403,19 +412,29 @@ class KPrototypes(ClusterMixin, BaseEstimator):
             np.ascontiguousarray(ccat, dtype=np.int32),
             np.zeros((n_clusters, xnum.shape[1])),
             np.zeros((n_clusters, xnum.shape[1])),
-            np.zeros((n_clusters, xcat.shape[1], max(n_values, default=1))),
+            np.zeros(counts_shape),
             n_values,
             np.zeros(n_clusters, dtype=np.int64),
             1e-12 * float(data[2].max(initial=0.0)),
+            np.zeros(counts_shape if ng else (0, 0, 0)),
         )
         cnum, ccat = state[0], state[1]
 
         def evaluate(out: np.ndarray) -> float:
-            return nearest_kernel(data, cnum, ccat, gamma, has_nan, out, nearest)
+            return nearest_kernel(data, cnum, ccat, gamma, has_nan, out, nearest, (state[8], state[6]))
 
         if self.verbose:
             print("Init: initializing clusters")
-        evaluate(members)
+        if ng:
+            sequential_assign(data, state, gamma, has_nan, members, nearest)
+        else:
+            evaluate(members)
+        if distinct_prototypes and np.bincount(members, minlength=n_clusters).min() == 0:
+            raise ValueError(
+                "Clustering algorithm could not initialize: X has no more distinct rows than clusters, and "
+                f"the dissimilarity (gamma {gamma}) cannot tell some of them apart. Consider assigning the "
+                "initial clusters manually."
+            )
         start_totals(data, state, members, nearest)
         if self.verbose:
             print("Starting iterations...")

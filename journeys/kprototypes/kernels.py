@@ -1,5 +1,11 @@
 """The compiled k-prototypes passes (numba, GIL released): nearest prototypes and costs, and kmodes' online
-move rule with running per-cluster totals; `labels_cost` scores rows against fixed prototypes."""
+move rule with running per-cluster totals; `labels_cost` scores rows against fixed prototypes.
+
+Two categorical dissimilarities, kmodes' own: `matching_dissim` (one per mismatching column) and Ng et al.'s
+`ng_dissim` (a column matching the prototype costs 1 - the share of the cluster's members holding that value,
+a mismatch 1), which reads the clusters' current members. `ng` is the pair (member_count, sizes): unweighted
+counts of each value per cluster and column, and the clusters' sizes; an empty member_count means matching.
+"""
 
 from __future__ import annotations
 
@@ -9,18 +15,32 @@ import numpy as np
 # The data are stored by column, `(xnum_t, xcat_t, weight)` with shapes (p, n), (q, n), (n,), so that a
 # block of rows is scored against one prototype in vectorised loops; every row's dissimilarity is still
 # the same float64 expression, its numeric terms summed in column order as kmodes does, so costs and ties
-# are kmodes'. `state` is (cnum, ccat, num_sum, num_weight, cat_count, n_values, sizes, min_weight): the
-# prototypes, the running per-cluster totals they derive from, and the weight below which a numeric
-# total counts as empty.
+# are kmodes'. `state` is (cnum, ccat, num_sum, num_weight, cat_count, n_values, sizes, min_weight,
+# member_count): the prototypes, the running per-cluster totals they derive from, the weight below which a
+# numeric total counts as empty, and ng_dissim's unweighted value counts (empty for matching_dissim).
 
 BLOCK_ROWS = 256
+MATCHING = (np.zeros((0, 0, 0)), np.zeros(0, dtype=np.int64))  # the `ng` argument of matching_dissim
+
+
+@numba.njit(nogil=True, cache=True, inline="always")
+def _ng_term(ng, c, j, code, mode):
+    """Ng et al.'s dissimilarity of one categorical value to cluster c's mode of column j (kmodes' ng_dissim:
+    0 for a match in an empty cluster)."""
+    if code != mode:
+        return 1.0
+    size = ng[1][c]
+    if size == 0:
+        return 0.0
+    return 1.0 - ng[0][c, j, code] / float(size)
 
 
 @numba.njit(nogil=True, cache=True)
-def _block_dissimilarities(data, cnum, ccat, gamma, has_nan, start, stop, num, mismatches, out):
+def _block_dissimilarities(data, cnum, ccat, gamma, has_nan, start, stop, num, mismatches, out, ng):
     """Dissimilarity of rows start..stop to every prototype, into out[cluster, row - start]."""
     xnum_t, xcat_t = data[0], data[1]
     n_rows = stop - start
+    use_ng = ng[0].shape[0] > 0
     for c in range(cnum.shape[0]):
         num[:n_rows] = 0.0
         mismatches[:n_rows] = 0
@@ -35,6 +55,13 @@ def _block_dissimilarities(data, cnum, ccat, gamma, has_nan, start, stop, num, m
                 for b in range(n_rows):
                     diff = column[b] - centre
                     num[b] += diff * diff
+        if use_ng:
+            for b in range(n_rows):
+                categorical = 0.0
+                for j in range(xcat_t.shape[0]):
+                    categorical += _ng_term(ng, c, j, xcat_t[j, start + b], ccat[c, j])
+                out[c, b] = num[b] + gamma * categorical
+            continue
         for j in range(xcat_t.shape[0]):
             codes, mode = xcat_t[j, start:stop], ccat[c, j]
             for b in range(n_rows):
@@ -44,9 +71,10 @@ def _block_dissimilarities(data, cnum, ccat, gamma, has_nan, start, stop, num, m
 
 
 @numba.njit(nogil=True, cache=True)
-def _nearest_of_row(data, cnum, ccat, gamma, has_nan, i):
+def _nearest_of_row(data, cnum, ccat, gamma, has_nan, i, ng):
     """Row i's nearest prototype (the first on ties, as argmin) and its dissimilarity, row by row."""
     xnum_t, xcat_t = data[0], data[1]
+    use_ng = ng[0].shape[0] > 0
     best, best_d = 0, np.inf
     for c in range(cnum.shape[0]):
         num = 0.0
@@ -54,10 +82,16 @@ def _nearest_of_row(data, cnum, ccat, gamma, has_nan, i):
             diff = xnum_t[j, i] - cnum[c, j]
             if not (has_nan and np.isnan(diff)):
                 num += diff * diff
-        mismatches = 0
-        for j in range(xcat_t.shape[0]):
-            mismatches += xcat_t[j, i] != ccat[c, j]
-        d = num + gamma * mismatches
+        if use_ng:
+            categorical = 0.0
+            for j in range(xcat_t.shape[0]):
+                categorical += _ng_term(ng, c, j, xcat_t[j, i], ccat[c, j])
+            d = num + gamma * categorical
+        else:
+            mismatches = 0
+            for j in range(xcat_t.shape[0]):
+                mismatches += xcat_t[j, i] != ccat[c, j]
+            d = num + gamma * mismatches
         if d < best_d:
             best, best_d = c, d
     return best, best_d
@@ -73,7 +107,7 @@ def _argmin_column(dist, b):
 
 
 @numba.njit(nogil=True, cache=True)
-def nearest_kernel(data, cnum, ccat, gamma, has_nan, labels, nearest):
+def nearest_kernel(data, cnum, ccat, gamma, has_nan, labels, nearest, ng):
     """Nearest prototype and its dissimilarity per row; the weighted cost summed in row order."""
     weight, n_rows, n_clusters = data[2], labels.shape[0], cnum.shape[0]
     num, mismatches = np.empty(BLOCK_ROWS), np.empty(BLOCK_ROWS, dtype=np.int32)
@@ -81,7 +115,7 @@ def nearest_kernel(data, cnum, ccat, gamma, has_nan, labels, nearest):
     cost = 0.0
     for start in range(0, n_rows, BLOCK_ROWS):
         stop = min(start + BLOCK_ROWS, n_rows)
-        _block_dissimilarities(data, cnum, ccat, gamma, has_nan, start, stop, num, mismatches, dist)
+        _block_dissimilarities(data, cnum, ccat, gamma, has_nan, start, stop, num, mismatches, dist, ng)
         for b in range(stop - start):
             best, best_d = _argmin_column(dist, b)
             labels[start + b] = best
@@ -94,7 +128,7 @@ def nearest_kernel(data, cnum, ccat, gamma, has_nan, labels, nearest):
 def _add_member(data, state, i, c, sign):
     """Add (sign 1.0) or remove (sign -1.0) row i's values to / from cluster c's running totals."""
     xnum_t, xcat_t, weight = data
-    _, _, num_sum, num_weight, cat_count, _, sizes, _ = state
+    _, _, num_sum, num_weight, cat_count, _, sizes, _, member_count = state
     w = weight[i]
     for j in range(xnum_t.shape[0]):
         x = xnum_t[j, i]
@@ -103,13 +137,16 @@ def _add_member(data, state, i, c, sign):
             num_weight[c, j] += sign * w
     for j in range(xcat_t.shape[0]):
         cat_count[c, j, xcat_t[j, i]] += sign * w
+    if member_count.shape[0] > 0:
+        for j in range(xcat_t.shape[0]):
+            member_count[c, j, xcat_t[j, i]] += sign
     sizes[c] += int(sign)
 
 
 @numba.njit(nogil=True, cache=True)
 def _update_means(state, c):
     """Cluster c's numeric means over observed values; the previous value where none is observed."""
-    cnum, _, num_sum, num_weight, _, _, _, min_weight = state
+    cnum, _, num_sum, num_weight, _, _, _, min_weight, _ = state
     for j in range(cnum.shape[1]):
         if num_weight[c, j] > min_weight:
             cnum[c, j] = num_sum[c, j] / num_weight[c, j]
@@ -130,13 +167,15 @@ def _mode(state, c, j):
 def _move(data, state, i, old, new):
     """Move row i from cluster old to new and update both prototypes as kmodes does after each move."""
     xcat_t = data[1]
-    _, ccat, num_sum, num_weight, cat_count, _, sizes, _ = state
+    _, ccat, num_sum, num_weight, cat_count, _, sizes, _, member_count = state
     _add_member(data, state, i, new, 1.0)
     _add_member(data, state, i, old, -1.0)
     if sizes[old] == 0:
         num_sum[old, :] = 0.0
         num_weight[old, :] = 0.0
         cat_count[old, :, :] = 0.0
+        if member_count.shape[0] > 0:
+            member_count[old, :, :] = 0.0
     for j in range(xcat_t.shape[0]):
         v = xcat_t[j, i]
         if cat_count[new, j, v] > cat_count[new, j, ccat[new, j]]:
@@ -159,6 +198,24 @@ def _refill(data, state, members, nearest, empty):
         _move(data, state, chosen, members[chosen], empty)
         members[chosen] = empty
         nearest[chosen] = 0.0
+
+
+@numba.njit(nogil=True, cache=True)
+def sequential_assign(data, state, gamma, has_nan, members, nearest):
+    """kmodes' initial assignment under ng_dissim: rows in order, each against the members assigned before it
+    (the counts are reset afterwards; `start_totals` adds the assignment)."""
+    cnum, ccat, sizes, member_count = state[0], state[1], state[6], state[8]
+    xcat_t = data[1]
+    ng = (member_count, sizes)
+    for i in range(members.shape[0]):
+        best, best_d = _nearest_of_row(data, cnum, ccat, gamma, has_nan, i, ng)
+        members[i] = best
+        nearest[i] = best_d
+        for j in range(xcat_t.shape[0]):
+            member_count[best, j, xcat_t[j, i]] += 1.0
+        sizes[best] += 1
+    member_count[:] = 0.0
+    sizes[:] = 0
 
 
 @numba.njit(nogil=True, cache=True)
@@ -186,6 +243,7 @@ def online_pass(data, state, gamma, has_nan, members, nearest, by_block):
     """
     weight = data[2]
     cnum, ccat, sizes = state[0], state[1], state[6]
+    ng = (state[8], sizes)
     n_rows = members.shape[0]
     num, mismatches = np.empty(BLOCK_ROWS), np.empty(BLOCK_ROWS, dtype=np.int32)
     dist = np.empty((cnum.shape[0], BLOCK_ROWS))
@@ -194,12 +252,12 @@ def online_pass(data, state, gamma, has_nan, members, nearest, by_block):
         stop = min(start + BLOCK_ROWS, n_rows)
         fresh = by_block
         if fresh:
-            _block_dissimilarities(data, cnum, ccat, gamma, has_nan, start, stop, num, mismatches, dist)
+            _block_dissimilarities(data, cnum, ccat, gamma, has_nan, start, stop, num, mismatches, dist, ng)
         for i in range(start, stop):
             if fresh:
                 best, best_d = _argmin_column(dist, i - start)
             else:
-                best, best_d = _nearest_of_row(data, cnum, ccat, gamma, has_nan, i)
+                best, best_d = _nearest_of_row(data, cnum, ccat, gamma, has_nan, i, ng)
             cost += best_d * weight[i]
             nearest[i] = best_d
             old = members[i]
@@ -240,5 +298,6 @@ def labels_cost(
     cnum = np.ascontiguousarray(centroids_num, dtype=np.float64).reshape(-1, xnum.shape[1])
     ccat = np.ascontiguousarray(centroids_cat, dtype=np.int32).reshape(-1, xcat.shape[1])
     has_nan = bool(np.isnan(data[0]).any())
-    cost = nearest_kernel(data, cnum, ccat, float(gamma), has_nan, labels, nearest)
+    cost = nearest_kernel(data, cnum, ccat, float(gamma), has_nan, labels, nearest, MATCHING)
     return labels, cost, nearest
+

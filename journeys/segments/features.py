@@ -194,7 +194,8 @@ def informative_features(
     (counts after missing -> 0; categoricals and presence flags as labels, `missing` included); a days
     feature, whose missing values are left out of the distance, must also be present for `min_share` of them.
     A feature that (almost) every contact shares separates no segment and only adds noise to the prototypes.
-    Raises CannotTrain when no categorical feature or flag is informative (k-prototypes needs one).
+    Raises CannotTrain when no categorical feature or flag is informative, or no numeric one: k-prototypes
+    needs both (on categoricals alone it is k-modes, and KPrototypes refuses them as kmodes' does).
     """
     _check_columns(contacts, config)
     prepared = SegmentFeatures(config)
@@ -219,6 +220,13 @@ def informative_features(
         raise CannotTrain(
             f"no categorical segment feature has at least {min_share:.0%} of the contacts off its commonest "
             f"value, and k-prototypes needs one ({'; '.join(f'{name}: {why}' for name, why in dropped.items())})"
+        )
+    if all(name in dropped for name in prepared.numeric_columns):
+        raise CannotTrain(
+            f"no numeric segment feature has at least {min_share:.0%} of the contacts off its commonest value "
+            "(or present), and k-prototypes needs one"
+            + (f" ({'; '.join(f'{name}: {dropped[name]}' for name in prepared.numeric_columns)})"
+               if prepared.numeric_columns else "")
         )
     kept = FeatureConfig(
         count_features=tuple(name for name in config.count_features if name not in dropped),
