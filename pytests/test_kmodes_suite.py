@@ -1,30 +1,24 @@
 """kmodes 0.12.2's own k-prototypes test suite, run against journeys.kprototypes.KPrototypes as a drop-in.
 
-kmodes' sdist and wheel leave its tests out, so the two test files are read from the project's
-`.cache/kmodes-0.12.2-tests/` (or the folder in KMODES_TESTS_DIR, or an installed kmodes/tests/), and fetched
-once from kmodes' 0.12.2 tag on GitHub when missing; their SHA-256 is checked either way. They stay out of
-the repository. The suite runs as kmodes ships it with two textual changes: `from kmodes import kprototypes`
-imports ours (journeys.kprototypes exports KPrototypes), and NumPy 1's alias `np.NaN` (gone in NumPy 2) is
-written `np.nan`.
+kmodes' sdist and wheel leave its tests out, so its two test files are kept, unchanged, in
+`pytests/fixtures/kmodes-0.12.2/` (from kmodes' 0.12.2 tag, with its MIT licence; conftest keeps pytest from
+collecting them) and checked by SHA-256. The suite runs as kmodes ships it with two textual changes:
+`from kmodes import kprototypes` imports ours (journeys.kprototypes exports KPrototypes), and NumPy 1's alias
+`np.NaN` (gone in NumPy 2) is written `np.nan`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib.util
-import os
 import sys
 import types
 import unittest
-import urllib.request
 from pathlib import Path
 
-import kmodes
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-CACHE = ROOT / ".cache" / "kmodes-0.12.2-tests"
-SOURCE = "https://raw.githubusercontent.com/nicodv/kmodes/0.12.2/kmodes/tests/"
+SUITE_DIR = Path(__file__).resolve().parent / "fixtures" / "kmodes-0.12.2"
 FILES = {
     "test_kprototypes.py": "aba4a41d9f4ae5d82742de58d4a7a8c2b4e0e59b9c78cd81e848b5a04a012e14",
     "test_kmodes.py": "93f892cac4a2b5b9b3e394f5672509f412fc15ce1983633e7b495c723b3d3a16",  # cluster-split helper
@@ -34,23 +28,11 @@ ADAPTATIONS = (("from kmodes import kprototypes", "from journeys import kprototy
 
 
 def kmodes_test_file(name: str) -> Path:
-    """One of kmodes 0.12.2's test files, checked against its SHA-256 (fetched into CACHE when absent)."""
-    folders = [Path(os.environ["KMODES_TESTS_DIR"])] if os.environ.get("KMODES_TESTS_DIR") else []
-    folders += [Path(kmodes.__file__).parent / "tests", CACHE]
-    found = next((folder / name for folder in folders if (folder / name).is_file()), None)
-    if found is None:
-        try:
-            with urllib.request.urlopen(SOURCE + name, timeout=30) as response:
-                text = response.read()
-        except OSError as exc:
-            pytest.fail(f"kmodes 0.12.2's {name} is not in {CACHE} and could not be fetched from {SOURCE} "
-                        f"({exc}); put kmodes' kmodes/tests/{name} at tag 0.12.2 there (or set KMODES_TESTS_DIR)")
-        CACHE.mkdir(parents=True, exist_ok=True)
-        found = CACHE / name
-        found.write_bytes(text)
-    digest = hashlib.sha256(found.read_bytes()).hexdigest()
-    assert digest == FILES[name], f"{found} is not kmodes 0.12.2's {name} (sha256 {digest})"
-    return found
+    """One of kmodes 0.12.2's test files, checked against its SHA-256."""
+    path = SUITE_DIR / name
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert digest == FILES[name], f"{path} is not kmodes 0.12.2's {name} (sha256 {digest})"
+    return path
 
 
 def load_module(name: str, path: Path, folder: Path, monkeypatch: pytest.MonkeyPatch) -> types.ModuleType:
