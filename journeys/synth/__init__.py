@@ -3,10 +3,12 @@
 Modules, one job each: `catalog` (vocabularies), `planted_segments` (planted segments and contact
 properties), `browsing` (page-type Markov chains and dates), `url_templates` (URL templates and rendering),
 `buying` (the order-aware purchase model), `contacts` (the clean population), `dirt` (documented dirt
-kinds and rates), `events` (each contact's event stream for page_events.csv), `writer` (files and summary).
+kinds and rates), `events` (each contact's event stream for page_events.csv), `writer` (files and summary),
+`appended_days` (next days of events for an existing export).
 """
 
+from journeys.synth.appended_days import append_days
 from journeys.synth.dirt import DirtRates
 from journeys.synth.writer import write_export
 
-__all__ = ["DirtRates", "write_export"]
+__all__ = ["DirtRates", "append_days", "write_export"]
