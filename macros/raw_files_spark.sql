@@ -227,7 +227,7 @@ final as (
 
 select * from final
 {%- if increment %}
-{#- an incremental run: the records after the ones the model holds -#}
+{#- an incremental run: the records after the ones the model holds #}
 where reader_index > (select coalesce(max(reader_index), 0) from {{ this }})
 {%- endif %}
 {%- endmacro %}
