@@ -343,11 +343,11 @@ where not exists (
 {%- endmacro %}
 
 
-{% macro padded_text_columns() -%}
-    {#- A `columns` struct of 512 text columns c1..c512: a lenient read pads every record into it,
-        whatever its field count, with no dialect sniffing. -#}
+{% macro padded_text_columns(count=512) -%}
+    {#- A `columns` struct of `count` text columns c1, c2, ...: a lenient read pads every record into it,
+        with no dialect sniffing. -#}
     {%- set padded = [] -%}
-    {%- for i in range(1, 513) -%}
+    {%- for i in range(1, count + 1) -%}
         {%- do padded.append("'c" ~ i ~ "': 'VARCHAR'") -%}
     {%- endfor -%}
     {{ return('{' ~ padded | join(', ') ~ '}') }}
@@ -654,19 +654,22 @@ where first_line is not null
 
 {% macro raw_record_count(table_name) -%}
     {#- SQL giving the number of records in a raw source, counted apart from the staging path: for
-        a file, a second read by the CSV reader in its lenient mode (no header, up to 512 padded
-        columns, nothing rejected; blank lines are not records); for a table, its rows. -#}
+        a file, a second read by the CSV reader in its lenient mode (no header, padded columns,
+        the reader's rejects counted too; blank lines are not records); for a table, its rows. -#}
     {{ return(adapter.dispatch('raw_record_count', 'customer_journeys')(table_name)) }}
 {%- endmacro %}
 
 {% macro duckdb__raw_record_count(table_name) -%}
     {#- For a file, the lenient read runs once at execution time with the same options as every
         read, its records counted with the ones it rejects (a record past var journeys_raw_max_record_bytes
-        is a reject of every read, so it counts without stopping the test). -#}
+        is a reject of every read, so it counts without stopping the test). The records are padded to
+        one column more than the header has: a wider record is a reject, counted all the same, and
+        the read costs what the file's width does, not 512 columns a record. -#}
     {%- if raw_source_mode() == 'files' and execute -%}
+        {%- set width = raw_file_header(table_name) | length + 1 -%}
         {%- set read -%}
         select count(*) from read_csv('{{ raw_file_path(table_name) | replace("'", "''") }}',
-            header = false, auto_detect = false, columns = {{ padded_text_columns() }},
+            header = false, auto_detect = false, columns = {{ padded_text_columns(width) }},
             null_padding = true, parallel = false, strict_mode = false, {{ csv_read_options() }},
             store_rejects = true, rejects_table = '{{ table_name }}_count_reject_errors',
             rejects_scan = '{{ table_name }}_count_reject_scans')
