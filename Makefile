@@ -6,6 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 SPARK_STAMP := $(VENV)/.spark-installed-stamp
+BI_VENV := .venv-bi
+BI_STAMP := $(BI_VENV)/.installed-stamp
 DEFAULT_RAW_DIR := data/raw
 
 export JOURNEYS_RAW_DIR ?= $(DEFAULT_RAW_DIR)
@@ -15,7 +17,7 @@ export PYTHONHASHSEED := 0
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: build test bench bench-scale bench-service synth lint clean categories figures experiments
+.PHONY: build test bench bench-scale bench-service bench-swap bench-publish bi synth lint clean categories figures experiments
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +31,13 @@ $(SPARK_STAMP): $(STAMP)
 	$(BIN)/python -m pip install -qq -c constraints.txt -e '.[dev,spark]'
 	@touch $(SPARK_STAMP)
 
+# Apache Superset in a virtual environment of its own (its pins clash with the project's).
+$(BI_STAMP): bi/requirements.txt bi/constraints.txt
+	@test -x $(BI_VENV)/bin/python || $(PYTHON) -m venv $(BI_VENV)
+	$(BI_VENV)/bin/python -m pip install -qq --upgrade pip
+	$(BI_VENV)/bin/python -m pip install -qq -c bi/constraints.txt -r bi/requirements.txt
+	@touch $(BI_STAMP)
+
 # Generates the synthetic export only when the default raw folder is empty: a real export
 # pointed to by JOURNEYS_RAW_DIR is never overwritten. It writes page_events.csv too (sessions, path marts,
 # long sequences); SYNTH_ARGS=--no-events leaves it out (the 4-slot history alone).
@@ -37,9 +46,9 @@ synth: $(STAMP)
 		$(BIN)/journeys synth --out $(DEFAULT_RAW_DIR) --seed 0 $(SYNTH_ARGS); \
 	fi
 
+# dbt build into a staging copy of the warehouse, published only when every error-severity test passed.
 build: synth
-	@mkdir -p $(dir $(JOURNEYS_DUCKDB))
-	$(BIN)/dbt build
+	$(BIN)/journeys build
 	$(BIN)/journeys report
 
 # The analyst's loop after editing seeds/url_categories.csv: the seeds, the URL layer and the
@@ -47,12 +56,16 @@ build: synth
 # raw files are newer), then coverage, top unmapped URLs, idle rules and what changed since the
 # previous build. A broken rule stops it at the seed's test, with one line naming the rule.
 categories: synth
-	@mkdir -p $(dir $(JOURNEYS_DUCKDB))
 	@selector="$$($(BIN)/journeys categories prepare)" && echo "dbt build --selector $$selector" && \
-		$(BIN)/dbt --quiet build --selector $$selector
+		$(BIN)/journeys build --quiet --selector $$selector
 	@$(BIN)/journeys categories report
 
-test: $(STAMP) $(SPARK_STAMP)
+# Superset on 127.0.0.1:$JOURNEYS_BI_PORT (8088) over the published warehouse, with the Customer journeys
+# dashboard (bi/dashboard.yml); user admin, password $JOURNEYS_BI_PASSWORD (required). Ctrl-C stops it.
+bi: $(BI_STAMP)
+	$(BI_VENV)/bin/python bi/run.py
+
+test: $(STAMP) $(SPARK_STAMP) $(BI_STAMP)
 	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 	$(BIN)/pytest
 
@@ -60,7 +73,7 @@ test: $(STAMP) $(SPARK_STAMP)
 # propensity_experiments;
 # needs a built warehouse (make build), prints the table.
 experiments: $(STAMP)
-	$(BIN)/dbt build -s propensity_experiments --vars '{journeys_experiments: true}'
+	$(BIN)/journeys build -s propensity_experiments --vars '{journeys_experiments: true}'
 	@$(BIN)/journeys figures --experiments
 
 # README's results tables, printed from the last build's model_metrics.
@@ -82,6 +95,16 @@ bench-scale: $(STAMP)
 # The scoring service under load on 127.0.0.1, over the last build's DuckDB file and artifacts (about 3 min).
 bench-service: $(STAMP)
 	$(BIN)/python scripts/bench_service.py
+
+# Retrain, rollback, a corrupt version and 20 swaps under a running service, over a copy of the last build.
+bench-swap: $(STAMP)
+	$(BIN)/python scripts/bench_swap.py
+
+# Write-audit-publish on whole builds at PUBLISH_SCALE x 336,955 contacts: staging and publish time and disk,
+# readers through the builds, a failing test and a kill at 45 s (EVENTS=1 adds page_events.csv).
+PUBLISH_SCALE ?= 1
+bench-publish: $(STAMP)
+	$(BIN)/python scripts/bench_publish.py --scale $(PUBLISH_SCALE) $(if $(EVENTS),--events)
 
 lint: $(STAMP)
 	$(BIN)/ruff check journeys pytests python_models scripts

@@ -16,12 +16,12 @@
 
 
 {% macro raw_source_present(table_name) -%}
-    {#- True when the raw file (files) or the table under var journeys_raw_schema (tables) exists; always
-        false at parse time, when nothing is read. -#}
+    {#- True when the raw file (files) or the table under var journeys_raw_schema (tables and the ELT
+        tools) exists; always false at parse time, when nothing is read. -#}
     {%- if not execute -%}
         {{ return(false) }}
     {%- endif -%}
-    {%- if raw_source_mode() == 'tables' -%}
+    {%- if raw_source_mode() != 'files' -%}
         {{ return(load_relation(source('hubspot', table_name)) is not none) }}
     {%- endif -%}
     {{ return(adapter.dispatch('raw_file_present', 'customer_journeys')(table_name)) }}
@@ -138,7 +138,7 @@ group by contact_id
         contact_journeys (int_contact_sequences_collated): the page_events source when it holds events
         (`event_source`, one row: has_events), its on-site events (`on_site_events`, with contact_id,
         occurred_at and record_number; var journeys_off_site_categories) in time order, then record, else
-        the export's 4-slot history. Columns: contact_id, page_order (the order key), category,
+        the staged Last Page Seen history. Columns: contact_id, page_order (the order key), category,
         category_code, changed_at, sequence_source. -#}
 select
     {{ history_page_views }}.contact_id,

@@ -221,7 +221,7 @@
 
 {% macro collates_events_incrementally() -%}
     {#- int_contact_sequences_collated adds to what it holds: an incremental run (page_events_incremental)
-        over a table collated from events, with events of contacts to collate; the 4-slot history is
+        over a table collated from events, with events of contacts to collate; the Last Page Seen history is
         collated in full. -#}
     {%- if not customer_journeys.page_events_incremental() -%}
         {{ return(false) }}

@@ -5,14 +5,23 @@
     (models/staging/_hubspot__sources.yml); everything engine-specific is behind adapter.dispatch. -#}
 
 {% macro raw_source_mode() -%}
-    {#- `files` (the export's CSV files, read by the engine) or `tables` (tables already loaded). -#}
+    {#- `files` (the export's CSV files, read by the engine), `tables` (the export's tables already
+        loaded) or the ELT tool whose HubSpot tables the warehouse holds (`fivetran`, `airbyte`,
+        `dlt`; macros/elt_sources.sql). -#}
     {%- set mode = var('journeys_raw_source', 'files') -%}
-    {%- if mode not in ['files', 'tables'] -%}
+    {%- if mode not in ['files', 'tables', 'fivetran', 'airbyte', 'dlt'] -%}
         {{ exceptions.raise_compiler_error(
-            "dbt var journeys_raw_source is '" ~ mode ~ "': use files (the CSV export) or tables (var journeys_raw_schema)"
+            "dbt var journeys_raw_source is '" ~ mode ~ "': use files (the CSV export), tables (the export's"
+            ~ " tables in var journeys_raw_schema) or the ELT tool that loads HubSpot there: fivetran, airbyte or dlt"
         ) }}
     {%- endif -%}
     {{ return(mode) }}
+{%- endmacro %}
+
+
+{% macro raw_source_part(table_name) -%}
+    {#- Which part of the export a raw table is (macro raw_source_file names it). -#}
+    {{ return({'hubspot_export': 'contacts', 'pageview_hist': 'history', 'page_events': 'page_events'}[table_name]) }}
 {%- endmacro %}
 
 
@@ -26,7 +35,7 @@
     {%- if raw_source_mode() == 'files' -%}
         {{ return('Raw file ' ~ table_name ~ '.csv (' ~ raw_file_path(table_name) ~ ')') }}
     {%- else -%}
-        {{ return('Raw table ' ~ var('journeys_raw_schema', 'raw_hubspot') ~ '.' ~ table_name) }}
+        {{ return('Raw table ' ~ var('journeys_raw_schema', 'raw_hubspot') ~ '.' ~ source('hubspot', table_name).identifier) }}
     {%- endif -%}
 {%- endmacro %}
 
@@ -158,10 +167,11 @@ source_records as (
 
 records_in_reader_order as (
     {#- the source's columns renamed raw__<header>: a header that is already a staged name
-        (page_events' contact_id, url, ...) must not collide with its trimmed copy -#}
+        (page_events' contact_id, url, ...) must not collide with its trimmed copy; read as text,
+        whatever type the loader gave a table's column (integer ids, timestamps, booleans) -#}
     select
         row_number() over () as reader_index,
-        columns(*) as 'raw__\0',
+        cast(columns(*) as varchar) as 'raw__\0',
     from source_records
 ),
 
@@ -269,6 +279,8 @@ final as (
             ),
             ','
         ) as raw_text,
+        cast(null as varchar) as left_out_reason,
+        '{{ raw_source_file(raw_source_part(table_name)) }}' as source_file,
         {%- for column in columns %}
         {{ column[1] }}{{ ',' if not loop.last }}
         {%- endfor %}
@@ -484,7 +496,7 @@ having count(*) > 0
         named in the source's external_location): one row per record with the reader's error, a
         quarantine reason and the raw text with the e-mail field (its header position) blanked. -#}
     {%- if raw_source_mode() == 'files' -%}
-insert into {{ this }} (record_number, line_span, quarantine_reason, reader_error, raw_text)
+insert into {{ this }} (record_number, line_span, quarantine_reason, reader_error, raw_text, source_file)
 with
 
 {# the rejects tables are named after the source table: the latest scan is this model's #}
@@ -537,6 +549,7 @@ select
         ),
         ','
     ) as raw_text,
+    '{{ raw_source_file(raw_source_part(table_name)) }}' as source_file,
 from rejected_records
 cross join email_position
     {%- endif -%}

@@ -219,6 +219,8 @@ final as (
                 ','
             )
         end as raw_text,
+        cast(null as string) as left_out_reason,
+        '{{ customer_journeys.raw_source_file(customer_journeys.raw_source_part(table_name)) }}' as source_file,
         {%- for column in columns %}
         {{ column[1] }}{{ ',' if not loop.last }}
         {%- endfor %}

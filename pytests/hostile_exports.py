@@ -87,7 +87,7 @@ VALUE_CASES = (
         HISTORY,
         "Last Page Seen Change Date",
         "2999-01-01 00:00",
-        "changed_at_current",
+        "changed_at",
         "out_of_window",
     ),
     ValueCase(
@@ -147,7 +147,8 @@ def value_batch(source: Path, out: Path) -> dict[str, int]:
     out.mkdir(parents=True, exist_ok=True)
     header, rows = read_table(source / EXPORT)
     history_header, history_rows = read_table(source / HISTORY)
-    with_history = [int(row[0]) for row in history_rows]
+    current = history_header.index("Last Page Seen Current Value")
+    with_history = [int(row[0]) for row in history_rows if row[current]]  # a current page: a staged version
     row_of = {int(row[0]): row for row in rows}
     history_row_of = {int(row[0]): row for row in history_rows}
     planted: dict[str, int] = {}

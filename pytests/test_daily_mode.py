@@ -13,7 +13,7 @@ import pytest
 from conftest import Warehouse, build_or_fail, dbt_env, run_dbt
 
 from journeys.monitoring.drift import bin_shares, population_stability_index, score_drift
-from journeys.runs import retraining
+from journeys.runs import registry, retraining
 from journeys.segments.model import load_segment_model
 from journeys.segments.training import match_segment_ids
 
@@ -55,9 +55,10 @@ def test_second_build_trains_nothing_and_gives_identical_tables(rebuilt):
 
 def test_model_runs_keep_one_row_per_training(rebuilt):
     first, second = rebuilt
-    runs = second.query("select * from model_runs order by model_name")
+    runs = second.query("select * from model_runs where event = 'trained' order by model_name")
     assert runs["model_name"].tolist() == ["propensity", "segments"]
-    pd.testing.assert_frame_equal(runs, first.query("select * from model_runs order by model_name"))
+    everything = "select * from model_runs order by model_name, event"
+    pd.testing.assert_frame_equal(second.query(everything), first.query(everything))
     versions = {
         "segments": first.query("select distinct model_version from contact_segments")["model_version"].item(),
         "propensity": first.query("select distinct model_version from purchase_propensity")["model_version"].item(),
@@ -114,14 +115,23 @@ def test_retrain_false_without_artifacts_fails_with_one_clear_line(warehouse, tm
     assert "build once with journeys_retrain auto or true" in lines[0]
 
 
+def saved_version(artifacts_dir, model: str, version: str, parts: dict, reason: str = "no saved model"):
+    """A version written as a build writes it (model file, training record) and made current."""
+    incoming = registry.incoming_folder(artifacts_dir, model)
+    (incoming / "model.json").write_text("{}")
+    folder = registry.commit(artifacts_dir, model, incoming, version)
+    retraining.record_training(folder, model, version, parts, reason, 5, "f", {"k": 3}, {"cost": 1.0})
+    registry.make_current(artifacts_dir, model, version, "published")
+    return folder
+
+
 def test_decide_trains_only_when_needed(tmp_path):
     parts = {"settings": {"k": 7}, "feature_contract": {"contact_id": "int64"}}
-    (tmp_path / "model.json").write_text("{}")
     assert retraining.decide("m", "auto", tmp_path, parts, ["model.json"]) == retraining.Decision(
         True, "no saved model")
     with pytest.raises(retraining.CannotScore, match="journeys_retrain is false but there is no saved m model"):
         retraining.decide("m", "false", tmp_path, parts, ["model.json"])
-    retraining.record_training(tmp_path, "m", "v1", parts, "no saved model", 10, "f", {}, {})
+    saved_version(tmp_path, "m", "v1", parts)
     assert not retraining.decide("m", "auto", tmp_path, parts, ["model.json"]).train
     assert not retraining.decide("m", "false", tmp_path, parts, ["model.json"]).train
     assert retraining.decide("m", "true", tmp_path, parts, ["model.json"]).train
@@ -135,12 +145,18 @@ def test_decide_trains_only_when_needed(tmp_path):
     assert retraining.parse_mode("True") == "true"
 
 
-def test_new_training_runs_appends_only_unseen_trainings(tmp_path):
-    retraining.record_training(tmp_path / "segments", "segments", "v1", {}, "no saved model", 5, "f", {"k": 3},
-                               {"cost": 1.0})
+def test_new_training_runs_appends_only_unseen_trainings_and_switches(tmp_path):
+    saved_version(tmp_path, "segments", "v1", {})
     first = retraining.new_training_runs(tmp_path, None)
-    assert first[["model_name", "model_version", "rows"]].values.tolist() == [["segments", "v1", 5]]
+    assert first[["model_name", "model_version", "event", "rows"]].values.tolist() == [
+        ["segments", "v1", "trained", 5], ["segments", "v1", "made_current", 5]]
     assert retraining.new_training_runs(tmp_path, first).empty
+    saved_version(tmp_path, "segments", "v2", {})
+    registry.make_current(tmp_path, "segments", "v1", "rollback")
+    later = retraining.new_training_runs(tmp_path, first)
+    assert later[["model_version", "event"]].values.tolist() == [
+        ["v2", "trained"], ["v2", "made_current"], ["v1", "made_current"]]
+    assert later["reason"].iloc[-1] == "rollback (was v2)"
 
 
 def test_psi_is_zero_for_the_same_scores_and_large_for_shifted_ones():

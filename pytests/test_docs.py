@@ -53,7 +53,7 @@ def test_the_package_top_level_holds_subpackages_and_a_handful_of_entry_modules(
 
 def test_every_environment_variable_is_documented_and_every_documented_one_is_read() -> None:
     code = [path for path in TRACKED if path.startswith(("journeys/", "python_models/", "models/", "macros/",
-                                                         "scripts/"))
+                                                         "scripts/", "bi/"))
             or path in ("Makefile", "profiles.yml", "dbt_project.yml")]
     read = set()
     for path in code:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pandas as pd
+import yaml
 from conftest import PROJECT_VARS, ROOT
 
 from journeys.contract import ACTIVITY_COLUMNS, COURSE_COLUMNS, DAYS_COLUMNS, FLAG_COLUMNS, TEXT_COLUMNS
@@ -37,9 +38,9 @@ def test_the_service_takes_the_contract_columns_a_client_knows() -> None:
     assert set(ContactBase.model_fields) == contract | {"pages"}
 
 
-def test_the_service_examples_unpivot_the_page_slots_as_the_sql_does(warehouse) -> None:
-    """service.examples reads raw URLs from the staged history (they stop there) with its own unpivot of the
-    four slots: positions, dates and URLs must be int_page_views_normalized's, contact by contact."""
+def test_the_service_examples_order_the_page_versions_as_the_sql_does(warehouse) -> None:
+    """service.examples reads raw URLs from the staged history (they stop there) in its own order, oldest
+    first: positions, dates and URLs must be int_page_views_normalized's, contact by contact."""
     examples = warehouse.query(f"select * from ({STAGED_PAGES_SQL}) order by contact_id, position")
     sql = warehouse.query("select contact_id, position, normalized_url, changed_at from int_page_views_normalized "
                           "order by contact_id, position")
@@ -67,3 +68,15 @@ def test_every_duckdb_read_of_a_raw_file_has_the_options_of_csv_read_options() -
     assert "var('journeys_raw_encoding', 'utf-8')" in location and "var('journeys_raw_encoding', 'utf-8')" in body
     assert "var('journeys_raw_max_record_bytes', 2000000)" in location and "raw_max_record_bytes()" in returned
     assert PROJECT_VARS["journeys_raw_max_record_bytes"] == 2000000, "the default the two name"
+
+
+def test_one_version_for_the_python_package_the_dbt_package_and_its_check() -> None:
+    import tomllib
+
+    import journeys
+
+    python = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    dbt_package = yaml.safe_load((ROOT / "dbt_project.yml").read_text())["version"]
+    [check] = [model for model in yaml.safe_load((ROOT / "python_models" / "monitoring" / "_monitoring.yml")
+                                                 .read_text())["models"] if model["name"] == "journeys_environment"]
+    assert python == dbt_package == journeys.__version__ == check["config"]["meta"]["journeys_version"]

@@ -376,7 +376,7 @@ def test_audit_warns_from_the_warning_level_and_stops_above_the_threshold():
 
 def test_reloaded_artifacts_score_identically(contacts, run):
     result, artifacts = run
-    model = load_propensity_model(artifacts)
+    model = load_propensity_model(artifacts, result.model.version)
     assert model.version == result.model.version and model.threshold == result.model.threshold
     rescored = model.score(contacts[0])
     stored = result.scores.set_index("contact_id")
@@ -478,8 +478,8 @@ def test_test_predictions_are_the_stored_scores_behind_the_metrics(run):
 
     from journeys.propensity.artifacts import read_test_predictions
 
-    result, artifacts = run
-    saved = read_test_predictions(artifacts)
+    result, _ = run
+    saved = read_test_predictions(result.folder)
     pd.testing.assert_frame_equal(saved, result.test_predictions, check_dtype=False)
     for model in ("bilstm", "logistic_regression", "logistic_regression_bigrams", "majority", "bayes_optimal"):
         rows = saved[saved["model_name"] == model]

@@ -10,6 +10,7 @@ import pytest
 
 from journeys.propensity import LeakageError, PropensityConfig, load_propensity_model
 from journeys.propensity.pipeline import train_and_score
+from journeys.runs import registry
 
 MODELS = {"bilstm", "logistic_regression", "logistic_regression_bigrams", "hist_gradient_boosting", "majority"}
 
@@ -107,9 +108,10 @@ def test_reloaded_artifacts_reproduce_the_table_exactly(warehouse, features, sco
 
 
 def test_artifacts_are_keras_and_json_without_personal_data(warehouse, features):
-    folder = warehouse.artifacts_dir / "propensity"
+    folder = registry.version_folder(warehouse.artifacts_dir, "propensity")
     assert sorted(p.name for p in folder.iterdir()) == [
-        "propensity.json", "propensity.keras", "splits.npz", "test_predictions.npz", "training_run.json"]
+        ".published", "propensity.json", "propensity.keras", "splits.npz", "test_predictions.npz",
+        "training_run.json"]
     assert "@" not in (folder / "training_run.json").read_text()
     meta = json.loads((folder / "propensity.json").read_text())
     assert {"encoder", "threshold", "training_fingerprint", "libraries", "config"} <= set(meta)
@@ -123,4 +125,4 @@ def test_the_original_leaky_label_stops_the_build(warehouse, features, tmp_path)
     leaky = features.assign(is_buyer=features["category_codes"].map(lambda c: specialization in list(c)))
     with pytest.raises(LeakageError, match=r"category:specialization \(ROC AUC 1\.000"):
         train_and_score(leaky, codes, PropensityConfig(), tmp_path)
-    assert not (tmp_path / "propensity").exists()
+    assert not list((tmp_path / "propensity").glob("versions/*")), "nothing saved for a leaky model"

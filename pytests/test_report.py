@@ -739,11 +739,12 @@ def test_changes_name_the_retrained_model_and_the_share_moves() -> None:
     )
     con.execute(
         "create table model_runs as select * from (values "
-        "('segments', 'a', timestamp '2026-01-01 05:50', 'no saved model'), "
-        "('propensity', 'p', timestamp '2026-01-01 05:55', 'no saved model'), "
-        "('segments', 'b', timestamp '2026-01-02 05:58', 'retrain: true'), "
-        "('propensity', 'q', timestamp '2026-01-02 07:00', 'retrain: true')) "
-        "as t(model_name, model_version, trained_at, reason)"
+        "('segments', 'a', 'trained', timestamp '2026-01-01 05:50', 'no saved model'), "
+        "('propensity', 'p', 'trained', timestamp '2026-01-01 05:55', 'no saved model'), "
+        "('propensity', 'p', 'made_current', timestamp '2026-01-01 05:55', 'published (was none)'), "
+        "('segments', 'b', 'trained', timestamp '2026-01-02 05:58', 'journeys_retrain: true'), "
+        "('propensity', 'q', 'trained', timestamp '2026-01-02 07:00', 'journeys_retrain: true')) "
+        "as t(model_name, model_version, event, trained_at, reason)"
     )
     html = changes_summary(Tables(con, Path("memory")), {0: "readers", 1: "buyers", 2: "newcomers"})
     assert summary_figures(html) == {

@@ -14,6 +14,7 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from journeys.kprototypes import KPrototypes, dissimilarity, encode_categories, split_num_cat
+from journeys.runs import registry
 from journeys.segments.config import SegmentSettings
 from journeys.segments.dbt import contact_columns
 from journeys.segments.model import MODEL_FILE, load_segment_model, pairwise_dissimilarity
@@ -135,9 +136,9 @@ def test_k_selection_records_the_choice(built):
 
 def test_artifact_is_json_and_no_table_holds_an_email(built):
     warehouse, _, _ = built
-    files = sorted(p.name for p in (warehouse.artifacts_dir / MODEL_FILE.parent).iterdir())
-    assert files == [MODEL_FILE.name, "training_run.json"]
-    assert not EMAIL.search((warehouse.artifacts_dir / MODEL_FILE).read_text())
+    folder = registry.version_folder(warehouse.artifacts_dir, "segments")
+    assert sorted(p.name for p in folder.iterdir()) == [".published", MODEL_FILE, "training_run.json"]
+    assert not EMAIL.search((folder / MODEL_FILE).read_text())
     for table in SEGMENT_TABLES:
         frame = warehouse.query(f"select * from {table}")
         text = frame.select_dtypes(include=["object", "string"]).astype(str)

@@ -2,9 +2,13 @@
 local Spark (dbt-spark, `method: session`) gives the same rows in every SQL mart (the path marts
 included), in contact_features (sequences from the events) and in the sessionised event stream,
 and contact_segments_sql scores every contact on Spark from the segment model trained on DuckDB.
+The same synthetic contacts as Fivetran lands them (`journeys_raw_source: fivetran`: typed tables,
+the whole Last Page Seen history, deleted contacts, repeated and bad history rows) give the same
+staged contacts and history, quarantined rows and marts on both engines.
 
 The Spark build is `dbt build --target spark --selector sql_layer`: every seed, SQL model, data
-test and unit test, reading the raw CSV files with Spark's CSV reader."""
+test and unit test, reading the raw CSV files with Spark's CSV reader (or Fivetran's tables, copied
+into Spark's warehouse as a Fivetran destination holds them)."""
 
 from __future__ import annotations
 
@@ -20,7 +24,9 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import EVENTS_CONTACTS, ROOT, Warehouse, dbt_env, run_dbt
+from conftest import EVENTS_CONTACTS, ROOT, Warehouse, build_or_fail, dbt_env, run_dbt
+
+from journeys.synth.elt import LAST_URL, write_elt_export
 
 SEGMENT_MODEL_TABLES = ["marts.segment_centroids", "marts.segment_feature_scaling"]
 # Every SQL mart (model_metrics only unions the Python models' metrics) and its key, and the event stream
@@ -40,6 +46,22 @@ COMPARED_TABLES = {
     "intermediate.int_page_events_sessionized": ["record_number"],
 }
 FLOAT_TOLERANCE = 1e-9
+# The Fivetran shape: its raw tables, and what is compared (no page_events: no sessions or path marts).
+FIVETRAN_CONTACTS = 2_000
+FIVETRAN_SEED = 13
+FIVETRAN_TABLES = ["raw_hubspot.contact", "raw_hubspot.contact_property_history", "raw_hubspot.property"]
+FIVETRAN_VARS = "{journeys_raw_source: fivetran}"
+FIVETRAN_COMPARED = {
+    "staging.stg_hubspot__contacts": ["contact_id"],
+    "staging.stg_hubspot__page_history": ["contact_id", "recency"],
+    "staging.base_hubspot__property_history_records": ["record_number"],
+    "marts.contact_features": ["contact_id"],
+    "marts.contact_journeys": ["contact_id"],
+    "marts.contact_segments_sql": ["contact_id"],
+    "marts.quarantined_rows": ["source_file", "record_number"],
+    "marts.unmapped_urls": ["normalized_url"],
+    "marts.url_category_coverage": ["category"],
+}
 
 
 @dataclass(frozen=True)
@@ -83,6 +105,37 @@ def parity_builds(events_warehouse: Warehouse, tmp_path_factory: pytest.TempPath
     return ParityBuilds(
         built.duckdb_path, base / "spark_tables", result.stdout + result.stderr, result.returncode, seconds
     )
+
+
+@pytest.fixture(scope="module")
+def fivetran_builds(events_warehouse: Warehouse, tmp_path_factory: pytest.TempPathFactory) -> ParityBuilds:
+    """Fivetran's tables of the synthetic contacts, with history rows of an unknown contact and outside the
+    plausible window, built on DuckDB in the same file and on Spark from copies of the tables; the segment model is
+    the events export's (SQL scoring reads any contact's features)."""
+    base = tmp_path_factory.mktemp("spark_fivetran")
+    db_path = base / "journeys.duckdb"
+    write_elt_export(db_path, "fivetran", n_contacts=FIVETRAN_CONTACTS, seed=FIVETRAN_SEED)
+    with duckdb.connect(str(db_path)) as con:
+        con.execute(
+            "insert into raw_hubspot.contact_property_history (contact_id, name, value, timestamp) values "
+            f"(99999999, '{LAST_URL}', 'https://www.deeplearning.ai/', timestamp '2020-05-01 10:00:00'), "
+            f"((select min(id) from raw_hubspot.contact), '{LAST_URL}', 'https://www.deeplearning.ai/press/', "
+            "timestamp '2999-01-01 00:00:00')")
+        con.execute(f"attach '{events_warehouse.duckdb_path}' as events (read_only)")
+        con.execute("create schema marts")
+        for table in SEGMENT_MODEL_TABLES:
+            con.execute(f"create table {table} as select * from events.{table}")
+    env = dbt_env(base / "no-raw-files", db_path, events_warehouse.artifacts_dir)
+    env["JOURNEYS_SPARK_DIR"] = str(base / "spark")
+    build_or_fail(["build", "--selector", "sql_layer", "--vars", FIVETRAN_VARS], env, "Fivetran's tables on DuckDB")
+    spark_tables(["load", "--duckdb", str(db_path), *FIVETRAN_TABLES, *SEGMENT_MODEL_TABLES], env)
+    start = time.perf_counter()
+    result = run_dbt(["build", "--target", "spark", "--selector", "sql_layer", "--vars", FIVETRAN_VARS], env)
+    seconds = time.perf_counter() - start
+    print(f"dbt build --target spark --selector sql_layer (Fivetran): {seconds:.0f} s ({FIVETRAN_CONTACTS} contacts)")
+    if result.returncode == 0:
+        spark_tables(["dump", "--out", str(base / "spark_tables"), *FIVETRAN_COMPARED], env)
+    return ParityBuilds(db_path, base / "spark_tables", result.stdout + result.stderr, result.returncode, seconds)
 
 
 def test_sql_layer_builds_on_spark(parity_builds: ParityBuilds) -> None:
@@ -149,11 +202,40 @@ def same_value(a, b) -> bool:
 @pytest.mark.parametrize("table", list(COMPARED_TABLES))
 def test_spark_rows_equal_duckdb_rows(parity_builds: ParityBuilds, table: str) -> None:
     """Same keys, same columns, same values (floats to 1e-9) on both engines."""
-    assert parity_builds.spark_returncode == 0, parity_builds.spark_log[-3000:]
-    keys = COMPARED_TABLES[table]
-    with duckdb.connect(str(parity_builds.duckdb_path), read_only=True) as con:
+    assert_same_rows(parity_builds, table, COMPARED_TABLES[table])
+
+
+def test_fivetran_tables_build_on_spark(fivetran_builds: ParityBuilds) -> None:
+    log = fivetran_builds.spark_log
+    assert fivetran_builds.spark_returncode == 0, log[-6000:]
+    assert re.search(r"Done\. PASS=\d+ WARN=\d+ ERROR=0 ", log), log[-3000:]
+    assert "page_history_tool_versions_by_time" in log
+
+
+@pytest.mark.parametrize("table", list(FIVETRAN_COMPARED))
+def test_fivetran_rows_on_spark_equal_duckdb_rows(fivetran_builds: ParityBuilds, table: str) -> None:
+    assert_same_rows(fivetran_builds, table, FIVETRAN_COMPARED[table])
+
+
+def test_the_fivetran_build_holds_what_the_comparison_needs(fivetran_builds: ParityBuilds) -> None:
+    """The compared tables hold histories longer than four versions, deleted and repeated rows left out, and the
+    planted bad rows quarantined: the equalities above cover them."""
+    with duckdb.connect(str(fivetran_builds.duckdb_path), read_only=True) as con:
+        (longest,) = con.execute("select max(total_page_count) from marts.contact_journeys").fetchone()
+        left_out = dict(con.execute("select left_out_reason, count(*) from staging.base_hubspot__property_history_records "
+                                    "where left_out_reason is not null group by 1").fetchall())
+        reasons = {r for (r,) in con.execute("select quarantine_reason from marts.quarantined_rows").fetchall()}
+    assert longest > 4
+    assert set(left_out) == {"deleted_in_hubspot", "repeated_row"}
+    assert reasons == {"unknown_contact_id", "timestamp_out_of_window"}
+
+
+def assert_same_rows(builds: ParityBuilds, table: str, keys: list[str]) -> None:
+    """Same keys, same columns, same values (floats to 1e-9) on both engines."""
+    assert builds.spark_returncode == 0, builds.spark_log[-3000:]
+    with duckdb.connect(str(builds.duckdb_path), read_only=True) as con:
         on_duckdb = con.execute(f"select * from {table}").df()
-    on_spark = spark_table(parity_builds, table)
+    on_spark = spark_table(builds, table)
     # when the build that wrote a row ran (int_page_events_sessionized.processed_at): each engine's own build
     on_duckdb, on_spark = (frame.drop(columns=["processed_at"], errors="ignore") for frame in (on_duckdb, on_spark))
     assert list(on_spark.columns) == list(on_duckdb.columns)

@@ -56,8 +56,7 @@ def staged_and_quarantined(db_path: Path) -> dict[str, object]:
                 "from stg_hubspot__contacts order by contact_id"
             ).fetchall(),
             "history": con.execute(
-                "select contact_id, url_current, url_previous_1, changed_at_current "
-                "from stg_hubspot__page_history order by contact_id"
+                "select contact_id, recency, url, changed_at from stg_hubspot__page_history order by contact_id, recency"
             ).fetchall(),
             "quarantined": con.execute(
                 "select source_file, record_number, quarantine_reason from quarantined_rows order by all"
@@ -126,6 +125,41 @@ def test_warehouse_tables_give_the_same_tables_as_files(events_warehouse: Wareho
     assert reasons.get("duplicate_contact_id", 0) > 0
 
 
+def test_tables_typed_by_the_loader_stage_every_contact_and_keep_the_email_check(
+    events_warehouse: Warehouse, tmp_path: Path
+) -> None:
+    """The export loaded as an ELT tool or a new user loads it: each column typed from its values (ids and counts
+    as integers, dates as timestamps, the unsubscribe flag as a boolean, the company id as a float), the lines
+    the loader cannot type left out. Every contact the files build stages is staged with the same values, and
+    the no-e-mail test passes though the raw schema holds pageview_hist's Email column."""
+    tables_db = tmp_path / "journeys.duckdb"
+    raw = events_warehouse.raw_dir
+    with duckdb.connect(str(tables_db)) as con:
+        con.execute("create schema raw_hubspot")
+        for name in ("hubspot_export", "pageview_hist", "page_events"):
+            con.execute(
+                f"create table raw_hubspot.{name} as select * from read_csv(?, header = true, sample_size = -1, "
+                "ignore_errors = true)",
+                [str(raw / f"{name}.csv")],
+            )
+        types = dict(con.execute("select column_name, data_type from information_schema.columns "
+                                 "where table_name = 'hubspot_export'").fetchall())
+    assert {types["Contact ID"], types["Unsubscribed from all email"], types["Associated Company ID"]} == {
+        "BIGINT", "BOOLEAN", "DOUBLE"}
+    env = dbt_env(tmp_path / "no-files-here", tables_db, tmp_path / "artifacts")
+    build(tmp_path / "no-files-here", tables_db, "--vars", "{journeys_raw_source: tables}")
+    contacts = "select * exclude (record_number, line_number) from stg_hubspot__contacts order by contact_id"
+    with connect(events_warehouse.duckdb_path) as con:
+        from_files = con.execute(contacts).fetchall()
+    with connect(tables_db) as con:
+        from_tables = con.execute(contacts).fetchall()
+    assert len(from_tables) == len(from_files) > 0
+    assert from_tables == from_files
+    check = run_dbt(["test", "--select", "assert_no_email_outside_base", "--vars", "{journeys_raw_source: tables}"],
+                    env)
+    assert check.returncode == 0, (check.stdout + check.stderr)[-3000:]
+
+
 def test_parse_compile_and_docs_need_no_data(tmp_path: Path) -> None:
     env = dbt_env(tmp_path / "no-raw-files", tmp_path / "db.duckdb", tmp_path / "artifacts")
     target = ["--target-path", str(tmp_path / "target")]
@@ -138,14 +172,28 @@ def test_parse_compile_and_docs_need_no_data(tmp_path: Path) -> None:
 
 
 def test_the_no_email_test_fails_on_a_leak(fixture_export_db: Path, tmp_path: Path) -> None:
+    """Addresses in the user's raw schema are not ours to check; one in a staging view past the base layer or in a
+    mart fails the test."""
     db_path = tmp_path / "journeys.duckdb"
     shutil.copy(fixture_export_db, db_path)
     env = dbt_env(FIXTURE, db_path, tmp_path / "artifacts")
     check = ["test", "--select", "assert_no_email_outside_base"]
     assert run_dbt(check, env).returncode == 0
     with duckdb.connect(str(db_path)) as con:
-        con.execute("create table marts.leak_probe (note varchar, pages varchar[])")
-        con.execute("insert into marts.leak_probe values ('fine', ['deeplearning.ai/?e=josé.núñez%40exämple.com'])")
-    result = run_dbt(check, env)
-    assert result.returncode != 0
-    assert "Failure in test assert_no_email_outside_base" in result.stdout + result.stderr
+        con.execute("create schema raw_hubspot")
+        con.execute("create table raw_hubspot.contact as select 'ann.lee@example.com' as property_email")
+    assert run_dbt(check, env).returncode == 0
+    leaks = {
+        "staging": "create view staging.stg_leak_probe as select 'see jane.doe@example.com' as note",
+        "marts": "create table marts.leak_probe as select 'fine' as note, "
+                 "['deeplearning.ai/?e=josé.núñez%40exämple.com'] as pages",
+    }
+    for schema, plant in leaks.items():
+        with duckdb.connect(str(db_path)) as con:
+            con.execute(plant)
+        result = run_dbt(check, env)
+        assert result.returncode != 0, schema
+        assert "Failure in test assert_no_email_outside_base" in result.stdout + result.stderr
+        with duckdb.connect(str(db_path)) as con:
+            con.execute("drop view if exists staging.stg_leak_probe")
+            con.execute("drop table if exists marts.leak_probe")

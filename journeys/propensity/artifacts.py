@@ -1,4 +1,5 @@
-"""Saving and loading the fitted propensity model: native `.keras` weights plus one JSON, never pickle.
+"""Saving and loading the fitted propensity model: native `.keras` weights plus one JSON, never pickle, in a
+version folder of its own (journeys.runs.registry).
 
 `PropensityModel.score` is the single scoring path: the build writes `purchase_propensity` with it and the
 service loads the same files with `load_propensity_model`, so both give a contact the same value.
@@ -19,11 +20,12 @@ import pandas as pd
 from journeys.contract import ScoringContext
 from journeys.propensity.data import Encoder
 from journeys.propensity.network import float64_copy, keras, predict
+from journeys.runs import registry
 
 MODEL_FILE = "propensity.keras"
 META_FILE = "propensity.json"
 PREDICTIONS_FILE = "test_predictions.npz"
-SUBDIR = "propensity"
+MODEL_NAME = "propensity"  # its folder under $JOURNEYS_ARTIFACTS
 SCORE_DECIMALS = 6  # stored precision: batch composition cannot move a stored score
 PREDICT_BATCH = 4096
 
@@ -84,13 +86,10 @@ class PropensityModel:
         })
 
 
-def save_model(
-    model: PropensityModel, artifacts_dir: Path, test_predictions: pd.DataFrame, extra: dict[str, Any]
-) -> Path:
-    """Write `<artifacts>/propensity/`: the network (.keras), the JSON (meta + `extra` run records) and
-    every model's test-split scores (npz of plain arrays, so the report draws curves without pickle)."""
-    folder = Path(artifacts_dir) / SUBDIR
-    folder.mkdir(parents=True, exist_ok=True)
+def save_model(model: PropensityModel, folder: Path, test_predictions: pd.DataFrame, extra: dict[str, Any]) -> Path:
+    """Write into a version's folder: the network (.keras), the JSON (meta + `extra` run records) and every
+    model's test-split scores (npz of plain arrays, so the report draws curves without pickle)."""
+    folder = Path(folder)
     model.network.save(folder / MODEL_FILE)
     np.savez_compressed(folder / PREDICTIONS_FILE, **{name: test_predictions[name].to_numpy(
         dtype=str if name == "model_name" else None) for name in test_predictions.columns})
@@ -108,24 +107,30 @@ def save_model(
     return folder
 
 
-def read_meta(artifacts_dir: Path) -> dict[str, Any]:
-    """The JSON saved next to the network (run records included)."""
-    path = Path(artifacts_dir) / SUBDIR / META_FILE
+def read_meta(folder: Path) -> dict[str, Any]:
+    """The JSON saved next to the network in a version's folder (run records included)."""
+    path = Path(folder) / META_FILE
     if not path.exists():
         raise FileNotFoundError(f"{path} not found: run `dbt build` (purchase_propensity) to create it")
     return json.loads(path.read_text())
 
 
-def read_test_predictions(artifacts_dir: Path) -> pd.DataFrame:
+def read_test_predictions(folder: Path) -> pd.DataFrame:
     """model_name, contact_id, score, label of every model on the test split (binary targets)."""
-    with np.load(Path(artifacts_dir) / SUBDIR / PREDICTIONS_FILE, allow_pickle=False) as saved:
+    with np.load(Path(folder) / PREDICTIONS_FILE, allow_pickle=False) as saved:
         return pd.DataFrame({name: saved[name] for name in ("model_name", "contact_id", "score", "label")})
 
 
-def load_propensity_model(artifacts_dir: Path | str) -> PropensityModel:
-    """Load what the last build saved; the service and the tests score through this."""
-    meta = read_meta(Path(artifacts_dir))
-    network = keras.saving.load_model(Path(artifacts_dir) / SUBDIR / MODEL_FILE, compile=False)
+def load_propensity_model(artifacts_dir: Path | str, version: str | None = None) -> PropensityModel:
+    """Load a saved version (the current one by default); the build, the service and the tests score through
+    this."""
+    return load_model_folder(registry.version_folder(artifacts_dir, MODEL_NAME, version))
+
+
+def load_model_folder(folder: Path) -> PropensityModel:
+    """The model saved in one version's folder."""
+    meta = read_meta(folder)
+    network = keras.saving.load_model(Path(folder) / MODEL_FILE, compile=False)
     context = meta.get("scoring_context")
     return PropensityModel(meta["version"], meta["target"], list(meta["class_names"]), meta["threshold"],
                            Encoder.from_json(meta["encoder"]), network,

@@ -17,11 +17,11 @@ import numpy as np
 import pandas as pd
 
 from journeys.contract import ScoringContext
-from journeys.propensity.artifacts import META_FILE, MODEL_FILE, SUBDIR, load_propensity_model, read_meta
+from journeys.propensity.artifacts import META_FILE, MODEL_FILE, MODEL_NAME, load_propensity_model, read_meta
 from journeys.propensity.config import PropensityConfig
 from journeys.propensity.data import fit_sequence_length, label_contacts, model_columns
 from journeys.propensity.pipeline import add_deciles, saved_table, train_and_score
-from journeys.runs import retraining
+from journeys.runs import registry, retraining
 from journeys.runs.dbt_logging import log_to_dbt
 from journeys.runs.skipped import CannotTrain, empty_table, skipped
 from journeys.synth.truth import read_truth
@@ -30,7 +30,6 @@ from journeys.warehouse import read_columns
 LOG = logging.getLogger(__name__)
 
 PATH_SETTINGS = ("artifacts_dir", "raw_dir")
-MODEL_NAME = "propensity"
 SPLITS_FILE = "splits.npz"  # contact_id -> split of the training run, for builds that only score
 HEADLINE_METRICS = ("roc_auc", "pr_auc", "f1", "brier")
 EVENT_LENGTHS = (1, 2, 4, 8, 16, 32)  # propensity_experiments' sequence lengths on event data
@@ -64,7 +63,6 @@ def build_purchase_propensity(
              contact_features.filter(f"not ({HAS_HISTORY})").aggregate("count(*)").fetchall()[0][0])
     config = fit_sequence_length(config, features)
     artifacts_dir, raw_dir = _paths(settings)
-    folder = artifacts_dir / SUBDIR
     segment_frame = segments.df() if config.target == "segment" else None
     context = ScoringContext.from_build(countries, url_rules, category_codes, _json(settings["site_hosts"]),
                                         _json(settings["url_query_allowlist"]), int(settings["max_sequence_length"]))
@@ -76,7 +74,7 @@ def build_purchase_propensity(
         "segments_version": None if segment_frame is None else sorted(segment_frame["model_version"].unique()),
         "scoring_context": context.to_json(),
     }
-    decision = retraining.decide(MODEL_NAME, retraining.parse_mode(settings.get("retrain", "auto")), folder,
+    decision = retraining.decide(MODEL_NAME, retraining.parse_mode(settings.get("retrain", "auto")), artifacts_dir,
                                  compatibility, [MODEL_FILE, META_FILE, SPLITS_FILE])
     if not decision.train:
         return score_with_saved_model(features, artifacts_dir)[SCORE_COLUMNS]
@@ -87,23 +85,26 @@ def build_purchase_propensity(
     run = train_and_score(features, category_codes, config, artifacts_dir, segments=segment_frame,
                           truth=read_truth(raw_dir, ["buy_probability"], ["buy_probability_shuffled"]),
                           context=context)
-    np.savez_compressed(folder / SPLITS_FILE, contact_id=run.scores["contact_id"].to_numpy(np.int64),
+    np.savez_compressed(run.folder / SPLITS_FILE, contact_id=run.scores["contact_id"].to_numpy(np.int64),
                         split=run.scores["split"].to_numpy(dtype=str))
     bilstm = run.metrics[run.metrics["model_name"] == "bilstm"].set_index("metric")["value"]
     retraining.record_training(
-        folder, MODEL_NAME, run.model.version, compatibility, decision.reason,
+        run.folder, MODEL_NAME, run.model.version, compatibility, decision.reason,
         int(run.scores["split"].isin(["train", "validation", "test"]).sum()),
-        read_meta(artifacts_dir)["training_fingerprint"][:16], config.to_json(),
+        read_meta(run.folder)["training_fingerprint"][:16], config.to_json(),
         {f"test_{name}": float(bilstm[name]) for name in HEADLINE_METRICS if name in bilstm.index},
     )
+    registry.adopt(artifacts_dir, MODEL_NAME, run.model.version, decision.reason,
+                   int(settings.get("keep_versions", registry.DEFAULT_KEEP)))
     return run.scores[SCORE_COLUMNS]
 
 
 def score_with_saved_model(features: pd.DataFrame, artifacts_dir: Path) -> pd.DataFrame:
     """purchase_propensity from the saved model alone: the same scores, deciles and columns as a training
     build; `split` is the contact's split in the training run, `new` for a contact that run never saw."""
+    folder = registry.version_folder(artifacts_dir, MODEL_NAME)
     model = load_propensity_model(artifacts_dir)
-    with np.load(Path(artifacts_dir) / SUBDIR / SPLITS_FILE, allow_pickle=False) as saved:
+    with np.load(folder / SPLITS_FILE, allow_pickle=False) as saved:
         splits = pd.Series(saved["split"].astype(object), index=saved["contact_id"])
     with_history = features[features["has_page_history"].fillna(False).astype(bool)]
     return add_deciles(model.score(with_history)).assign(

@@ -20,6 +20,7 @@ from sklearn.model_selection import train_test_split
 from journeys.contract import ScoringContext
 from journeys.propensity import audit as leakage
 from journeys.propensity.artifacts import (
+    MODEL_NAME,
     PREDICT_BATCH,
     SCORE_DECIMALS,
     PropensityModel,
@@ -55,6 +56,7 @@ from journeys.propensity.network import (
     train_network,
 )
 from journeys.propensity.uncertainty import interval, resample_weights, resampled_metrics, weighted_roc_auc
+from journeys.runs import registry
 
 LOG = logging.getLogger(__name__)
 METRIC_COLUMNS = ["model_name", "model_version", "split", "metric", "value", "ci_lower", "ci_upper"]
@@ -75,6 +77,7 @@ class PropensityRun:
     audit: pd.DataFrame
     test_predictions: pd.DataFrame
     model: PropensityModel
+    folder: Path  # the version's folder the model was saved in (not yet current: journeys.runs.registry.adopt)
 
 
 def train_and_score(
@@ -128,7 +131,8 @@ def train_and_score(
     contact_ids = data.labelled.features["contact_id"].to_numpy()
     predictions = _test_predictions(probabilities, contact_ids[split.test], labels[split.test] == 1, binary)
     scores = _scores(model, features, data, config)
-    save_model(model, artifacts_dir, predictions, {
+    incoming = registry.incoming_folder(artifacts_dir, MODEL_NAME)
+    save_model(model, incoming, predictions, {
         "config": chosen.to_json(),
         "training_fingerprint": data.fingerprint,
         "split_sizes": {"train": len(split.train), "validation": len(split.validation), "test": len(split.test)},
@@ -137,9 +141,10 @@ def train_and_score(
         "history": history_frame.to_dict(orient="records"),
         "audit": audit.to_dict(orient="records"),
     })
+    folder = registry.commit(artifacts_dir, MODEL_NAME, incoming, model.version)
     LOG.info("propensity: %s trained, evaluated, saved and scored %d contacts in %.1f s", model.version,
              len(scores), time.perf_counter() - started)
-    return PropensityRun(scores, metrics, history_frame, audit, predictions, model)
+    return PropensityRun(scores, metrics, history_frame, audit, predictions, model, folder)
 
 
 @dataclass(frozen=True)
@@ -432,13 +437,11 @@ def add_deciles(scores: pd.DataFrame) -> pd.DataFrame:
 
 
 def saved_table(artifacts_dir: Path | str, name: str, version: str) -> pd.DataFrame:
-    """A run record (metrics, history, audit, test_predictions) saved by the run, checked against `version`."""
-    meta = read_meta(Path(artifacts_dir))
-    if meta["version"] != version:
-        raise RuntimeError(f"artifacts in {artifacts_dir} hold model {meta['version']} but purchase_propensity "
-                           f"was built by {version}: rebuild purchase_propensity")
+    """A run record (metrics, history, audit, test_predictions) saved by the run of `version`."""
+    folder = registry.version_folder(artifacts_dir, MODEL_NAME, version)
+    meta = read_meta(folder)
     if name == "test_predictions":
-        return read_test_predictions(Path(artifacts_dir)).assign(model_version=version)
+        return read_test_predictions(folder).assign(model_version=version)
     table = pd.DataFrame(meta[name])
     if name == "metrics":
         table = table.astype({"value": "float64", "ci_lower": "float64", "ci_upper": "float64"})

@@ -30,8 +30,9 @@ def _quarantine(tables: Tables) -> Chart | str:
         "order by source_file, rows desc",
         "quarantined_rows",
     )
+    left_out = _left_out(tables)
     if reasons.empty:
-        return '<p class="note" id="no-quarantine">No raw line was quarantined.</p>'
+        return f'<p class="note" id="no-quarantine">No raw line was quarantined.{left_out}</p>'
     fig = go.Figure()
     for i, (source, group) in enumerate(reasons.groupby("source_file", sort=True)):
         fig.add_bar(
@@ -47,8 +48,25 @@ def _quarantine(tables: Tables) -> Chart | str:
         "quarantine",
         "Raw lines quarantined, by file and reason",
         fig,
-        note=f"{int(reasons['rows'].sum()):,} lines kept aside with their reason (quarantined_rows)",
+        note=f"{int(reasons['rows'].sum()):,} lines kept aside with their reason (quarantined_rows).{left_out}",
     )
+
+
+def _left_out(tables: Tables) -> str:
+    """A sentence on the records an ELT tool's tables hold that are left out on purpose, not quarantined (contacts
+    deleted in HubSpot, repeated or empty history rows); '' when there are none."""
+    bases = ("base_hubspot__contact_records", "base_hubspot__property_history_records")
+    if not all(tables.has(base, "left_out_reason") for base in bases):
+        return ""
+    records = " union all ".join(f"select left_out_reason from {base} where left_out_reason is not null"
+                                 for base in bases)
+    counts = tables.df(
+        f"select left_out_reason, count(*) as records from ({records}) group by all order by records desc", *bases
+    )
+    if counts.empty:
+        return ""
+    listed = ", ".join(f"{row.left_out_reason} {row.records:,}" for row in counts.itertuples())
+    return f" Left out on purpose (not quarantined): {listed}."
 
 
 def _coverage(tables: Tables) -> Chart:

@@ -1,7 +1,7 @@
 """What changed between builds: the summary's lines and the drift-over-builds picture.
 
 Reads `score_drift` (one set of rows per build: the propensity PSI against the previous build's deciles and
-each segment's share) and `model_runs` (one row per training). A model was retrained since the previous
+each segment's share) and `model_runs` (one row per training, and per change of a current version). A model was retrained since the previous
 build when it has a training recorded after that build's `built_at`; otherwise the build scored with the
 saved model.
 """
@@ -103,7 +103,7 @@ def _model_line(tables: Tables, model: str, since: pd.Timestamp, until: pd.Times
     """Retrained (with the reason and the new version) or scored with the saved model (its version)."""
     runs = tables.df(
         "select model_version, trained_at, reason from model_runs "
-        f"where model_name = '{model}' and trained_at <= '{until}' order by trained_at",
+        f"where model_name = '{model}' and event = 'trained' and trained_at <= '{until}' order by trained_at",
         "model_runs",
     )
     if runs.empty:

@@ -41,26 +41,52 @@ def read_experiments(db_path: Path | str) -> pd.DataFrame:
             raise ValueError(f"{db_path} has no propensity_experiments: run `make experiments`") from error
 
 
-STAGED_MODELS = {
-    "hubspot_export.csv": "stg_hubspot__contacts",
-    "pageview_hist.csv": "stg_hubspot__page_history",
-    "page_events.csv": "stg_hubspot__page_events",
+# The source records of each part of the export (the export's files, or an ELT tool's tables): the base models
+# name the source (`source_file`) and set aside the records left out on purpose (`left_out_reason`).
+BASE_MODELS = {
+    "hubspot_export.csv": ("base_hubspot__contact_records",),
+    "pageview_hist.csv": ("base_hubspot__page_history_records", "base_hubspot__property_history_records"),
+    "page_events.csv": ("base_hubspot__page_event_records",),
 }
+# Contacts and events staged count one record each; the history is staged as page versions (none for a record
+# without a URL), so its staged records are the records read less those quarantined or left out.
+STAGED_MODELS = {"hubspot_export.csv": "stg_hubspot__contacts", "page_events.csv": "stg_hubspot__page_events"}
+
+
+def _records(models: tuple[str, ...]) -> str:
+    return " union all ".join(f"select source_file, left_out_reason from {model}" for model in models)
+
+
+def source_counts(connection: duckdb.DuckDBPyConnection) -> list[tuple[str, str, int, dict[str, int]]]:
+    """Per part of the export: its default file name, the source's name (the file, or the ELT tool's table),
+    records staged, and records left out on purpose by reason."""
+    counts = []
+    for part, models in BASE_MODELS.items():
+        rows = connection.execute(
+            f"select source_file, left_out_reason, count(*) from ({_records(models)}) group by all"
+        ).fetchall()
+        name = next((source for source, _, _ in rows if source), part)
+        left_out = {reason: n for _, reason, n in rows if reason}
+        if part in STAGED_MODELS:
+            staged = connection.execute(f"select count(*) from {STAGED_MODELS[part]}").fetchall()[0][0]
+        else:
+            (quarantined,) = connection.execute(
+                "select count(*) from quarantined_rows where source_file = ?", [name]).fetchall()[0]
+            staged = sum(n for _, _, n in rows) - sum(left_out.values()) - quarantined
+        counts.append((part, name, staged, left_out))
+    return counts
 
 
 def data_tables(db_path: Path | str) -> str:
-    """The export's figures as Markdown: records per file and quarantine reason, the unmapped share of page
-    views, the segments' quality without truth (k, gamma, cost share, stability, silhouette) and, on a synthetic
+    """The export's figures as Markdown: records per file (or ELT table) and quarantine reason, the records
+    left out on purpose (deleted contacts, repeated history rows), the unmapped share of page views, the segments' quality without truth (k, gamma, cost share, stability, silhouette) and, on a synthetic
     export, their ARI against the planted truth."""
     with connect(db_path) as connection:
         quarantined = connection.sql(
             "select source_file, quarantine_reason, count(*) as records from quarantined_rows "
             "group by all order by source_file, records desc"
         ).df()
-        staged = {
-            file: connection.execute(f"select count(*) from {model}").fetchall()[0][0]
-            for file, model in STAGED_MODELS.items()
-        }
+        sources = source_counts(connection)
         unmatched = connection.execute(
             "select sum(page_views) filter (where is_unmatched), sum(page_views) from url_category_coverage"
         ).fetchall()[0]
@@ -72,14 +98,20 @@ def data_tables(db_path: Path | str) -> str:
             .df()
             .set_index("metric")["value"]
         )
-        journeys = journey_figures(connection) if staged["page_events.csv"] else None
+        journeys = journey_figures(connection) if sources[-1][2] else None
     lines = ["| file | records staged | quarantined (reason: records) |", "|---|---|---|"]
-    for file, count in staged.items():
-        reasons = quarantined[quarantined["source_file"] == file]
-        if file == "page_events.csv" and not count and reasons.empty:
+    left_out = []
+    for part, name, count, reasons_left_out in sources:
+        reasons = quarantined[quarantined["source_file"] == name]
+        if part == "page_events.csv" and not count and reasons.empty:
             continue  # the optional source is absent
         text = ", ".join(f"{r.quarantine_reason}: {r.records:,}" for r in reasons.itertuples()) or "none"
-        lines.append(f"| {file} | {count:,} | {text} |")
+        lines.append(f"| {name} | {count:,} | {text} |")
+        if reasons_left_out:
+            left_out.append(f"{name} " + ", ".join(f"{reason} {n:,}" for reason, n in sorted(reasons_left_out.items())))
+    if left_out:
+        lines += ["", "Left out on purpose, not quarantined (contacts deleted in HubSpot, repeated or empty history "
+                      "rows): " + "; ".join(left_out) + "."]
     lines += ["", f"Page views no URL rule maps: {unmatched[0] / unmatched[1]:.2%} of {unmatched[1]:,.0f}."]
     if journeys:
         lines += ["", journeys]

@@ -1,9 +1,9 @@
 """Train or score: the daily build reuses saved models and retrains only when asked or needed.
 
-Model-agnostic. Each model folder under $JOURNEYS_ARTIFACTS holds, beside the model files, `training_run.json`:
+Model-agnostic. Each version folder (journeys.runs.registry) holds, beside the model files, `training_run.json`:
 the compatibility fingerprint the model was trained under (one digest per part: settings, feature contract,
 category codes, ...) and the training record that becomes a row of `model_runs`. `decide` compares today's
-fingerprint with the saved one under the dbt var `journeys_retrain`:
+fingerprint with the current version's under the dbt var `journeys_retrain`:
 
 - `auto` (default): train when no saved model exists or a part of the fingerprint changed, else score;
 - `true`: always train;
@@ -22,11 +22,12 @@ from typing import Any
 
 import pandas as pd
 
+from journeys.runs import registry
+
 LOG = logging.getLogger("journeys.runs.retraining")
-RUN_FILE = "training_run.json"
 MODES = ("auto", "true", "false")
-RUN_COLUMNS = ["model_name", "model_version", "trained_at", "rows", "data_fingerprint", "reason", "settings",
-               "metrics"]
+RUN_COLUMNS = ["model_name", "model_version", "event", "recorded_at", "trained_at", "rows", "data_fingerprint",
+               "reason", "settings", "metrics"]
 
 
 class CannotScore(RuntimeError):
@@ -83,18 +84,17 @@ def data_fingerprint(frame: pd.DataFrame) -> str:
     return hashlib.sha256(hashed.tobytes()).hexdigest()[:16]
 
 
-def read_run(folder: Path) -> dict[str, Any] | None:
-    path = Path(folder) / RUN_FILE
-    return json.loads(path.read_text()) if path.exists() else None
-
-
-def decide(model_name: str, mode: str, folder: Path, compatibility: dict[str, Any],
+def decide(model_name: str, mode: str, artifacts_dir: Path, compatibility: dict[str, Any],
            model_files: list[str]) -> Decision:
-    """Train or score `model_name`, whose saved files live in `folder`; `compatibility` maps part -> value."""
-    folder = Path(folder)
+    """Train or score `model_name`, whose current version (journeys.runs.registry) holds `model_files`;
+    `compatibility` maps part -> value."""
+    try:
+        folder = registry.version_folder(artifacts_dir, model_name)
+    except registry.NoModel:
+        folder = registry.model_root(artifacts_dir, model_name) / registry.VERSIONS / "none"
     wanted = {part: digest(value) for part, value in compatibility.items()}
-    saved = read_run(folder)
-    missing = [name for name in [RUN_FILE, *model_files] if not (folder / name).exists()]
+    saved = registry.read_run(folder)
+    missing = [name for name in [registry.RUN_FILE, *model_files] if not (folder / name).exists()]
     if mode == "true":
         decision = Decision(True, "journeys_retrain: true")
     elif missing:
@@ -105,18 +105,18 @@ def decide(model_name: str, mode: str, folder: Path, compatibility: dict[str, An
     else:
         changed = sorted(part for part in wanted if saved["compatibility"].get(part) != wanted[part])
         if changed and mode == "false":
-            raise CannotScore(f"journeys_retrain is false but the saved {model_name} model in {folder} is incompatible "
-                              f"with today's inputs ({', '.join(changed)} changed): retrain it")
+            raise CannotScore(f"journeys_retrain is false but the saved {model_name} model in {folder} is "
+                              f"incompatible with today's inputs ({', '.join(changed)} changed): retrain it")
         decision = Decision(True, f"{', '.join(changed)} changed") if changed else Decision(False, "")
     LOG.info("%s: %s", model_name, f"training ({decision.reason})" if decision.train
-             else f"scoring with the saved model in {folder}")
+             else f"scoring with the saved model {folder.name}")
     return decision
 
 
 def record_training(folder: Path, model_name: str, version: str, compatibility: dict[str, Any], reason: str,
                     rows: int, fingerprint: str, settings: dict[str, Any], metrics: dict[str, float]) -> None:
-    """Write the fingerprint and the training record next to the freshly saved model."""
-    record = {
+    """Write the fingerprint and the training record into the version's folder."""
+    registry.write_json(Path(folder) / registry.RUN_FILE, {
         "model_name": model_name,
         "model_version": version,
         "trained_at": datetime.now(UTC).isoformat(timespec="microseconds"),
@@ -126,32 +126,35 @@ def record_training(folder: Path, model_name: str, version: str, compatibility: 
         "settings": settings,
         "metrics": metrics,
         "compatibility": {part: digest(value) for part, value in compatibility.items()},
-    }
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / (RUN_FILE + ".tmp")
-    tmp.write_text(json.dumps(record, indent=1, sort_keys=True, default=str))
-    tmp.replace(folder / RUN_FILE)
+    })
 
 
 def new_training_runs(artifacts_dir: Path | str, recorded: pd.DataFrame | None) -> pd.DataFrame:
-    """model_runs rows for the trainings saved under `artifacts_dir` (one folder per model) that are not yet
-    in `recorded` (the table so far; None on the first build)."""
+    """model_runs rows not yet in `recorded` (the table so far; None on the first build): one `trained` row per
+    training saved under `artifacts_dir`, one `made_current` row per change of a model's current version."""
     rows = []
-    for folder in sorted(path.parent for path in Path(artifacts_dir).glob(f"*/{RUN_FILE}")):
-        run = read_run(folder)
-        if run is None:
-            continue
-        rows.append({
-            **{key: run[key] for key in RUN_COLUMNS if key not in ("settings", "metrics")},
-            "settings": json.dumps(run["settings"], sort_keys=True, default=str),
-            "metrics": json.dumps(run["metrics"], sort_keys=True),
-        })
+    for folder in sorted(Path(artifacts_dir).glob(f"*/{registry.VERSIONS}/*/{registry.RUN_FILE}")):
+        run = registry.read_run(folder.parent)
+        rows.append({**{key: run[key] for key in RUN_COLUMNS if key in run and key not in ("settings", "metrics")},
+                     "event": "trained", "recorded_at": run["trained_at"],
+                     "settings": json.dumps(run["settings"], sort_keys=True, default=str),
+                     "metrics": json.dumps(run["metrics"], sort_keys=True)})
+    trained = {row["model_version"]: row for row in rows}
+    for change in registry.history(artifacts_dir):
+        run = trained.get(change["to"], {})
+        rows.append({"model_name": change["model"], "model_version": change["to"], "event": "made_current",
+                     "recorded_at": change["at"], "trained_at": run.get("trained_at"), "rows": run.get("rows"),
+                     "data_fingerprint": run.get("data_fingerprint"),
+                     "reason": f"{change['reason']} (was {change['from'] or 'none'})",
+                     "settings": run.get("settings"), "metrics": run.get("metrics")})
     frame = pd.DataFrame(rows, columns=RUN_COLUMNS)
-    frame["trained_at"] = pd.to_datetime(frame["trained_at"], utc=True).dt.tz_localize(None)
-    frame["rows"] = frame["rows"].astype("int64")
-    if recorded is not None and len(recorded):
-        seen = set(zip(recorded["model_name"], pd.to_datetime(recorded["trained_at"]), strict=True))
-        keep = [(name, at) not in seen for name, at in zip(frame["model_name"], frame["trained_at"], strict=True)]
+    for column in ("trained_at", "recorded_at"):
+        frame[column] = pd.to_datetime(frame[column], utc=True).dt.tz_localize(None)
+    frame["rows"] = frame["rows"].astype("Int64")
+    if recorded is not None and len(recorded) and "event" in recorded:
+        seen = set(zip(recorded["model_name"], recorded["event"], pd.to_datetime(recorded["recorded_at"]),
+                       strict=True))
+        keep = [key not in seen for key in zip(frame["model_name"], frame["event"], frame["recorded_at"],
+                                               strict=True)]
         frame = frame[keep]
     return frame.reset_index(drop=True)

@@ -15,15 +15,14 @@ from typing import Any
 import pandas as pd
 
 from journeys.contract import ScoringContext
-from journeys.runs import retraining
+from journeys.runs import registry, retraining
 from journeys.runs.dbt_logging import log_to_dbt
 from journeys.runs.skipped import CannotTrain, skipped
 from journeys.segments.config import SegmentSettings
-from journeys.segments.model import MODEL_FILE, SegmentModel, load_segment_model
+from journeys.segments.model import MODEL_FILE, MODEL_NAME, SegmentModel, load_segment_model
 from journeys.segments.training import train_segment_model
 
 LOG = logging.getLogger("journeys.segments")
-MODEL_NAME = "segments"
 
 
 def build_contact_segments(contacts: pd.DataFrame, meta: dict[str, Any], countries: pd.DataFrame) -> pd.DataFrame:
@@ -33,20 +32,21 @@ def build_contact_segments(contacts: pd.DataFrame, meta: dict[str, Any], countri
     log_to_dbt()
     settings = SegmentSettings.from_meta(meta)
     contacts = _in_contact_order(contacts)
-    folder = settings.artifacts_dir / MODEL_FILE.parent
     context = ScoringContext.from_build(countries)
     compatibility = {
         "settings": settings.compatibility(),
         "feature_contract": retraining.frame_contract(contacts, ["contact_id", *_input_columns(settings)]),
         "scoring_context": context.to_json(),
     }
-    decision = retraining.decide(MODEL_NAME, settings.retrain, folder, compatibility, [MODEL_FILE.name])
+    decision = retraining.decide(MODEL_NAME, settings.retrain, settings.artifacts_dir, compatibility, [MODEL_FILE])
     if decision.train:
         try:
             model = train_segment_model(contacts, settings, _previous_model(settings), context)
         except CannotTrain as reason:
             return skipped(LOG, "segments", reason, "contact_segments")
-        model.save(settings.artifacts_dir)
+        incoming = registry.incoming_folder(settings.artifacts_dir, MODEL_NAME)
+        model.save(incoming)
+        folder = registry.commit(settings.artifacts_dir, MODEL_NAME, incoming, model.version)
         quality = model.training["quality"]
         retraining.record_training(
             folder, MODEL_NAME, model.version, compatibility, decision.reason, model.training["train_rows"],
@@ -55,6 +55,8 @@ def build_contact_segments(contacts: pd.DataFrame, meta: dict[str, Any], countri
             {"k": model.n_segments, "cost": model.training["cost"], "stability_ari": quality["stability_ari"],
              "silhouette": quality["silhouette"]},
         )
+        registry.adopt(settings.artifacts_dir, MODEL_NAME, model.version, decision.reason,
+                       int(meta.get("keep_versions", registry.DEFAULT_KEEP)))
     else:
         model = load_segment_model(settings.artifacts_dir)
     scored = model.score(contacts)
@@ -75,7 +77,7 @@ def contact_columns(meta: dict[str, Any], *extra: str) -> list[str]:
 
 def _previous_model(settings: SegmentSettings) -> SegmentModel | None:
     """The saved model whose ids a retrained one inherits; none (or an unreadable one) starts ids afresh."""
-    if not (settings.artifacts_dir / MODEL_FILE).exists():
+    if registry.current_version(settings.artifacts_dir, MODEL_NAME) is None:
         LOG.info("segments: the first model: segment ids numbered by size")
         return None
     try:

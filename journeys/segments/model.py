@@ -17,12 +17,13 @@ import pandas as pd
 
 from journeys.contract import ScoringContext
 from journeys.kprototypes import KPrototypes, categorical_column, encode_categories, split_num_cat
+from journeys.runs import registry
 from journeys.segments.config import SegmentSettings
 from journeys.segments.features import SegmentFeatures
 
 ARTIFACT_FORMAT = "journeys.segments/2"
-SUBDIR = Path("segments")
-MODEL_FILE = SUBDIR / "segment_model.json"
+MODEL_NAME = "segments"  # its folder under $JOURNEYS_ARTIFACTS
+MODEL_FILE = "segment_model.json"  # in each version's folder (journeys.runs.registry)
 SCORE_COLUMNS = ["contact_id", "segment_id", "dissimilarity"]
 
 
@@ -82,22 +83,18 @@ class SegmentModel:
             "scoring_context": None if self.context is None else self.context.to_json(),
         }
 
-    def save(self, artifacts_dir: Path) -> Path:
-        path = Path(artifacts_dir) / MODEL_FILE
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(self.to_dict(), indent=1, sort_keys=True))
-        tmp.replace(path)
+    def save(self, folder: Path) -> Path:
+        """Write the model into a version's folder."""
+        path = Path(folder) / MODEL_FILE
+        path.write_text(json.dumps(self.to_dict(), indent=1, sort_keys=True))
         return path
 
 
-def load_segment_model(artifacts_dir: Path | str) -> SegmentModel:
-    """The model the last build saved under `artifacts_dir` (e.g. $JOURNEYS_ARTIFACTS)."""
-    path = Path(artifacts_dir) / MODEL_FILE
+def load_segment_model(artifacts_dir: Path | str, version: str | None = None) -> SegmentModel:
+    """A saved version under `artifacts_dir` (e.g. $JOURNEYS_ARTIFACTS), the current one by default."""
+    path = registry.version_folder(artifacts_dir, MODEL_NAME, version) / MODEL_FILE
     if not path.exists():
-        raise FileNotFoundError(
-            f"no segment model at {path}: run `make build` (dbt model contact_segments) first"
-        )
+        raise FileNotFoundError(f"no segment model at {path}: run `make build` (dbt model contact_segments) first")
     state = json.loads(path.read_text())
     if state.get("format") != ARTIFACT_FORMAT:
         raise ValueError(f"{path} has format {state.get('format')!r}, expected {ARTIFACT_FORMAT!r}")
@@ -130,14 +127,10 @@ def pairwise_dissimilarity(X: pd.DataFrame, categorical: list[int], gamma: float
 def model_for(scored: pd.DataFrame, meta: dict[str, Any]) -> tuple[SegmentModel, SegmentSettings]:
     """The saved model that wrote `scored` (contact_segments); refuses a stale or foreign artifact."""
     settings = SegmentSettings.from_meta(meta)
-    model = load_segment_model(settings.artifacts_dir)
     versions = scored["model_version"].unique()
-    if len(versions) != 1 or versions[0] != model.version:
-        raise RuntimeError(
-            f"contact_segments holds model version(s) {list(versions)} but {settings.artifacts_dir / MODEL_FILE} "
-            f"is {model.version}: rebuild contact_segments"
-        )
-    return model, settings
+    if len(versions) != 1:
+        raise RuntimeError(f"contact_segments holds {len(versions)} model versions; expected exactly one")
+    return load_segment_model(settings.artifacts_dir, str(versions[0])), settings
 
 
 def encoded_features(model: SegmentModel, contacts: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:

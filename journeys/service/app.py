@@ -8,6 +8,7 @@ the scoring endpoints answer 503 with Retry-After.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import math
@@ -35,7 +36,7 @@ from journeys.service.schemas import (
     SegmentRequest,
     SegmentResponse,
 )
-from journeys.service.scores import PropensityScores, SegmentScores, split_rows
+from journeys.service.scores import PropensityScores, SegmentScores, concat_rows, split_rows
 
 log = logging.getLogger(__name__)
 
@@ -58,15 +59,17 @@ def create_app(models: LoadedModels | ModelState) -> FastAPI:
     state = models if isinstance(models, ModelState) else ModelState(models)
 
     def scoring(name: str, scorer: Callable[[LoadedModels], object]) -> Batcher:
-        def score(contacts: Sequence[ContactBase]) -> object:
-            loaded = state.models
-            return scorer(loaded).score(
-                contact_batch(contacts, loaded.category_codes, loaded.max_sequence_length)
-            )
+        def score(requests: Sequence[tuple[LoadedModels, Sequence[ContactBase]]]) -> object:
+            """Each request is scored by the models it started with: a swap between its arrival and its batch
+            leaves it on the old version (requests of one version are scored together)."""
+            parts = []
+            for loaded, group in itertools.groupby(requests, key=lambda request: request[0]):
+                contacts = [contact for _, request_contacts in group for contact in request_contacts]
+                parts.append(scorer(loaded).score(
+                    contact_batch(contacts, loaded.category_codes, loaded.max_sequence_length)))
+            return concat_rows(parts)
 
-        return Batcher(
-            name, score, concat=lambda parts: [c for part in parts for c in part], split=split_rows
-        )
+        return Batcher(name, score, concat=list, split=split_rows)
 
     batchers = {"segments": scoring("segments", lambda m: m.segments),
                 "propensity": scoring("propensity", lambda m: m.propensity)}  # fmt: skip
@@ -100,17 +103,21 @@ def create_app(models: LoadedModels | ModelState) -> FastAPI:
 
     @app.get("/health", response_model=Health, responses={503: {"model": Health}})
     async def health() -> Response:
-        """Whether the models are loaded (200) or not yet (503), and their versions."""
+        """Whether the models are loaded (200) or not yet (503), each one's version and when it was loaded, and
+        why a newer current version is not served (it failed to load)."""
         loaded = state.models
+
+        def info(model: str) -> ModelInfo | None:
+            if loaded is None:
+                return None
+            return ModelInfo(version=getattr(loaded, model).version, loaded_at=loaded.model_loaded_at(model),
+                             refused=state.refused.get(model))
+
         body = Health(
             status="ok" if loaded else ("failed" if state.error else "loading"),
             ready=loaded is not None,
-            segments=ModelInfo(version=loaded.segments.version, loaded_at=loaded.loaded_at)
-            if loaded
-            else None,
-            propensity=ModelInfo(version=loaded.propensity.version, loaded_at=loaded.loaded_at)
-            if loaded
-            else None,
+            segments=info("segments"),
+            propensity=info("propensity"),
             error=state.error,
             max_contacts_per_request=MAX_CONTACTS_PER_REQUEST,
             max_body_bytes=MAX_BODY_BYTES,
@@ -123,7 +130,8 @@ def create_app(models: LoadedModels | ModelState) -> FastAPI:
         """Segment id, name and description (as in the `segments` table) and dissimilarity to its centroid for
         each contact."""
         loaded.countries.check(request.contacts)
-        scores: SegmentScores = await batchers["segments"].submit(request.contacts, len(request.contacts))
+        scores: SegmentScores = await batchers["segments"].submit([(loaded, request.contacts)],
+                                                                  len(request.contacts))
         results = [
             {"contact_id": i, "segment_id": s, "segment_name": n, "segment_description": t,
              "dissimilarity": None if math.isnan(d) else d}
@@ -140,7 +148,7 @@ def create_app(models: LoadedModels | ModelState) -> FastAPI:
         """Purchase propensity and the flag at the model's threshold for each contact."""
         loaded.countries.check(request.contacts)
         scores: PropensityScores = await batchers["propensity"].submit(
-            request.contacts, len(request.contacts)
+            [(loaded, request.contacts)], len(request.contacts)
         )
         results = [
             {"contact_id": i, "propensity": None if math.isnan(p) else p, "predicted_flag": f, "predicted_class": k,
@@ -162,7 +170,8 @@ def _json(body: dict) -> Response:
 
 
 def run(host: str, port: int, artifacts_dir: Path) -> None:
-    """`journeys serve`: listen at once, load the models in the background (503 until then), serve.
+    """`journeys serve`: listen at once, load the models in the background (503 until then), serve, and swap
+    in each new current version as a build or `journeys models use` makes one (ModelState.watch).
 
     One process: on two cores the event loop parses HTTP on one while the batcher threads score on the
     other (NumPy and XLA release the GIL), and TensorFlow runs single-threaded in the propensity batcher.
@@ -183,6 +192,8 @@ def run(host: str, port: int, artifacts_dir: Path) -> None:
         server.should_exit = True
 
     state.load_in_background(load, on_failure=stop)
+    state.watch(Path(artifacts_dir))
     server.run()
+    state.stop_watching()
     if state.error:
         raise SystemExit(f"journeys serve: {state.error}")

@@ -11,21 +11,11 @@ from journeys.contract import COURSE_COLUMNS
 from journeys.service.schemas import ContactBase
 
 # The staged page history (the one layer past the base models that keeps raw URLs) as a client sends it: each
-# contact's non-empty "Last Page Seen" slots, oldest first (`...`, previous 2, previous 1, current).
+# contact's "Last Page Seen" versions, oldest first.
 STAGED_PAGES_SQL = """
     select contact_id, url, changed_at,
-        cast(row_number() over (partition by contact_id order by slot) as integer) as position
-    from (
-        select contact_id, 1 as slot, url_previous_3 as url, cast(null as timestamp) as changed_at
-        from stg_hubspot__page_history
-        union all
-        select contact_id, 2, url_previous_2, changed_at_previous_2 from stg_hubspot__page_history
-        union all
-        select contact_id, 3, url_previous_1, changed_at_previous_1 from stg_hubspot__page_history
-        union all
-        select contact_id, 4, url_current, changed_at_current from stg_hubspot__page_history
-    )
-    where url is not null
+        cast(row_number() over (partition by contact_id order by recency desc) as integer) as position
+    from stg_hubspot__page_history
 """
 
 

@@ -190,8 +190,9 @@ class PropensityResponse(BaseModel):
 
 
 class ModelInfo(BaseModel):
-    version: str
-    loaded_at: datetime
+    version: str = Field(description="the version served")
+    loaded_at: datetime = Field(description="when it was loaded (the first load, or its swap)")
+    refused: str | None = Field(default=None, description="a newer current version that failed to load, and why")
 
 
 class Health(BaseModel):

@@ -40,6 +40,18 @@ class Scorer(Protocol[T]):
     def score(self, batch: ContactBatch) -> T: ...
 
 
+def concat_rows(parts: Sequence[T]) -> T:
+    """The scores of several batches as one, in order (inverse of split_rows)."""
+    if len(parts) == 1:
+        return parts[0]
+    names = [f.name for f in fields(parts[0])]  # type: ignore[arg-type]
+    joined = {}
+    for name in names:
+        values = [getattr(part, name) for part in parts]
+        joined[name] = [v for value in values for v in value] if isinstance(values[0], list) else np.concatenate(values)
+    return type(parts[0])(**joined)
+
+
 def split_rows(scores: T, counts: Sequence[int]) -> list[T]:
     """Cut the scores of a batch back into one part per request, given each request's number of contacts."""
     bounds = np.cumsum([0, *counts]).tolist()

@@ -238,6 +238,45 @@ def _write_csv(
     writer.writerows(zip(*(column[start:] for column in columns), strict=True))
 
 
+def dirty_contacts(
+    pop: Population, rng: np.random.Generator, rates: DirtRates
+) -> tuple[np.ndarray, pd.DataFrame, dict[str, int]]:
+    """The chunk's journey URLs with URL dirt and hubspot_export.csv's table with cell dirt and duplicates (the
+    first draws of the chunk's dirt stream), and the dirt counts: what every shape of the export holds."""
+    urls_and_entry = np.concatenate([pop.page_urls, pop.entry_page_url[:, None]], axis=1)
+    dirty, url_counts = dirty_urls(rng, urls_and_entry, rates)
+    page_urls, entry_urls = dirty[:, : browsing.MAX_PAGES], dirty[:, browsing.MAX_PAGES]
+    export, export_counts = dirty_export(rng, export_table(pop, page_urls, entry_urls), rates)
+    return page_urls, export, {**url_counts, **export_counts}
+
+
+def simulated_chunks(n_contacts: int, seed: int, chunk_contacts: int) -> Iterator[tuple[int, Population]]:
+    """The export's contacts, `chunk_contacts` at a time: chunk i drawn from (seed, i), ids continuing the
+    previous chunk's."""
+    sizes = chunk_sizes(n_contacts, chunk_contacts)
+    for chunk, (size, after) in enumerate(zip(sizes, chunk_ids_after(sizes, seed), strict=True)):
+        yield chunk, simulate(size, (seed, chunk), after)
+
+
+def chunk_sizes(n_contacts: int, chunk_contacts: int) -> list[int]:
+    """The contacts of each chunk of an export."""
+    if n_contacts < 1:
+        raise ValueError(f"n_contacts must be at least 1, got {n_contacts}")
+    if chunk_contacts < 1:
+        raise ValueError(f"chunk_contacts must be at least 1, got {chunk_contacts}")
+    return [min(chunk_contacts, n_contacts - first) for first in range(0, n_contacts, chunk_contacts)]
+
+
+def dirt_stream(seed: int, chunk: int) -> np.random.Generator:
+    """The random stream of a chunk's dirt (dirty_contacts draws first from it)."""
+    return np.random.default_rng(np.random.SeedSequence((seed, 2, chunk)))
+
+
+def dirt_rates(dirt: bool | DirtRates) -> DirtRates:
+    """True: the documented default rates; False: a clean export; or the rates given."""
+    return DirtRates() if dirt is True else DirtRates.off() if dirt is False else dirt
+
+
 def _write_chunk(
     pop: Population,
     rng: np.random.Generator,
@@ -247,11 +286,8 @@ def _write_chunk(
     events_rng: np.random.Generator,
 ) -> dict[str, Any]:
     """Dirty, format and append one chunk of contacts to the files; return its counts."""
-    urls_and_entry = np.concatenate([pop.page_urls, pop.entry_page_url[:, None]], axis=1)
-    dirty, url_counts = dirty_urls(rng, urls_and_entry, rates)
-    page_urls, entry_urls = dirty[:, : browsing.MAX_PAGES], dirty[:, browsing.MAX_PAGES]
-    counts = _write_contacts(pop, rng, rates, files, header, page_urls, entry_urls)
-    counts["dirt"] = {**url_counts, **counts["dirt"]}
+    page_urls, export, dirt_counts = dirty_contacts(pop, rng, rates)
+    counts = _write_contacts(pop, rng, rates, files, header, page_urls, export, dirt_counts)
     # after the contact files, whose tables are gone by now: a chunk holds one kind of table at a time
     counts["events"] = (
         _write_events(pop, page_urls, events_rng, files[events.EVENTS_FILE], header)
@@ -268,11 +304,10 @@ def _write_contacts(
     files: dict[str, Any],
     header: bool,
     page_urls: np.ndarray,
-    entry_urls: np.ndarray,
+    export: pd.DataFrame,
+    dirt_counts: dict[str, int],
 ) -> dict[str, Any]:
     """Append the chunk's rows of hubspot_export.csv, pageview_hist.csv and truth.csv; return their counts."""
-    export = export_table(pop, page_urls, entry_urls)
-    export, export_counts = dirty_export(rng, export, rates)
     history = history_table(pop, page_urls)
     history_counts = dirty_history(rng, history, rates)
     broken = broken_rows(rng, len(export), rates)
@@ -282,7 +317,7 @@ def _write_contacts(
     truth_table(pop).to_csv(files[TRUTH_FILE], header=header, index=False, lineterminator="\n")
 
     recorded = (pop.recorded_pages >= 0).sum(axis=1)
-    dirt_counts = {**export_counts, "broken_line": len(broken)}
+    dirt_counts = {**dirt_counts, "broken_line": len(broken)}
     dirt_counts["malformed_timestamp"] += history_counts["malformed_timestamp"]
     return {
         "export_rows": len(export),
@@ -340,7 +375,7 @@ def _write_chunk_files(chunk: _Chunk) -> dict[str, Any]:
     # SeedSequence pads entropy with zeros: chunk 0 draws from `seed` and (seed, 2) as an unchunked export
     # did, so exports of one chunk keep their bytes.
     pop = simulate(chunk.contacts, (chunk.seed, chunk.index), chunk.ids_after)
-    rng = np.random.default_rng(np.random.SeedSequence((chunk.seed, 2, chunk.index)))
+    rng = dirt_stream(chunk.seed, chunk.index)
     # events draw from their own stream: the other files' bytes do not depend on them
     events_rng = np.random.default_rng(np.random.SeedSequence((chunk.seed, 3, chunk.index)))
     with ExitStack() as stack:
@@ -395,15 +430,11 @@ def write_export(
     same bytes as one. Dirt is drawn per chunk (a duplicate lands after its original within its chunk). The
     summary holds counts only, never an email or a URL.
     """
-    if n_contacts < 1:
-        raise ValueError(f"n_contacts must be at least 1, got {n_contacts}")
-    if chunk_contacts < 1:
-        raise ValueError(f"chunk_contacts must be at least 1, got {chunk_contacts}")
-    rates = DirtRates() if dirt is True else DirtRates.off() if dirt is False else dirt
+    sizes = chunk_sizes(n_contacts, chunk_contacts)
+    rates = dirt_rates(dirt)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     names = (EXPORT_FILE, HISTORY_FILE, TRUTH_FILE) + ((events.EVENTS_FILE,) if page_events else ())
-    sizes = [min(chunk_contacts, n_contacts - first) for first in range(0, n_contacts, chunk_contacts)]
     with tempfile.TemporaryDirectory(dir=out, prefix=".synth-chunks-") as folder, ExitStack() as stack:
         chunks = [_Chunk(index, size, after, seed, rates, page_events, Path(folder))
                   for index, (size, after) in enumerate(zip(sizes, chunk_ids_after(sizes, seed), strict=True))]

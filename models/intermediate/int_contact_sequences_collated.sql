@@ -5,7 +5,7 @@
 
     The history is the page_events source when it holds events (every on-site event of the contact,
     var journeys_off_site_categories, before its first conversion event, var journeys_propensity_target_event: the
-    conversion and everything after it never reach a model's input), else the export's 4-slot "Last Page Seen" history
+    conversion and everything after it never reach a model's input), else the staged "Last Page Seen" history
     (`sequence_source` says which). `converted_at` is the contact's first conversion event. A contact
     whose every page comes at or after its conversion has a journey and no model history
     (history_page_count 0).
@@ -20,7 +20,7 @@
 
     Incremental (page_events source): only contacts with on-site or conversion events new since the last
     build, or whose First Conversion Date changed in the export, are collated again (on Spark, every
-    contact of their buckets); the 4-slot history is collated in full on every build. -#}
+    contact of their buckets); the Last Page Seen history is collated in full on every build. -#}
 {{ config(**page_events_increment(
     replaced='contact_bucket', replaced_rows='contact_id', watermark_of='int_page_events_categorized.record_number',
     collates=true,

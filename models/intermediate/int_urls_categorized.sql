@@ -1,4 +1,4 @@
-{#- One row per distinct normalised page URL (4-slot history and page_events): the category of the first seed rule (lowest
+{#- One row per distinct normalised page URL (Last Page Seen history and page_events): the category of the first seed rule (lowest
     priority number, then rule_id) that matches it; `other` when none matches or the page is on
     another site (host not in var journeys_site_hosts: rules never see it). -#}
 

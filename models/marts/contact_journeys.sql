@@ -1,6 +1,6 @@
 {#- One row per contact with a journey: the readable journey from the source the models' sequences
     come from (macro journey_pages: the page_events source's on-site events when it holds any, else
-    the export's 4-slot history), its most recent var('journeys_max_sequence_length') pages oldest first, the
+    the staged Last Page Seen history), its most recent var('journeys_max_sequence_length') pages oldest first, the
     position of the contact's conversion in it, the part the models read (before the conversion and
     var('journeys_propensity_cutoff')), dates, and the purchase labels. The journey is collated with the
     sequences (int_contact_sequences_collated); the labels come from the export. -#}

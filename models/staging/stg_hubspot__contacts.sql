@@ -1,4 +1,5 @@
-{#- One row per usable contact of the hubspot_export source: typed, trimmed, lower-cased where case
+{#- One row per usable contact (of the export, or of an ELT tool's contacts table; contacts the tool
+    marks deleted are left out by the base model): typed, trimmed, lower-cased where case
     carries no meaning. A value that does not parse or breaks its rule (macros/checked_values.sql)
     becomes NULL and is named with its reason in invalid_fields; free text and URLs leave through
     the one redaction macro. -#}
@@ -32,13 +33,13 @@
 {%- for raw, typed in timestamp_columns -%}{%- do reason_columns.append(typed) -%}{%- endfor -%}
 {%- for column, kind in number_columns -%}{%- do reason_columns.append(column) -%}{%- endfor -%}
 {%- set reason_columns = reason_columns + flag_columns + ['ip_country', 'ip_country_code'] -%}
-{%- set text_columns = ['last_email_name', 'last_event', 'job_title', 'education', 'courses_taken'] -%}
+{%- set text_columns = ['last_email_name', 'last_event', 'job_title', 'education'] -%}
 
 with
 
 contact_records as (
     select * from {{ ref('base_hubspot__contact_records') }}
-    where quarantine_reason is null
+    where quarantine_reason is null and left_out_reason is null
 ),
 
 countries as (
@@ -81,6 +82,10 @@ typed_contacts as (
         {%- for column in text_columns %}
         {{ redact_emails('contact_records.' ~ column) }} as {{ column }},
         {%- endfor %}
+        {#- the export writes `A; B`, HubSpot's API (so the ELT tools) `A;B`: one spelling -#}
+        {{ redact_emails(regexp_replace_all(
+            'contact_records.courses_taken', regex_literal('\\s*;\\s*'), "'; '"
+        )) }} as courses_taken,
         {{ redact_emails('contact_records.first_page_seen') }} as first_page_seen,
         {{ redact_emails('contact_records.last_page_seen') }} as last_page_seen,
         known_countries.country_name as ip_country,

@@ -4,6 +4,7 @@ from journeys.propensity.dbt import build_purchase_propensity
 
 
 def model(dbt, session):
+    dbt.ref("journeys_environment")  # runs after the check that journeys is installed and compatible
     return build_purchase_propensity(
         contact_features=dbt.ref("contact_features"),
         category_codes=dbt.ref("url_category_codes").df(),

@@ -43,6 +43,8 @@ records_with_every_column as (
         quarantine_reason,
         reader_error,
         raw_text,
+        left_out_reason,
+        source_file,
         {%- for column in all_columns %}
         {%- if column[1] in read_names %}
         {{ column[1] }}{{ ',' if not loop.last }}
@@ -83,6 +85,8 @@ select
     cast(null as {{ text_type }}) as quarantine_reason,
     cast(null as {{ text_type }}) as reader_error,
     cast(null as {{ text_type }}) as raw_text,
+    cast(null as {{ text_type }}) as left_out_reason,
+    cast(null as {{ text_type }}) as source_file,
     {%- for column in all_columns %}
     cast(null as {{ text_type }}) as {{ column[1] }}{{ ',' if not loop.last }}
     {%- endfor %}
