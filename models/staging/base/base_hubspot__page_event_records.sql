@@ -24,7 +24,6 @@
 {%- set read_names = read_columns | map(attribute=1) | list -%}
 {%- set all_columns = page_event_required_columns() + page_event_optional_columns() -%}
 {%- set text_type = api.Column.translate_type('string') -%}
-{%- set bigint_type = api.Column.translate_type('bigint') %}
 
 {%- if raw_source_present('page_events') %}
 
@@ -67,6 +66,8 @@ final as (
         ) as quarantine_reason,
         reader_error,
         raw_text,
+        left_out_reason,
+        source_file,
         {%- for column in all_columns %}
         {{ column[1] }}{{ ',' if not loop.last }}
         {%- endfor %}
@@ -77,19 +78,6 @@ select * from final
 
 {%- else %}
 
-select
-    cast(null as {{ bigint_type }}) as reader_index,
-    cast(null as {{ bigint_type }}) as record_number,
-    cast(null as {{ bigint_type }}) as line_number,
-    cast(null as {{ bigint_type }}) as line_span,
-    cast(null as {{ text_type }}) as quarantine_reason,
-    cast(null as {{ text_type }}) as reader_error,
-    cast(null as {{ text_type }}) as raw_text,
-    cast(null as {{ text_type }}) as left_out_reason,
-    cast(null as {{ text_type }}) as source_file,
-    {%- for column in all_columns %}
-    cast(null as {{ text_type }}) as {{ column[1] }}{{ ',' if not loop.last }}
-    {%- endfor %}
-limit 0
+{{ empty_records(all_columns | map(attribute=1) | list) }}
 
 {%- endif %}
