@@ -83,10 +83,11 @@ figures: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python scripts/bench_kprototypes.py
 
-# The whole build (synth, dbt build, report) at SCALE x the spec's 336,955 contacts in a scratch folder:
+# The whole build (synth, dbt build, report) at SCALE x the spec's 336,955 contacts in data/bench-scale:
 # per-step time and peak memory, growth from 1x (1x runs first when its results are missing);
 # UNCAPPED=1 then retrains without the training caps and compares ARI and ROC AUC; the export is
-# written without page_events.csv (the 4-slot history alone), EVENTS=1 adds it.
+# written without page_events.csv (the 4-slot history alone), EVENTS=1 adds it and then measures the next
+# day's build (a day of events appended, the event models incremental, the saved models scoring).
 SCALE ?= 10
 bench-scale: $(STAMP)
 	$(BIN)/python scripts/bench_scale.py --scale $(SCALE) $(if $(UNCAPPED),--uncapped) $(if $(EVENTS),--events)

@@ -36,6 +36,9 @@ def _build_parser() -> argparse.ArgumentParser:
                        help="also write page_events.csv, every contact's event stream, from which the build "
                             "makes sessions, path marts and long sequences (default: on; --no-events writes "
                             "the export alone, whose history is the last 4 pages)")
+    synth.add_argument("--append-days", type=int, metavar="N",
+                       help="instead of writing an export, append N next days of events for the contacts of the "
+                            "export in --out to its page_events.csv (the other files stay as they are)")
 
     serve = commands.add_parser("serve", help="serve the last build's models over HTTP")
     serve.add_argument("--host", default="127.0.0.1")
@@ -123,7 +126,13 @@ def main(argv: list[str] | None = None) -> int:
         return publish.main(argv[1:])
     parser = _build_parser()
     args = parser.parse_args(argv)
-    if args.command == "synth":
+    if args.command == "synth" and args.append_days is not None:
+        from journeys.synth import append_days
+
+        if args.out is None:
+            parser.error("synth --append-days needs --out, the export's folder")
+        print(json.dumps(append_days(args.out, days=args.append_days, seed=args.seed)))
+    elif args.command == "synth":
         from journeys.synth import write_elt_export, write_export
 
         if args.format == "csv":

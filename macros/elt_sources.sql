@@ -376,7 +376,7 @@
     {%- do source('hubspot', 'contacts') -%}
     {%- do source('hubspot', 'property') if raw_source_mode() == 'fivetran' -%}
     {%- if not execute -%}
-        {{ return(elt_empty_records(hubspot_contacts_columns() | map(attribute=1) | list)) }}
+        {{ return(empty_records(hubspot_contacts_columns() | map(attribute=1) | list)) }}
     {%- endif -%}
     {%- set read = elt_contact_fields() -%}
     {%- set columns = read.fields | map(attribute=0) | list -%}
@@ -462,7 +462,7 @@ select * from final
     {%- set columns = ['contact_id', 'url', 'changed_at'] -%}
     {%- do source('hubspot', 'contact_property_history') -%}
     {%- if not execute -%}
-        {{ return(elt_empty_records(columns)) }}
+        {{ return(empty_records(columns)) }}
     {%- endif -%}
     {%- set names = elt_relation_columns('contact_property_history') -%}
     {%- set spec = elt_history_columns() -%}
@@ -588,9 +588,9 @@ select * from final
 {%- endmacro %}
 
 
-{% macro elt_empty_records(columns) -%}
-    {#- A base model with no rows and every column of the ELT readers (the source is absent or the
-        project is being parsed). -#}
+{% macro empty_records(columns) -%}
+    {#- A base model with no rows and every column of the readers, files or ELT tables (the source
+        is absent or the project is being parsed). -#}
     {%- set text_type = api.Column.translate_type('string') -%}
     {%- set bigint_type = api.Column.translate_type('bigint') -%}
 select

@@ -90,8 +90,11 @@
         the base layer), the time is missing or unusable, or it names neither a page nor an
         event. -#}
     {%- set checked = checked_timestamp(records ~ '.occurred_at') -%}
+    {%- set key = records ~ '.contact_id' -%}
     case
-        when {{ regexp_matches(records ~ '.contact_id', regex_literal(email_regex())) }}
+        {#- an address needs an `@` or a `%`-encoded one: the regex runs on the few keys with either #}
+        when ({{ dbt.position("'@'", key) }} > 0 or {{ dbt.position("'%'", key) }} > 0)
+            and {{ regexp_matches(key, regex_literal(email_regex())) }}
             then 'email_as_user_key'
         when {{ records }}.occurred_at is null then 'missing_occurred_at'
         when ({{ checked.reason }}) is not null then 'occurred_at_' || {{ checked.reason }}
@@ -130,11 +133,12 @@ group by contact_id
 {%- endmacro %}
 
 
-{% macro journey_pages(history_page_views, page_events, event_source) -%}
-    {#- SQL: every contact's journey from one source, the rule the models' sequences and
-        contact_journeys share: the page_events source when it holds events (`event_source`, one
-        row: has_events), its on-site events (var journeys_off_site_categories) in event order, else the
-        staged Last Page Seen history. Columns: contact_id, page_order (the order key), category,
+{% macro journey_pages(history_page_views, on_site_events, event_source) -%}
+    {#- SQL: every contact's journey from one source, the rule of the models' sequences and
+        contact_journeys (int_contact_sequences_collated): the page_events source when it holds events
+        (`event_source`, one row: has_events), its on-site events (`on_site_events`, with contact_id,
+        occurred_at and record_number; var journeys_off_site_categories) in time order, then record, else
+        the staged Last Page Seen history. Columns: contact_id, page_order (the order key), category,
         category_code, changed_at, sequence_source. -#}
 select
     {{ history_page_views }}.contact_id,
@@ -150,13 +154,16 @@ where not {{ event_source }}.has_events
 union all
 
 select
-    {{ page_events }}.contact_id,
-    {{ page_events }}.event_number as page_order,
-    {{ page_events }}.category,
-    {{ page_events }}.category_code,
-    {{ page_events }}.occurred_at as changed_at,
+    {{ on_site_events }}.contact_id,
+    row_number() over (
+        partition by {{ on_site_events }}.contact_id
+        order by {{ on_site_events }}.occurred_at, {{ on_site_events }}.record_number
+    ) as page_order,
+    {{ on_site_events }}.category,
+    {{ on_site_events }}.category_code,
+    {{ on_site_events }}.occurred_at as changed_at,
     'page_events' as sequence_source
-from {{ page_events }}
+from {{ on_site_events }}
 cross join {{ event_source }}
-where {{ event_source }}.has_events and {{ page_events }}.is_on_site
+where {{ event_source }}.has_events
 {%- endmacro %}

@@ -104,19 +104,59 @@
 {%- endmacro %}
 
 
-{% macro hubspot_records(table_name, columns, email_column=none, key_rule='contact_id') -%}
+{% macro hubspot_records(table_name, columns, email_column=none, key_rule='contact_id', increment=false) -%}
     {#- key_rule: `contact_id` (digits, one record per id: a repeated id is quarantined) or `any`
-        (any non-empty key, repeated freely: the user key of page_events). -#}
-    {{ return(adapter.dispatch('hubspot_records', 'customer_journeys')(table_name, columns, email_column, key_rule)) }}
+        (any non-empty key, repeated freely: the user key of page_events). increment: the model appends
+        to the records it holds (an incremental run): only the source's records after them are read
+        into rows, numbered on from theirs (macro held_records). -#}
+    {{ return(adapter.dispatch('hubspot_records', 'customer_journeys')(table_name, columns, email_column, key_rule, increment)) }}
 {%- endmacro %}
 
-{% macro duckdb__hubspot_records(table_name, columns, email_column, key_rule) -%}
+
+{% macro held_records(table_name, increment=false) -%}
+    {#- SQL struct of the records the model held before this run: the last `reader_index` and
+        `record_number`, and `next_line` after the last record (DuckDB variable `<table>_held_records`,
+        set by the pre-hook remember_held_records); none held outside an incremental run. -#}
+    {%- if increment -%}
+        getvariable('{{ table_name }}_held_records')
+    {%- else -%}
+        ({'reader_index': 0, 'record_number': 0, 'next_line': 2})
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro remember_held_records(table_name) -%}
+    {#- Pre-hook of an incremental base model: the held records' last numbers (macro held_records),
+        read before this run adds any. -#}
+    {{ return(adapter.dispatch('remember_held_records', 'customer_journeys')(table_name)) }}
+{%- endmacro %}
+
+{% macro duckdb__remember_held_records(table_name) -%}
+    {%- if is_incremental() -%}
+set variable {{ table_name }}_held_records = (
+    select {
+        'reader_index': coalesce(max(reader_index), 0),
+        'record_number': coalesce(max(record_number), 0),
+        'next_line': coalesce(max(line_number + line_span), 2)
+    }
+    from {{ this }}
+)
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro spark__remember_held_records(table_name) -%}
+    {#- Nothing to remember: spark__hubspot_records numbers every record of the source and keeps the
+        ones after the held records. -#}
+{%- endmacro %}
+
+{% macro duckdb__hubspot_records(table_name, columns, email_column, key_rule, increment) -%}
     {#- The body of a base model: one row per record of the source that the reader parsed, in the
         reader's order (`reader_index`), every read column as trimmed text (NULL when empty), the
         physical lines it spans, its quarantine reason (missing, invalid or repeated Contact ID;
         NULL = staged) and, for quarantined records only, the record written back as one CSV
-        record (RFC 4180 quoting) with the e-mail column blanked. The post-hooks add the reader's
-        rejected records and number every record. -#}
+        record (RFC 4180 quoting) with the e-mail column blanked. Records are numbered as if the
+        reader rejected none and each spanned one line; the post-hooks add the reader's rejected
+        records and renumber the records from the first that breaks that (macro number_records). -#}
     {%- set computed = ['reader_index', 'line_span', 'has_valid_id', 'contact_key', 'quarantine_reason']
         + columns | map(attribute=1) | list -%}
 with
@@ -140,6 +180,9 @@ records_with_text as (
         *,
         concat(*columns(lambda c: c != 'reader_index')) as all_text,
     from records_in_reader_order
+    {%- if increment %}
+    where reader_index > {{ held_records(table_name, increment) }}['reader_index']
+    {%- endif %}
 ),
 
 {#- the record's physical lines (1 + its line breaks) counted at once, so no copy of the whole
@@ -212,10 +255,15 @@ quarantined_fields as (
 ),
 
 final as (
+    {%- set held = held_records(table_name, increment) %}
     select
         reader_index,
-        cast(null as bigint) as record_number,
+        {{ held }}['record_number'] + reader_index - {{ held }}['reader_index'] as record_number,
+        {%- if raw_source_mode() == 'files' %}
+        {{ held }}['next_line'] + reader_index - {{ held }}['reader_index'] - 1 as line_number,
+        {%- else %}
         cast(null as bigint) as line_number,
+        {%- endif %}
         line_span,
         quarantine_reason,
         cast(null as varchar) as reader_error,
@@ -307,11 +355,11 @@ where not exists (
 {%- endmacro %}
 
 
-{% macro padded_text_columns() -%}
-    {#- A `columns` struct of 512 text columns c1..c512: a lenient read pads every record into it,
-        whatever its field count, with no dialect sniffing. -#}
+{% macro padded_text_columns(count=512) -%}
+    {#- A `columns` struct of `count` text columns c1, c2, ...: a lenient read pads every record into it,
+        with no dialect sniffing. -#}
     {%- set padded = [] -%}
-    {%- for i in range(1, 513) -%}
+    {%- for i in range(1, count + 1) -%}
         {%- do padded.append("'c" ~ i ~ "': 'VARCHAR'") -%}
     {%- endfor -%}
     {{ return('{' ~ padded | join(', ') ~ '}') }}
@@ -439,11 +487,11 @@ having count(*) > 0
 {%- endmacro %}
 
 
-{% macro add_reader_rejects(table_name, email_column=none) -%}
-    {{ return(adapter.dispatch('add_reader_rejects', 'customer_journeys')(table_name, email_column)) }}
+{% macro add_reader_rejects(table_name, email_column=none, increment=false) -%}
+    {{ return(adapter.dispatch('add_reader_rejects', 'customer_journeys')(table_name, email_column, increment)) }}
 {%- endmacro %}
 
-{% macro duckdb__add_reader_rejects(table_name, email_column) -%}
+{% macro duckdb__add_reader_rejects(table_name, email_column, increment) -%}
     {#- Post-hook of a base model (files only; nothing to add from tables). The records DuckDB's reader rejected in this model's scan (store_rejects temporary tables,
         named in the source's external_location): one row per record with the reader's error, a
         quarantine reason and the raw text with the e-mail field (its header position) blanked. -#}
@@ -470,6 +518,8 @@ rejected_records as (
     from {{ table_name }}_reject_errors as reject_errors
     inner join this_scan
         on reject_errors.scan_id = this_scan.scan_id
+    {#- in an incremental run, the rejects after the held records only #}
+    where reject_errors.line - 1 > {{ held_records(table_name, increment) }}['record_number']
     group by reject_errors.line
 ),
 
@@ -506,57 +556,89 @@ cross join email_position
 {%- endmacro %}
 
 
-{% macro number_records() -%}
-    {{ return(adapter.dispatch('number_records', 'customer_journeys')()) }}
+{% macro number_records(table_name=none, increment=false) -%}
+    {{ return(adapter.dispatch('number_records', 'customer_journeys')(table_name, increment)) }}
 {%- endmacro %}
 
-{% macro duckdb__number_records() -%}
-    {#- Post-hook of a base model. Gives every record its 1-based `record_number` (the reader's rejects keep theirs; parsed
-        records fill the numbers in between, in reader order) and, for a file, the physical
-        `line_number` where it starts (header = line 1; a record spans 1 + its line breaks). -#}
+{% macro duckdb__number_records(table_name, increment) -%}
+    {#- Post-hook of a base model (files only: a table's records are numbered by hubspot_records). Every
+        record has its 1-based `record_number` (the reader's rejects keep theirs; parsed records fill the
+        numbers in between, in reader order) and the physical `line_number` where it starts (header =
+        line 1; a record spans 1 + its line breaks). hubspot_records numbered the parsed records as if no
+        record were rejected and each spanned one line: right up to the first new record that breaks that
+        (a rejected one, or one spanning lines). From that record on, the new records are numbered again;
+        most files have no such record, and then nothing is updated. increment: the held records
+        (macro held_records) keep their numbers and the new ones follow them. -#}
+    {%- if raw_source_mode() == 'files' -%}
+    {%- set held = held_records(table_name, increment) %}
 update {{ this }} as records
 set
     record_number = numbered.record_number,
     line_number = numbered.line_number
 from (
-    {%- if raw_source_mode() == 'files' %}
     with
 
-    merge_keys as (
+    {#- merge position: how many new parsed records come before the record, plus one #}
+    new_rejects as (
         select
             rowid as row_key,
             line_span,
-            coalesce(
-                reader_index,
-                record_number - row_number() over (
-                    partition by reader_index is null order by record_number
-                ) + 1
-            ) as merge_position,
-            case when reader_index is null then 0 else 1 end as rejected_first,
+            record_number - {{ held }}['record_number'] - row_number() over (order by record_number) + 1
+                as merge_position,
+            0 as rejected_first,
         from {{ this }}
+        where reader_index is null and record_number > {{ held }}['record_number']
     ),
 
-    record_numbers as (
+    first_renumbered as (
+        select least(
+            coalesce((select min(merge_position) from new_rejects), 9223372036854775807),
+            coalesce((
+                select min(reader_index) - {{ held }}['reader_index']
+                from {{ this }}
+                where reader_index > {{ held }}['reader_index'] and line_span > 1
+            ), 9223372036854775807)
+        ) as merge_position
+    ),
+
+    renumbered as (
+        select row_key, line_span, merge_position, rejected_first
+        from new_rejects
+
+        union all
+
         select
-            row_key,
-            line_span,
-            row_number() over (order by merge_position, rejected_first) as record_number,
-        from merge_keys
+            this_model.rowid as row_key,
+            this_model.line_span,
+            this_model.reader_index - {{ held }}['reader_index'] as merge_position,
+            1 as rejected_first,
+        from {{ this }} as this_model
+        cross join first_renumbered
+        where this_model.reader_index - {{ held }}['reader_index'] >= first_renumbered.merge_position
+    ),
+
+    renumbered_in_order as (
+        select
+            renumbered.row_key,
+            renumbered.line_span,
+            first_renumbered.merge_position - 1 + row_number() over (
+                order by renumbered.merge_position, renumbered.rejected_first
+            ) as new_record,
+        from renumbered
+        cross join first_renumbered
     )
 
     select
         row_key,
-        record_number,
-        2 + coalesce(sum(line_span) over (
-            order by record_number rows between unbounded preceding and 1 preceding
+        {{ held }}['record_number'] + new_record as record_number,
+        {#- the single-line parsed records before the first renumbered one, then the lines before it #}
+        {{ held }}['next_line'] + min(new_record) over () - 1 + coalesce(sum(line_span) over (
+            order by new_record rows between unbounded preceding and 1 preceding
         ), 0) as line_number,
-    from record_numbers
-    {%- else %}
-    select rowid as row_key, reader_index as record_number, cast(null as bigint) as line_number
-    from {{ this }}
-    {%- endif %}
+    from renumbered_in_order
 ) as numbered
 where records.rowid = numbered.row_key
+    {%- endif -%}
 {%- endmacro %}
 
 
@@ -585,22 +667,25 @@ where first_line is not null
 
 {% macro raw_record_count(table_name) -%}
     {#- SQL giving the number of records in a raw source, counted apart from the staging path: for
-        a file, a second read by the CSV reader in its lenient mode (no header, up to 512 padded
-        columns, nothing rejected; blank lines are not records); for a table, its rows. -#}
+        a file, a second read by the CSV reader in its lenient mode (no header, padded columns,
+        the reader's rejects counted too; blank lines are not records); for a table, its rows. -#}
     {{ return(adapter.dispatch('raw_record_count', 'customer_journeys')(table_name)) }}
 {%- endmacro %}
 
 {% macro duckdb__raw_record_count(table_name) -%}
     {#- For a file, the lenient read runs once at execution time with the same options as every
         read, its records counted with the ones it rejects (a record past var journeys_raw_max_record_bytes
-        is a reject of every read, so it counts without stopping the test). -#}
+        is a reject of every read, so it counts without stopping the test). The records are padded to
+        one column more than the header has: a wider record is a reject, counted all the same, and
+        the read costs what the file's width does, not 512 columns a record. -#}
     {%- set path = raw_file_path(table_name) | replace("'", "''") -%}
     {%- set present = execute and raw_source_mode() == 'files'
         and run_query("select count(*) from glob('" ~ path ~ "')").columns[0].values()[0] > 0 -%}
     {%- if present -%}
+        {%- set width = raw_file_header(table_name) | length + 1 -%}
         {%- set read -%}
         select count(*) from read_csv('{{ path }}',
-            header = false, auto_detect = false, columns = {{ padded_text_columns() }},
+            header = false, auto_detect = false, columns = {{ padded_text_columns(width) }},
             null_padding = true, parallel = false, strict_mode = false, {{ csv_read_options() }},
             store_rejects = true, rejects_table = '{{ table_name }}_count_reject_errors',
             rejects_scan = '{{ table_name }}_count_reject_scans')

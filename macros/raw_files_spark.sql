@@ -87,7 +87,7 @@ options (
 {%- endmacro %}
 
 
-{% macro spark__hubspot_records(table_name, columns, email_column, key_rule) -%}
+{% macro spark__hubspot_records(table_name, columns, email_column, key_rule, increment) -%}
     {#- The base model's body, with the columns of duckdb__hubspot_records. Numbering is done here
         (Spark tables cannot be updated by a post-hook): record_number in reader order,
         line_number from the line spans of the records before. A record the reader could not
@@ -228,15 +228,19 @@ final as (
 )
 
 select * from final
+{%- if increment %}
+{#- an incremental run: the records after the ones the model holds #}
+where reader_index > (select coalesce(max(reader_index), 0) from {{ this }})
+{%- endif %}
 {%- endmacro %}
 
 
-{% macro spark__add_reader_rejects(table_name, email_column) -%}
+{% macro spark__add_reader_rejects(table_name, email_column, increment) -%}
     {#- Nothing to add: Spark's permissive reader keeps unparsed records as rows of the model. -#}
 {%- endmacro %}
 
 
-{% macro spark__number_records() -%}
+{% macro spark__number_records(table_name, increment) -%}
     {#- Nothing to do: spark__hubspot_records numbers the records itself. -#}
 {%- endmacro %}
 

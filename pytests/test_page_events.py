@@ -156,7 +156,7 @@ def test_contact_journeys_are_the_event_journeys_with_the_conversion_marked(even
     built, _ = events_build
     journeys = built.query("select * from contact_journeys").set_index("contact_id")
     events = built.query("select contact_id, category, occurred_at, is_target_event from int_page_events_categorized "
-                         "where contact_id is not null and is_on_site order by contact_id, event_number")
+                         "where contact_id is not null and is_on_site order by contact_id, occurred_at, record_number")
     longest = PROJECT_VARS["journeys_max_sequence_length"]
     assert (journeys["sequence_source"] == "page_events").all()
     assert journeys["page_count"].max() > 4, "journeys longer than the 4-slot history"

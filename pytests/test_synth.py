@@ -510,3 +510,42 @@ def test_no_events_writes_the_same_other_files(tmp_path: Path, export_dir: Path)
     assert not (tmp_path / "page_events.csv").exists()
     for name in ("hubspot_export.csv", "pageview_hist.csv", "truth.csv"):
         assert (tmp_path / name).read_bytes() == (export_dir / name).read_bytes(), name
+
+
+# --- appended days ----------------------------------------------------------------------------------
+
+
+def test_appended_days_add_events_of_existing_contacts_after_the_file(tmp_path: Path, export_dir: Path):
+    """`journeys synth --append-days`: the file's bytes stay its first bytes; each day's rows are that day's events
+    (some of them late, from the evening before) of contacts the file already holds, in arrival order, and the
+    same file, seed and days give the same rows."""
+    from journeys.synth import append_days
+    from journeys.synth.appended_days import LATE_HOURS
+
+    before = (export_dir / "page_events.csv").read_bytes()
+    copies, blocks = [], []
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        for file in ("page_events.csv", "truth.csv"):
+            (tmp_path / name / file).write_bytes((export_dir / file).read_bytes())
+        blocks = [append_days(tmp_path / name, days=1, seed=3) for _ in range(3)]
+        copies.append((tmp_path / name / "page_events.csv").read_bytes())
+    assert copies[0] == copies[1] and copies[0].startswith(before)
+    old = _read(export_dir / "page_events.csv")
+    new = _read(tmp_path / "a" / "page_events.csv").iloc[len(old):]
+    assert set(new["contact_id"]) <= set(old["contact_id"])
+    day = pd.to_datetime(old["occurred_at"]).max().normalize()
+    late_rows = 0
+    for block in blocks:
+        rows, new = new.iloc[: block["rows"]], new.iloc[block["rows"]:]
+        day += pd.Timedelta(days=1)
+        at = pd.to_datetime(rows["occurred_at"])
+        assert block["days"] == [str(day.date())] and len(rows) == block["rows"] > N * 0.01
+        assert ((at >= day - pd.Timedelta(hours=LATE_HOURS)) & (at < day + pd.Timedelta(days=1))).all()
+        late_rows += int((at < day).sum())
+        counts = rows["event"].replace("", "page_view").value_counts()
+        assert {k: int(counts.get(k, 0)) for k in block["events"]} == block["events"]
+        assert counts["email_open"] > counts["page_view"] > 0
+        arrival = list(zip(at, rows["contact_id"].astype(int), strict=True))
+        assert arrival == sorted(arrival)
+    assert 0 < late_rows < 0.3 * sum(b["events"]["page_view"] + b["events"]["purchase"] for b in blocks)

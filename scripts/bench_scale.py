@@ -14,6 +14,11 @@ Results are saved as `<folder>/scale_<SCALE>.json`; a run at another scale first
 are missing, and prints the growth from 1x. On a shared machine the figures are upper bounds: the load
 average at the start and the end is printed beside them.
 
+With `--events`, the next day follows: one day of events is appended to the export's page_events.csv (`journeys
+synth --append-days 1`) and the whole `dbt build` runs again on a copy of the warehouse and the saved models, as a
+daily `make build` would (the page_events models add only the new records; the Python models score with the saved
+models, training nothing): its time and peak, at 1x and at the scale, and its slowest nodes (`daily_<SCALE>.json`).
+
 `--uncapped` then retrains the Python models on a copy of the same warehouse with the training caps off
 (`journeys_segments.train_rows` and `journeys_propensity.train_rows` 0) and compares the two runs' quality: the segments' ARI
 against the planted truth, and the propensity ROC AUC of both models on the same contacts (the capped run's
@@ -29,7 +34,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -45,17 +49,44 @@ NO_CAPS = "{journeys_segments: {train_rows: 0}, journeys_propensity: {train_rows
 
 
 def _measured(command: list[str], env: dict[str, str], log: Path) -> dict[str, float]:
-    """Run `command` under /usr/bin/time -v (output to `log`); wall seconds and peak resident GB."""
+    """Run `command` under /usr/bin/time -v (output to `log`); wall seconds and peak resident GB: the process's own
+    peak, or for a command that starts processes of its own (journeys synth writes with two) the peak of the summed
+    resident memory of all of them, sampled every 0.1 s, whichever is larger."""
     stats = log.with_suffix(".time")
     start = time.perf_counter()
     with log.open("w") as out:
-        done = subprocess.run(["/usr/bin/time", "-v", "-o", str(stats), *command], cwd=PROJECT, env=env,
-                              stdout=out, stderr=subprocess.STDOUT, check=False)
+        process = subprocess.Popen(["/usr/bin/time", "-v", "-o", str(stats), *command], cwd=PROJECT, env=env,
+                                   stdout=out, stderr=subprocess.STDOUT)
+        tree_peak_kb = 0
+        while process.poll() is None:
+            tree_peak_kb = max(tree_peak_kb, _tree_resident_kb(process.pid))
+            time.sleep(0.1)
     seconds = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(command)} failed (exit {done.returncode}); see {log}")
+    if process.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed (exit {process.returncode}); see {log}")
     peak_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", stats.read_text()).group(1))
-    return {"seconds": round(seconds, 1), "peak_gb": round(peak_kb / 1024**2, 2)}
+    return {"seconds": round(seconds, 1), "peak_gb": round(max(peak_kb, tree_peak_kb) / 1024**2, 2)}
+
+
+def _tree_resident_kb(root: int) -> int:
+    """Resident kB of process `root` and every process it started, from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    total, pending = 0, [root]
+    while pending:
+        pid = pending.pop()
+        pending += children.get(pid, [])
+        try:
+            total += int(re.search(r"VmRSS:\s+(\d+)", Path(f"/proc/{pid}/status").read_text()).group(1))
+        except (OSError, AttributeError):
+            continue
+    return total
 
 
 def _python_model_seconds(target: Path) -> dict[str, float]:
@@ -90,6 +121,55 @@ def run_scale(scale: float, folder: Path, events: bool = False) -> dict[str, obj
               "load_average": load}
     (folder / f"scale_{scale:g}.json").write_text(json.dumps(result, indent=1))
     return result
+
+
+def run_daily(scale: float, folder: Path) -> dict[str, object]:
+    """The next day of `scale`'s build: one day of events appended to its page_events.csv (`journeys synth
+    --append-days 1`), then the whole `dbt build` again on a copy of its warehouse and saved models, as a daily
+    `make build` runs: the event models add only the new records, the Python models score with the saved models."""
+    work = folder / f"scale_{scale:g}"
+    daily_db, artifacts = work / "daily.duckdb", work / "artifacts_daily"
+    shutil.copyfile(work / "journeys.duckdb", daily_db)
+    shutil.rmtree(artifacts, ignore_errors=True)
+    shutil.copytree(work / "artifacts", artifacts)
+    env = {**_environment(work), "JOURNEYS_DUCKDB": str(daily_db), "JOURNEYS_ARTIFACTS": str(artifacts)}
+    target = work / "target_daily"
+    load = [os.getloadavg()[0]]
+    steps = {"append": _measured([str(BIN / "journeys"), "synth", "--append-days", "1", "--seed", str(SEED),
+                                  "--out", str(work / "raw")], env, work / "append.log")}
+    steps["daily_build"] = _measured([str(BIN / "dbt"), "build", "--target-path", str(target),
+                                      "--log-path", str(work / "logs")], env, work / "dbt_daily.log")
+    load.append(os.getloadavg()[0])
+    log = (work / "dbt_daily.log").read_text()
+    result = {"scale": scale, "steps": steps, "node_seconds": _node_seconds(target), "load_average": load,
+              "rebuilt_in_full": "building it in full" in log,
+              "scored_with_saved_models": "training (" not in log}
+    (folder / f"daily_{scale:g}.json").write_text(json.dumps(result, indent=1))
+    return result
+
+
+def _node_seconds(target: Path) -> dict[str, float]:
+    """Execution time of every node of a dbt invocation (models and tests), from its run_results.json."""
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    return {r["unique_id"].split(".", 2)[-1]: round(r["execution_time"], 1) for r in results}
+
+
+def _daily_table(daily: dict, base: dict | None) -> str:
+    """Markdown table of the daily build: appending the day, the whole dbt build, its slowest nodes."""
+    rows = [("journeys synth --append-days 1", daily["steps"]["append"]),
+            ("daily dbt build (incremental events, saved models)", daily["steps"]["daily_build"])]
+    lines = [f"| next day at {daily['scale']:g}x | time | peak GB | {'at 1x' if base else ''} |", "|---|---|---|---|"]
+    for name, figures in rows:
+        before = base["steps"]["daily_build" if "build" in name else "append"] if base else None
+        at_1x = f"{before['seconds']:.1f} s, {before['peak_gb']:.2f} GB" if before else ""
+        lines.append(f"| {name} | {figures['seconds']:.1f} s | {figures['peak_gb']:.2f} | {at_1x} |")
+    slowest = sorted(daily["node_seconds"].items(), key=lambda item: -item[1])[:8]
+    lines.append("\nslowest nodes of the daily build: " + ", ".join(f"{name} {sec:.1f} s" for name, sec in slowest))
+    low, high = daily["load_average"]
+    lines.append(f"event models rebuilt in full: {'yes' if daily['rebuilt_in_full'] else 'no'}; scored with the saved "
+                 f"models: {'yes' if daily['scored_with_saved_models'] else 'no'}; load average (1 min) at start / "
+                 f"end: {low:.2f} / {high:.2f}")
+    return "\n".join(lines)
 
 
 def _first_build(work: Path) -> None:
@@ -187,6 +267,12 @@ def _saved(folder: Path, scale: float) -> dict | None:
     return result if result and "dbt_build" in result["steps"] else None
 
 
+def _saved_daily(folder: Path, scale: float) -> dict | None:
+    """The saved figures of `scale`'s daily build, or None."""
+    path = folder / f"daily_{scale:g}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=10.0, help="multiple of the spec's 336,955 contacts")
@@ -197,9 +283,9 @@ def main() -> None:
                         "building them again")
     parser.add_argument("--events", action="store_true", help="the export with page_events.csv")
     parser.add_argument("--folder", type=Path, help="scratch folder (exports, DuckDB files, artifacts, results); "
-                        "default journeys-bench-scale[-events] in the temp folder")
+                        "default data/bench-scale[-events] of this clone")
     args = parser.parse_args()
-    args.folder = args.folder or Path(tempfile.gettempdir()) / ("journeys-bench-scale" + "-events" * args.events)
+    args.folder = args.folder or PROJECT / "data" / ("bench-scale" + "-events" * args.events)
     args.folder.mkdir(parents=True, exist_ok=True)
     base = None if args.scale == 1 else _saved(args.folder, 1.0) or run_scale(1.0, args.folder, args.events)
     result = (args.reuse and _saved(args.folder, args.scale)) or run_scale(args.scale, args.folder, args.events)
@@ -216,6 +302,11 @@ def main() -> None:
                   f"{ari['capped'] - ari['uncapped']:+.4f} |")
         print(f"| BiLSTM ROC AUC, same {quality['propensity_test_contacts']:,} test contacts | {auc['capped']:.4f} | "
               f"{auc['uncapped']:.4f} | {auc['capped'] - auc['uncapped']:+.4f} |")
+    if args.events:
+        base_daily = None if args.scale == 1 else _saved_daily(args.folder, 1.0) or run_daily(1.0, args.folder)
+        daily = (args.reuse and _saved_daily(args.folder, args.scale)) or run_daily(args.scale, args.folder)
+        print()
+        print(_daily_table(daily, base_daily))
 
 
 if __name__ == "__main__":

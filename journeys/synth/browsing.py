@@ -85,6 +85,20 @@ def draw_journeys(rng: np.random.Generator, segment: np.ndarray, n_pages: np.nda
     return pages
 
 
+def walk_sessions(rng: np.random.Generator, segment: np.ndarray, step: np.ndarray) -> np.ndarray:
+    """Page types of sessions laid out flat, one entry per page (`step` 0 starts a session, then 1, 2, ...): the
+    segment's initial distribution, then its chain from the page before."""
+    initial, transition = transition_matrices()
+    init_cdf, trans_cdf = np.cumsum(initial, axis=1), np.cumsum(transition, axis=2)
+    page = np.zeros(len(step), dtype=np.int64)
+    at = np.flatnonzero(step == 0)
+    page[at] = _draw_rows(rng, init_cdf[segment[at]])
+    for k in range(1, int(step.max(initial=0)) + 1):
+        at = np.flatnonzero(step == k)
+        page[at] = _draw_rows(rng, trans_cdf[segment[at], page[at - 1]])
+    return page
+
+
 def draw_entry_pages(rng: np.random.Generator, segment: np.ndarray) -> np.ndarray:
     """Page type of a contact's very first page, for contacts whose first session is no longer recorded."""
     initial, _ = transition_matrices()

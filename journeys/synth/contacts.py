@@ -126,6 +126,17 @@ def _contact_ids(rng: np.random.Generator, n: int, after: int) -> np.ndarray:
     return after + np.cumsum(rng.integers(1, 12, n))
 
 
+def chunk_ids_after(sizes: Sequence[int], seed: int, first_after: int = 51) -> list[int]:
+    """The id each chunk's ids continue from (`simulate`'s `ids_after`) for chunks of `sizes` contacts drawn from
+    (seed, chunk index): the last id of the chunk before, from the id stream alone, so chunks can be simulated
+    in any order."""
+    after = [first_after]
+    for index, n in enumerate(sizes[:-1]):
+        ids = np.random.default_rng(np.random.SeedSequence((seed, index)).spawn(len(STREAMS))[0])
+        after.append(int(_contact_ids(ids, n, after[-1])[-1]))
+    return after
+
+
 def _email_addresses(rng: np.random.Generator, n: int) -> np.ndarray:
     """Fake but realistic-looking addresses on reserved example domains; unrelated to any other field."""
     first = np.array(_FIRST_NAMES, dtype=object)[rng.integers(0, len(_FIRST_NAMES), n)]

@@ -12,12 +12,19 @@ A contact's stream holds
   after it are post-purchase browsing).
 Rows are ordered by contact and time. Columns: contact_id, occurred_at, url, event (no session_id: sessions
 come from the inactivity gap).
+
+Streams are numbers (contact row, minute, an index into the URLs, an event code) until DuckDB writes them as
+CSV text: no Python string per event, so a chunk of 4.6 million events costs memory for its arrays only.
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
 from dataclasses import dataclass
+from typing import BinaryIO
 
+import duckdb
 import numpy as np
 import pandas as pd
 
@@ -27,16 +34,19 @@ from journeys.synth.planted_segments import SESSIONS_START
 EVENTS_FILE = "page_events.csv"
 EVENT_COLUMNS = ("contact_id", "occurred_at", "url", "event")
 EVENT_NAMES = ("page_view", "email_open", "email_click", "purchase")  # page views have no event name
+PAGE_VIEW, EMAIL_OPEN, EMAIL_CLICK, PURCHASE = range(len(EVENT_NAMES))
 
 
 @dataclass(frozen=True)
 class Streams:
-    """Flat event arrays, one entry per event: contact row, minute, URL (None for an e-mail event), name."""
+    """Flat event arrays, one entry per event: contact row, minute, index into `urls` (-1 for an e-mail event or a
+    purchase) and index into EVENT_NAMES."""
 
     row: np.ndarray
     minute: np.ndarray
     url: np.ndarray
     event: np.ndarray
+    urls: np.ndarray
 
 
 def event_streams(
@@ -57,40 +67,63 @@ def event_streams(
     journey = ~np.isnan(page_times)
     journey_pages = journey.sum(axis=1)
     earlier = np.where(journey_pages > 0, np.maximum(pageviews - journey_pages, 0), 0).astype(np.int64)
-    parts = [
-        _earlier_views(rng, segment, earlier, np.maximum(sessions - journey_pages, 0), page_times[:, 0]),
-        Streams(np.nonzero(journey)[0], page_times[journey], page_urls[journey], np.full(journey.sum(), None)),
-        _spread(rng, emails["opened"], emails["first_open"], emails["last_open"], "email_open"),
-        _spread(rng, emails["clicked"], emails["first_click"], emails["last_click"], "email_click"),
-    ]
+    views_row, views_minute, views_url = _earlier_views(
+        rng, segment, earlier, np.maximum(sessions - journey_pages, 0), page_times[:, 0])
+    opens = _spread(rng, emails["opened"], emails["first_open"], emails["last_open"])
+    clicks = _spread(rng, emails["clicked"], emails["first_click"], emails["last_click"])
     buyers = np.flatnonzero(~np.isnan(purchased_at))
-    parts.append(Streams(buyers, purchased_at[buyers], np.full(len(buyers), None), np.full(len(buyers), "purchase")))
-    row = np.concatenate([p.row for p in parts])
-    minute = np.concatenate([p.minute for p in parts])
+    parts = [  # (rows, minutes, event code), in the order ties keep
+        (views_row, views_minute, PAGE_VIEW),
+        (np.nonzero(journey)[0], page_times[journey], PAGE_VIEW),
+        (*opens, EMAIL_OPEN),
+        (*clicks, EMAIL_CLICK),
+        (buyers, purchased_at[buyers], PURCHASE),
+    ]
+    row = np.concatenate([p[0] for p in parts])
+    minute = np.concatenate([p[1] for p in parts])
+    event = np.concatenate([np.full(len(p[0]), p[2], dtype=np.int8) for p in parts])
+    urls = np.concatenate([views_url, page_urls[journey]])
+    url = np.full(len(row), -1, dtype=np.int64)
+    url[: len(urls)] = np.arange(len(urls))
     order = np.lexsort((minute, row))
-    return Streams(row[order], minute[order], np.concatenate([p.url for p in parts])[order],
-                   np.concatenate([p.event for p in parts]).astype(object)[order])
+    return Streams(row[order], minute[order], url[order], event[order], urls)
 
 
-def events_table(contact_id: np.ndarray, streams: Streams) -> pd.DataFrame:
-    """page_events.csv's rows (None = empty cell)."""
-    stamps = np.floor(streams.minute).astype(np.int64).astype("datetime64[m]")
-    text = np.char.add(np.char.replace(np.datetime_as_string(stamps, unit="m"), "T", " "), ":00")
+def events_frame(contact_id: np.ndarray, streams: Streams) -> pd.DataFrame:
+    """page_events.csv's rows as typed columns: integer ids, timestamps, categorical URLs and event names."""
+    codes, distinct = pd.factorize(streams.urls)
+    url = np.where(streams.url >= 0, codes[np.maximum(streams.url, 0)], -1) if len(codes) else streams.url
     return pd.DataFrame({
-        "contact_id": contact_id[streams.row].astype(str).astype(object),
-        "occurred_at": text.astype(object),
-        "url": streams.url,
-        "event": streams.event,
+        "contact_id": contact_id[streams.row],
+        "occurred_at": np.floor(streams.minute).astype(np.int64).astype("datetime64[m]").astype("datetime64[s]"),
+        "url": pd.Categorical.from_codes(url, categories=pd.Index(distinct, dtype=object)),
+        "event": pd.Categorical.from_codes(streams.event.astype(np.int64) - 1, categories=list(EVENT_NAMES[1:])),
     }, columns=list(EVENT_COLUMNS))
+
+
+def append_csv(frame: pd.DataFrame, handle: BinaryIO) -> None:
+    """Append `frame` to an open binary file as CSV rows without a header (RFC 4180 minimal quoting, LF, NULL as an
+    empty cell, timestamps `YYYY-MM-DD HH:MM:SS`), written by DuckDB into a file of its own and copied over."""
+    handle.flush()
+    with tempfile.TemporaryDirectory(dir=os.path.dirname(os.path.abspath(handle.name))) as folder:
+        part = os.path.join(folder, "rows.csv")
+        with duckdb.connect() as con:
+            con.register("frame", frame)
+            con.execute(f"copy frame to '{part}' (format csv, header false, quote '\"', escape '\"')")
+        with open(part, "rb") as rows:
+            size = os.fstat(rows.fileno()).st_size
+            while size > 0:
+                size -= os.copy_file_range(rows.fileno(), handle.fileno(), size)
 
 
 def _earlier_views(
     rng: np.random.Generator, segment: np.ndarray, count: np.ndarray, sessions: np.ndarray,
     first_journey: np.ndarray,
-) -> Streams:
-    """`count` page views per contact before its first journey page, oldest first: the segment's page chain,
-    minutes apart within a session; the contact's sessions before its journey pages (Number of Sessions
-    less the journey pages, each of which ends a session) start days apart. Never before SESSIONS_START."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`count` page views per contact before its first journey page, oldest first (rows, minutes, URLs): the
+    segment's page chain, minutes apart within a session; the contact's sessions before its journey pages
+    (Number of Sessions less the journey pages, each of which ends a session) start days apart. Never before
+    SESSIONS_START."""
     row = np.repeat(np.arange(len(count)), count)
     start = np.cumsum(count) - count
     step = np.arange(len(row)) - np.repeat(start, count)
@@ -114,19 +147,19 @@ def _earlier_views(
     # minutes before the first journey page: this view's gap and every later view's
     before = np.bincount(row, weights=gap, minlength=len(count))[row] - within + gap
     minute = np.floor(first_journey[row] - before)
-    return Streams(row, minute, url_templates.render_urls(rng, page), np.full(len(row), None))
+    return row, minute, url_templates.render_urls(rng, page)
 
 
-def _spread(rng: np.random.Generator, count: np.ndarray, first: np.ndarray, last: np.ndarray, name: str) -> Streams:
-    """`count` events per contact: one at `first`, one at `last`, the rest uniformly between."""
+def _spread(rng: np.random.Generator, count: np.ndarray, first: np.ndarray, last: np.ndarray,
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """`count` events per contact (rows, minutes): one at `first`, one at `last`, the rest uniformly between."""
     count = np.nan_to_num(count).astype(np.int64)
     row = np.repeat(np.arange(len(count)), count)
     start = np.cumsum(count) - count
     step = np.arange(len(row)) - np.repeat(start, count)
     low, high = first[row], last[row]
     minute = np.floor(low + rng.random(len(row)) * (high - low))
-    minute = np.where(step == 0, low, np.where(step == count[row] - 1, high, minute))
-    return Streams(row, minute, np.full(len(row), None), np.full(len(row), name, dtype=object))
+    return row, np.where(step == 0, low, np.where(step == count[row] - 1, high, minute))
 
 
 def _draw(rng: np.random.Generator, cdf_rows: np.ndarray) -> np.ndarray:

@@ -70,8 +70,10 @@ final as (
         sequences.first_page_at,
         sequences.last_page_at,
         contacts.courses_taken is not null as is_buyer,
+        {#- a contact whose every page follows its conversion has a journey but no model history -#}
         case
-            when sequences.sequence_source = 'page_events' then sequences.converted_at is not null
+            when sequences.sequence_source = 'page_events' and sequences.history_page_count > 0
+                then sequences.converted_at is not null
         end as is_converted,
         {%- for course_name, suffix in hubspot_courses() %}
         {{ has_course('contacts.courses_taken', course_name) }} as course_{{ suffix }}

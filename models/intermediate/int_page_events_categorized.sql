@@ -1,9 +1,10 @@
-{#- One row per staged event of the page_events source, numbered per user in time order (ties by
-    record): its category (an `event` rule naming the event, else its URL's category, else
-    `other`), whether the seed counts the category as a conversion, whether it happened on the
-    site (its category is not in var journeys_off_site_categories) and whether it is the propensity
-    conversion (var journeys_propensity_target_event: an event name or a category). Raw URLs stay in
-    staging. -#}
+{#- One row per staged event of the page_events source: its category (an `event` rule naming the
+    event, else its URL's category, else `other`), whether the seed counts the category as a
+    conversion, whether it happened on the site (its category is not in var journeys_off_site_categories)
+    and whether it is the propensity conversion (var journeys_propensity_target_event: an event name or a
+    category). Raw URLs stay in staging. A user's events are ordered by time, then record. Incremental: a
+    build categorises the staged events after the ones it holds. -#}
+{{ config(**page_events_increment()) }}
 
 {%- set target_event = (var('journeys_propensity_target_event') or '') | string | lower | trim -%}
 {%- if "'" in target_event or '\\' in target_event -%}
@@ -16,6 +17,9 @@ with
 
 page_events as (
     select * from {{ ref('stg_hubspot__page_events') }}
+    {%- if page_events_incremental() %}
+    where record_number > (select coalesce(max(record_number), 0) from {{ this }})
+    {%- endif %}
 ),
 
 urls_categorized as (
@@ -54,10 +58,6 @@ final as (
         events_with_category.record_number,
         events_with_category.user_key,
         events_with_category.contact_id,
-        cast(row_number() over (
-            partition by events_with_category.user_key
-            order by events_with_category.occurred_at, events_with_category.record_number
-        ) as {{ api.Column.translate_type('integer') }}) as event_number,
         events_with_category.occurred_at,
         events_with_category.source_session_id,
         events_with_category.event_name,

@@ -2,42 +2,25 @@
     events joined with ` > ` (a shorter session is its whole path), with the sessions that follow
     it, those that end with it, and the share of them that convert (a conversion category
     anywhere in the session). The var('journeys_top_paths_count') most frequent paths are kept, ranked.
-    Empty when the page_events source is absent. -#}
+    Counted over the sessions' paths (sessions.path). Empty when the page_events source is absent. -#}
 
 {%- set length = var('journeys_top_paths_length') | int %}
 
 with
 
-session_events as (
-    select * from {{ ref('int_page_events_sessionized') }}
-),
-
 sessions as (
     select * from {{ ref('sessions') }}
 ),
 
-session_paths as (
-    select
-        session_id,
-        {{ list_join(list_agg_ordered('category', 'step'), "' > '") }} as path,
-        count(*) as path_length
-    from session_events
-    where step <= {{ length }}
-    group by session_id
-),
-
 path_counts as (
     select
-        session_paths.path,
-        min(session_paths.path_length) as path_length,
+        path,
+        min(least(event_count, {{ length }})) as path_length,
         count(*) as sessions,
-        count(case when sessions.event_count = session_paths.path_length then 1 end)
-            as sessions_ended,
-        count(case when sessions.has_conversion then 1 end) as converting_sessions
-    from session_paths
-    inner join sessions
-        on session_paths.session_id = sessions.session_id
-    group by session_paths.path
+        count(case when event_count <= {{ length }} then 1 end) as sessions_ended,
+        count(case when has_conversion then 1 end) as converting_sessions
+    from sessions
+    group by path
 ),
 
 ranked_paths as (

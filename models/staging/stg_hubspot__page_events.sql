@@ -1,24 +1,62 @@
 {#- One row per usable record of the optional page_events source: its user key, the contact it
     belongs to (NULL when the key is no staged Contact ID: such events still count in sessions and
     paths), the checked time, the URL (e-mails redacted), the event name (trimmed, lower-case) and
-    the source's session id. Records that cannot be staged (macro page_event_quarantine_reason) are
-    in quarantined_rows. Empty when the source is absent. -#}
+    the source's session id. Records that cannot be staged (base_hubspot__page_event_records'
+    quarantine_reason) are in quarantined_rows. Empty when the source is absent. URLs, event names
+    and session ids are normalised and redacted once per distinct value. Incremental: a build stages the
+    records after the ones it holds; a contact added to the export later links its earlier events at the
+    next --full-refresh. -#}
+{{ config(**page_events_increment()) }}
 
 with
 
 page_event_records as (
     select * from {{ ref('base_hubspot__page_event_records') }}
     where quarantine_reason is null
+    {%- if page_events_incremental() %}
+        and record_number > (select coalesce(max(record_number), 0) from {{ this }})
+    {%- endif %}
 ),
 
 contacts as (
     select contact_id from {{ ref('stg_hubspot__contacts') }}
 ),
 
-usable_records as (
-    select *
-    from page_event_records
-    where {{ page_event_quarantine_reason('page_event_records') }} is null
+distinct_urls as (
+    select distinct url from page_event_records
+    where url is not null
+),
+
+urls_redacted_and_normalized as (
+    select
+        url,
+        {{ redact_emails('url') }} as redacted_url,
+        {{ normalize_url('url') }} as normalized_url
+    from distinct_urls
+),
+
+distinct_events as (
+    select distinct event from page_event_records
+    where event is not null
+),
+
+event_names as (
+    select
+        event,
+        lower({{ redact_emails('event') }}) as event_name
+    from distinct_events
+),
+
+distinct_session_ids as (
+    select distinct session_id from page_event_records
+    where session_id is not null
+),
+
+session_ids_redacted as (
+    select
+        session_id,
+        {{ redact_emails('session_id') }} as source_session_id
+    from distinct_session_ids
 ),
 
 checked_events as (
@@ -29,11 +67,10 @@ checked_events as (
         contact_id as user_key,
         {{ try_cast_to('contact_id', api.Column.translate_type('bigint')) }} as contact_key,
         {{ checked.value }} as occurred_at,
-        {{ redact_emails('url') }} as url,
-        {{ normalize_url('url') }} as normalized_url,
-        lower({{ redact_emails('event') }}) as event_name,
-        {{ redact_emails('session_id') }} as source_session_id
-    from usable_records
+        url,
+        event,
+        session_id
+    from page_event_records
 ),
 
 final as (
@@ -46,13 +83,19 @@ final as (
         ) as user_key,
         contacts.contact_id,
         checked_events.occurred_at,
-        checked_events.url,
-        checked_events.normalized_url,
-        checked_events.event_name,
-        checked_events.source_session_id
+        urls_redacted_and_normalized.redacted_url as url,
+        urls_redacted_and_normalized.normalized_url,
+        event_names.event_name,
+        session_ids_redacted.source_session_id
     from checked_events
     left join contacts
         on checked_events.contact_key = contacts.contact_id
+    left join urls_redacted_and_normalized
+        on checked_events.url = urls_redacted_and_normalized.url
+    left join event_names
+        on checked_events.event = event_names.event
+    left join session_ids_redacted
+        on checked_events.session_id = session_ids_redacted.session_id
 )
 
 select * from final

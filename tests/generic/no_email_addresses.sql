@@ -18,7 +18,13 @@
 with offending_counts as (
     select
     {%- for column in text_columns %}
-        sum(case when {{ customer_journeys.regexp_matches(adapter.quote(column), email) }} then 1 else 0 end)
+        {%- set value = adapter.quote(column) %}
+        {#- an address holds an `@` or a `%`-encoded one: the regex runs on the few values with either #}
+        sum(case
+            when ({{ dbt.position("'@'", value) }} > 0 or {{ dbt.position("'%'", value) }} > 0)
+                and {{ customer_journeys.regexp_matches(value, email) }}
+                then 1 else 0
+        end)
             as offending_{{ loop.index }}{{ "," if not loop.last }}
     {%- endfor %}
     from {{ model }}

@@ -15,7 +15,7 @@
 ) }}
 
 {%- if raw_source_is_elt() %}
-{{ elt_empty_records(hubspot_page_history_columns() | map(attribute=1) | list) }}
+{{ empty_records(hubspot_page_history_columns() | map(attribute=1) | list) }}
 {%- else %}
 {{ hubspot_records('pageview_hist', hubspot_page_history_columns(), hubspot_page_history_email_column()) }}
 {%- endif %}

@@ -7,5 +7,5 @@
 {%- if raw_source_is_elt() %}
 {{ elt_history_records() }}
 {%- else %}
-{{ elt_empty_records(['contact_id', 'url', 'changed_at']) }}
+{{ empty_records(['contact_id', 'url', 'changed_at']) }}
 {%- endif %}
