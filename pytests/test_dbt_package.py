@@ -176,8 +176,7 @@ def test_the_python_and_event_models_turn_off_and_the_sql_layer_and_its_checks_s
         listed[enabled] = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
     names = {enabled: {node["name"] for node in nodes} for enabled, nodes in listed.items()}
     python_models = {node["name"] for node in listed["true"] if node["original_file_path"].endswith(".py")}
-    event_marts = {"sessions", "category_transitions", "top_paths", "step_matrix", "path_dropoff",
-                   "int_page_events_sessionized"}
+    event_marts = {"sessions", "category_transitions", "top_paths", "step_matrix", "path_dropoff"}
     assert python_models and event_marts <= names["true"]
     assert not (python_models | event_marts) & names["false"]
     assert {"contact_features", "contact_journeys", "quarantined_rows", "assert_no_email_outside_base",

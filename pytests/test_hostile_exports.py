@@ -122,7 +122,8 @@ def test_the_no_email_test_runs_on_staging_before_any_intermediate_model(value_b
         for path in (ROOT / "models" / "intermediate").glob("*.sql") if "ref('stg_hubspot" in path.read_text()
     }
     started = {
-        name: min(i for i, line in enumerate(lines) if f"START sql table model intermediate.{name} " in line)
+        name: min(i for i, line in enumerate(lines)
+                  if re.search(rf"START sql (table|incremental) model intermediate\.{name} ", line))
         for name in readers
     }
     assert len(readers) >= 4 and set().union(*readers.values()) == set(tests_done)
