@@ -2,7 +2,9 @@
 runs contact_segments and purchase_propensity. Prints one JSON line: errors, and whether numba's one-time
 registration (it iterates builtins.__dict__) ran while TensorFlow was being imported on the other thread.
 
-Usage: python first_imports.py SEGMENTS_DELAY PROPENSITY_DELAY (seconds each thread waits before starting).
+Usage: python first_imports.py SEGMENTS_DELAY PROPENSITY_DELAY [--segments-after-tensorflow]
+(seconds each thread waits before starting; with the flag, the segments thread's delay counts from the moment
+TensorFlow's import begins on the other thread: the window in which the race bites).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import traceback
 import numba.core.base  # only to observe its registration below; importing it registers nothing
 
 events: dict[str, float] = {}
+tensorflow_started = threading.Event()
 errors: list[str] = []
 registration = numba.core.base._load_global_helpers
 
@@ -33,13 +36,16 @@ def observe_imports(event: str, args: tuple) -> None:
     """When TensorFlow's own import begins (not the statement that leads to it)."""
     if event == "import" and args[0] == "tensorflow":
         events.setdefault("tensorflow_start", time.perf_counter())
+        tensorflow_started.set()
 
 
 sys.addaudithook(observe_imports)
 
 
-def segments(delay: float) -> None:
+def segments(delay: float, after_tensorflow: bool) -> None:
     """contact_segments: import its entry, then fit k-prototypes (the first numba compile)."""
+    if after_tensorflow:
+        tensorflow_started.wait(timeout=120)
     time.sleep(delay)
     try:
         import numpy as np
@@ -63,7 +69,7 @@ def propensity(delay: float) -> None:
     events["tensorflow_end"] = time.perf_counter()
 
 
-threads = [threading.Thread(target=segments, args=(float(sys.argv[1]),)),
+threads = [threading.Thread(target=segments, args=(float(sys.argv[1]), "--segments-after-tensorflow" in sys.argv)),
            threading.Thread(target=propensity, args=(float(sys.argv[2]),))]
 for thread in threads:
     thread.start()
