@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from schemathesis.generation import GenerationMode
 
+from journeys.propensity import load_propensity_model
 from journeys.propensity.artifacts import SCORE_DECIMALS
 from journeys.service import create_app, load_models, warehouse_contacts
 from journeys.service.features import contact_batch
@@ -207,3 +208,24 @@ def test_fast_encoding_equals_the_build_encoder(warehouse, app) -> None:
     assert served.keys() == expected.keys()
     for name, values in expected.items():
         np.testing.assert_array_equal(served[name], values, err_msg=name)
+
+
+def test_versions_of_one_architecture_share_the_compiled_function_and_score_with_their_own_weights(
+    warehouse, app
+) -> None:
+    """A retrained version (here: the served network with other weights) compiles nothing new, so the server's
+    memory stays flat over swaps (XLA keeps what it compiles), and scores as its own network does."""
+    from journeys.service.compiled import CompiledNetwork
+
+    served = app.state.models.models.propensity.network
+    network = load_propensity_model(warehouse.artifacts_dir).scorer
+    rng = np.random.default_rng(SAMPLE_SEED)
+    network.set_weights([w + rng.normal(0, 0.05, w.shape) for w in network.get_weights()])
+    retrained = CompiledNetwork(network)
+    assert retrained._call is served._call
+    inputs = {name: (rng.integers(0, 2, (70, *shape)) if np.issubdtype(dtype, np.integer)
+                     else rng.normal(size=(70, *shape))).astype(dtype)
+              for name, (shape, dtype) in served.inputs.items()}  # fmt: skip
+    own = np.asarray(network(inputs, training=False), dtype=np.float64)
+    np.testing.assert_allclose(retrained(inputs), own, rtol=0, atol=1e-12)
+    assert np.abs(retrained(inputs) - served(inputs)).max() > 1e-6, "each version scores with its own weights"

@@ -8,11 +8,19 @@ input shape, so a batch is padded up to the next bucket size (larger batches go 
 and every bucket is compiled before the service takes traffic. The network is called as
 Keras defines it (inference mode: dropout off), so this works for whatever layers it has; a network XLA
 cannot compile falls back to the traced graph, with a warning.
+
+XLA keeps what it compiles for the life of the process, so the compiled function is shared by every network of
+one architecture, with the weights as its arguments (Keras' `stateless_call`): a swap to a retrained version of
+the same architecture compiles nothing and leaves memory as it was; each new architecture adds its executables
+and keeps the first network of its kind as the template they were traced from.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import threading
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -44,28 +52,11 @@ class CompiledNetwork:
         self.inputs = {
             name: (tuple(tensor.shape[1:]), np.dtype(tensor.dtype)) for name, tensor in network.input.items()
         }
-        signature = [
-            {
-                name: tf.TensorSpec((None, *shape), dtype, name=name)
-                for name, (shape, dtype) in self.inputs.items()
-            }
-        ]
-
-        def forward(inputs: dict[str, Any]) -> Any:
-            return network(inputs, training=False)
-
-        try:
-            self._call = tf.function(forward, input_signature=signature, jit_compile=True)
-            for size in buckets:
-                self._call(self._zeros(size))
-            self.xla = True
-        except (tf.errors.InvalidArgumentError, tf.errors.UnimplementedError) as error:
-            log.warning(
-                "XLA cannot compile the propensity network (%s): scoring with the traced graph", error
-            )
-            self._call = tf.function(forward, input_signature=signature)
-            self._call(self._zeros(1))
-            self.xla = False
+        self._weights = (
+            [tf.constant(variable.numpy()) for variable in network.trainable_variables],
+            [tf.constant(variable.numpy()) for variable in network.non_trainable_variables],
+        )
+        self._call, self.xla = _shared_function(network, self.inputs, buckets, self._weights)
 
     def __call__(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
         n = len(next(iter(inputs.values())))
@@ -75,11 +66,8 @@ class CompiledNetwork:
             rows = min(largest, n - start)
             size = next(bucket for bucket in self.buckets if bucket >= rows)
             chunk = {name: self._pad(name, inputs[name][start : start + rows], size) for name in self.inputs}
-            parts.append(np.asarray(self._call(chunk), dtype=np.float64)[:rows])
+            parts.append(np.asarray(self._call(*self._weights, chunk), dtype=np.float64)[:rows])
         return np.concatenate(parts) if parts else np.zeros((0, 0))
-
-    def _zeros(self, rows: int) -> dict[str, np.ndarray]:
-        return {name: np.zeros((rows, *shape), dtype=dtype) for name, (shape, dtype) in self.inputs.items()}
 
     def _pad(self, name: str, values: np.ndarray, rows: int) -> np.ndarray:
         """Zero rows up to the bucket size (an all-padding sequence; the extra rows are dropped after)."""
@@ -87,3 +75,51 @@ class CompiledNetwork:
         if len(values) == rows:
             return values
         return np.concatenate([values, np.zeros((rows - len(values), *values.shape[1:]), dtype=values.dtype)])
+
+
+Inputs = dict[str, tuple[tuple[int, ...], np.dtype]]
+Weights = tuple[list[Any], list[Any]]
+_FUNCTIONS: dict[str, tuple[Callable[..., Any], bool]] = {}  # architecture -> (function, compiled by XLA)
+_FUNCTIONS_LOCK = threading.Lock()
+
+
+def _shared_function(
+    network: Any, inputs: Inputs, buckets: tuple[int, ...], weights: Weights
+) -> tuple[Callable[..., Any], bool]:
+    """The forward pass of `network`'s architecture as a function of (trainable weights, other weights, inputs),
+    compiled for every bucket the first time the architecture is seen (under a lock: loads run on two threads)."""
+    key = json.dumps([network.get_config(), {name: [shape, str(dtype)] for name, (shape, dtype) in inputs.items()},
+                      buckets], sort_keys=True, default=str)  # fmt: skip
+    with _FUNCTIONS_LOCK:
+        if key not in _FUNCTIONS:
+            _FUNCTIONS[key] = _compile(network, inputs, buckets, weights)
+        return _FUNCTIONS[key]
+
+
+def _compile(
+    template: Any, inputs: Inputs, buckets: tuple[int, ...], weights: Weights
+) -> tuple[Callable[..., Any], bool]:
+    """`template`'s forward pass on weights given as arguments, compiled (and run once) for every bucket."""
+    signature = [
+        [tf.TensorSpec(variable.shape, variable.dtype) for variable in template.trainable_variables],
+        [tf.TensorSpec(variable.shape, variable.dtype) for variable in template.non_trainable_variables],
+        {name: tf.TensorSpec((None, *shape), dtype, name=name) for name, (shape, dtype) in inputs.items()},
+    ]
+
+    def forward(trainable: list[Any], non_trainable: list[Any], batch: dict[str, Any]) -> Any:
+        outputs, _ = template.stateless_call(trainable, non_trainable, batch, training=False)
+        return outputs
+
+    def zeros(rows: int) -> dict[str, np.ndarray]:
+        return {name: np.zeros((rows, *shape), dtype=dtype) for name, (shape, dtype) in inputs.items()}
+
+    try:
+        function = tf.function(forward, input_signature=signature, jit_compile=True)
+        for size in buckets:
+            function(*weights, zeros(size))
+        return function, True
+    except (tf.errors.InvalidArgumentError, tf.errors.UnimplementedError) as error:
+        log.warning("XLA cannot compile the propensity network (%s): scoring with the traced graph", error)
+        function = tf.function(forward, input_signature=signature)
+        function(*weights, zeros(1))
+        return function, False
