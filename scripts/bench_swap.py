@@ -57,11 +57,11 @@ def get_json(url: str, body: dict | None = None) -> tuple[int, dict]:
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
-        return error.code, {}
+        return error.code, {"error": error.read().decode(errors="replace")[:300]}
 
 
 class SteadyLoad(threading.Thread):
-    """One request every PERIOD_S; records (seconds, status, model_version) of each."""
+    """One request every PERIOD_S; records (seconds, status, model_version, error or None) of each."""
 
     def __init__(self, url: str, body: dict) -> None:
         super().__init__(daemon=True)
@@ -75,7 +75,8 @@ class SteadyLoad(threading.Thread):
                 status, answer = get_json(self.url, self.body)
             except OSError as error:
                 status, answer = 0, {"error": str(error)}
-            self.results.append((round(sent - self.started, 3), status, answer.get("model_version")))
+            self.results.append((round(sent - self.started, 3), status, answer.get("model_version"),
+                                 answer.get("error") if status != 200 else None))
             self.stopping.wait(max(0.0, PERIOD_S - (time.monotonic() - sent)))
 
 
@@ -185,6 +186,9 @@ def report(result: dict) -> str:
         (f"corrupt version {result['corrupt']}: refused ({result['corrupt_refused']}); still serving "
          f"{result['served_after_corrupt']}"),
     ]
+    if result["failed"]:
+        lines.append("failed requests (seconds after the first, status, error): "
+                     + "; ".join(f"{t:.1f} s, {status}, {error}" for t, status, _, error in result["failed"][:5]))
     if swap:
         lines.append(f"{len(swap)} swaps: median {swap[len(swap) // 2]:.1f} s, max {swap[-1]:.1f} s from "
                      "`journeys models use` to served")
