@@ -6,7 +6,6 @@ in and rendered in headless Chromium, draws every chart with no console error.""
 from __future__ import annotations
 
 import json
-import math
 import os
 import socket
 import subprocess
@@ -18,6 +17,7 @@ import requests
 import yaml
 from conftest import ROOT
 from playwright.sync_api import sync_playwright
+from test_spark_parity import same_value
 
 from journeys.runs.publish import prepare_staging
 
@@ -99,13 +99,8 @@ def same_rows(served: list[dict], expected: list[dict]) -> bool:
         return sorted(rows, key=lambda row: json.dumps({k: v for k, v in row.items() if not isinstance(v, float)},
                                                        sort_keys=True))  # fmt: skip
 
-    def same(a, b) -> bool:
-        if isinstance(a, float) or isinstance(b, float):
-            return a is not None and b is not None and math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
-        return a == b
-
     return len(served) == len(expected) and all(
-        a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+        a.keys() == b.keys() and all(same_value(a[k], b[k]) for k in a)
         for a, b in zip(ordered(served), ordered(expected), strict=True)
     )
 
