@@ -21,6 +21,7 @@ FILES = {
 CONTRACT_TYPES = {
     "category_codes_uncut": "INTEGER[]",
     "category_codes_before_conversion": "INTEGER[]",
+    "recorded_category_codes": "INTEGER[]",
     "is_converted": "BOOLEAN",
     "contact_id": "BIGINT",
     **dict.fromkeys(

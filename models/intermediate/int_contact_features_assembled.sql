@@ -67,6 +67,9 @@ final as (
         coalesce(
             sequences.category_codes_before_conversion, {{ empty_integer_list() }}
         ) as category_codes_before_conversion,
+        coalesce(
+            sequences.recorded_category_codes, {{ empty_integer_list() }}
+        ) as recorded_category_codes,
         sequences.first_page_at,
         sequences.last_page_at,
         contacts.courses_taken is not null as is_buyer,

@@ -296,6 +296,35 @@ history_dates as (
     group by contact_id
 ),
 
+{#- the recorded Last Page Seen history under the same cutoff, whatever the source of the sequences:
+    beside an event window it names the pages HubSpot kept, one per recent session -#}
+recorded_pages as (
+    select
+        history_page_views.contact_id,
+        history_page_views.position,
+        history_page_views.category_code,
+        contacts.first_conversion_at,
+        min(history_page_views.changed_at) over (
+            partition by history_page_views.contact_id
+            order by history_page_views.position desc
+            rows between unbounded preceding and current row
+        ) as seen_by
+    from history_page_views
+    left join contacts
+        on history_page_views.contact_id = contacts.contact_id
+),
+
+recorded_sequences as (
+    select
+        contact_id,
+        {{ list_agg_ordered('category_code', 'position') }} as category_codes
+    from recorded_pages
+    {%- if cutoff == 'first_conversion' %}
+    where first_conversion_at is null or seen_by < first_conversion_at
+    {%- endif %}
+    group by contact_id
+),
+
 {%- set kept = 'sequences_before_conversion' if cutoff == 'first_conversion' else 'uncut_sequences' %}
 
 final as (
@@ -314,6 +343,7 @@ final as (
         coalesce(
             sequences_before_conversion.category_codes, {{ empty_integer_list() }}
         ) as category_codes_before_conversion,
+        coalesce(recorded_sequences.category_codes, {{ empty_integer_list() }}) as recorded_category_codes,
         history_dates.first_page_at,
         history_dates.last_page_at,
         journeys.sequence_source,
@@ -333,6 +363,8 @@ final as (
         on journeys.contact_id = uncut_sequences.contact_id
     left join sequences_before_conversion
         on journeys.contact_id = sequences_before_conversion.contact_id
+    left join recorded_sequences
+        on journeys.contact_id = recorded_sequences.contact_id
     left join contact_conversions
         on journeys.contact_id = contact_conversions.contact_id
     left join contacts

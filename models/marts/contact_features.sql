@@ -44,6 +44,7 @@ final as (
         category_codes,
         category_codes_uncut,
         category_codes_before_conversion,
+        recorded_category_codes,
         first_page_at,
         last_page_at,
         is_buyer,
