@@ -22,6 +22,7 @@ from journeys.propensity.data import (
     pad_sequences,
     split_contacts,
 )
+from journeys.propensity.artifacts import load_model_folder
 from journeys.propensity.dbt import HAS_HISTORY
 from journeys.propensity.network import build_network, make_deterministic, predict
 from journeys.propensity.pipeline import add_deciles, search_subsample, train_and_score
@@ -540,3 +541,42 @@ def test_the_unrolled_last_lstm_layer_computes_what_the_symbolic_loop_computes(c
     assert unrolled.get_layer("bilstm_2").forward_layer.unroll
     assert not looped.get_layer("bilstm_2").forward_layer.unroll
     np.testing.assert_allclose(predict(unrolled, inputs, 128), predict(looped, inputs, 128), atol=1e-6)
+
+
+def with_event_windows(frame: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """The contacts as an export with page_events holds them: the planted journey stays on the recorded history
+    (`recorded_category_codes`), and the sequence becomes an event window: 0 to 4 earlier pages before the
+    recorded ones, most of them specialization pages, so the window alone does not say whether a specialization
+    came before the signup in the pages that carry the effect."""
+    rng = np.random.default_rng(seed)
+    recorded = frame["category_codes"]
+    earlier = [np.where(rng.random(size) < 0.6, SPECIALIZATION, rng.integers(1, len(CATEGORIES) + 1, size)).tolist()
+               for size in (rng.integers(0, 5) if codes else 0 for codes in recorded)]
+    window = [before + codes for before, codes in zip(earlier, recorded, strict=True)]
+    return frame.assign(recorded_category_codes=recorded, category_codes=window, category_codes_before_conversion=window,
+                        category_codes_uncut=window, page_count=[len(w) for w in window])
+
+
+def test_the_recorded_history_beside_an_event_window_carries_the_journey_the_window_hides(contacts, tmp_path):
+    """Beside an event window the network reads the recorded history through a BiLSTM of its own, and gets back
+    what the window alone loses; where the sequences are that history, it reads no second copy."""
+    frame, probability = contacts
+    events = with_event_windows(frame, seed=5)
+    truth = pd.DataFrame({"contact_id": frame["contact_id"], "buy_probability": probability})
+    config = PropensityConfig(**{**SMALL, "max_sequence_length": 8, "search": ()})
+    both = train_and_score(events, category_codes(), config, tmp_path / "both", truth=truth)
+    window = train_and_score(events.drop(columns="recorded_category_codes"), category_codes(), config,
+                             tmp_path / "window", truth=truth)
+    assert both.model.encoder.recorded_length == 4 and "recorded" in both.model.network.input
+    assert window.model.encoder.recorded_length == 0 and "recorded" not in window.model.network.input
+    gain = metric(both, "bilstm", "roc_auc") - metric(window, "bilstm", "roc_auc")
+    assert gain > 0.02, gain
+    saved = load_model_folder(both.folder)
+    assert saved.encoder.recorded_length == 4
+    rescored = saved.score(events).merge(both.scores, on="contact_id", suffixes=("", "_built")).dropna(
+        subset=["propensity"])
+    assert len(rescored) == len(both.scores)
+    assert np.allclose(rescored["propensity"], rescored["propensity_built"], atol=1e-6)
+    history = frame.assign(recorded_category_codes=frame["category_codes"])
+    encoder = Encoder.fit(history, PropensityConfig(), len(CATEGORIES) + 1)
+    assert encoder.recorded_length == 0

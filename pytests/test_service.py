@@ -132,8 +132,33 @@ def test_segment_scorer_serves_stable_ids_not_prototype_positions(warehouse, app
 
 
 def test_propensity_matches_purchase_propensity(warehouse, client: TestClient) -> None:
-    with_history = sample_ids(warehouse, "contact_features", "has_page_history", 450)
-    without = sample_ids(warehouse, "contact_features", "not has_page_history", 50)
+    assert_serves_the_stored_propensity(warehouse, client, with_history=450, without=50)
+
+
+def test_a_model_of_page_events_reads_the_events_and_the_recorded_history_as_its_build(
+    events_warehouse, tmp_path
+) -> None:
+    """Trained on an export with page_events, the network reads the on-site events and, beside them, the recorded
+    history: a client sends both (`pages`, `recorded_pages`) and gets the build's scores."""
+    for part in ("raw", "artifacts"):
+        shutil.copytree(getattr(events_warehouse, f"{part}_dir"), tmp_path / part)
+    shutil.copy(events_warehouse.duckdb_path, tmp_path / "journeys.duckdb")
+    env = dbt_env(tmp_path / "raw", tmp_path / "journeys.duckdb", tmp_path / "artifacts")
+    build_or_fail(["run", "-s", "purchase_propensity", "--vars", "{journeys_propensity: {epochs: 3}}"],
+                  env, "the propensity model of the events export")
+    trained = Warehouse(tmp_path / "raw", tmp_path / "journeys.duckdb", tmp_path / "artifacts", "")
+    assert load_propensity_model(trained.artifacts_dir).encoder.recorded_length == 4
+    sources = trained.query("select distinct sequence_source from int_contact_sequences_collated")
+    assert sources["sequence_source"].tolist() == ["page_events"]
+    client = TestClient(create_app(load_models(trained.artifacts_dir)))
+    assert_serves_the_stored_propensity(trained, client, with_history=300, without=30)
+
+
+def assert_serves_the_stored_propensity(warehouse, client: TestClient, with_history: int, without: int) -> None:
+    """A seeded sample of contacts with and without page history, sent as a client describes them, gets the
+    categories and the scores (to the stored decimals) and flags of `purchase_propensity`."""
+    with_history = sample_ids(warehouse, "contact_features", "has_page_history", with_history)
+    without = sample_ids(warehouse, "contact_features", "not has_page_history", without)
     ids = sorted(with_history + without)
     with connect(warehouse.duckdb_path) as con:
         _, propensity_body = warehouse_contacts(con, ids)

@@ -46,12 +46,45 @@ def bag_of_categories(inputs: Inputs, encoder: Encoder, bigrams: bool) -> sp.csr
         bigram = sp.csr_matrix((np.ones(both.sum()), (pair_rows[both], pair)), shape=(n, (vocabulary - 1) ** 2))
         bigram.data[:] = 1.0
         blocks.append(bigram)
+    if inputs.recorded.shape[1]:  # the recorded history beside an event window: its own counts, pairs, latest
+        blocks.extend(_recorded_blocks(inputs.recorded, vocabulary, bigrams))
     blocks.append(sp.csr_matrix(inputs.tabular.astype(np.float64)))
     for j, size in enumerate(encoder.category_sizes().values()):
         blocks.append(sp.csr_matrix((np.ones(n), (np.arange(n), inputs.categorical[:, j])), shape=(n, size)))
     matrix = sp.hstack(blocks, format="csr")
     matrix.sum_duplicates()
     return matrix
+
+
+def _recorded_blocks(recorded: np.ndarray, vocabulary: int, bigrams: bool) -> list[sp.csr_matrix]:
+    """Sparse blocks of the recorded history: category counts, its latest page one-hot and (with bigrams)
+    ordered pair presence."""
+    n, length = recorded.shape
+    rows, codes = np.repeat(np.arange(n), length), recorded.ravel()
+    present = codes > 0
+    blocks = [sp.csr_matrix((np.ones(present.sum()), (rows[present], codes[present] - 1)), shape=(n, vocabulary - 1))]
+    latest = _from_latest(recorded, 1)[:, 0]
+    has = latest > 0
+    blocks.append(sp.csr_matrix((np.ones(has.sum()), (np.flatnonzero(has), latest[has] - 1)), shape=(n, vocabulary - 1)))
+    if bigrams and length > 1:
+        first, second = recorded[:, :-1].ravel(), recorded[:, 1:].ravel()
+        pair_rows = np.repeat(np.arange(n), length - 1)
+        both = (first > 0) & (second > 0)
+        pair = (first[both] - 1) * (vocabulary - 1) + (second[both] - 1)
+        bigram = sp.csr_matrix((np.ones(both.sum()), (pair_rows[both], pair)), shape=(n, (vocabulary - 1) ** 2))
+        bigram.data[:] = 1.0
+        blocks.append(bigram)
+    return blocks
+
+
+def _from_latest(sequence: np.ndarray, length: int) -> np.ndarray:
+    """[n, length] the category at each position counted from the latest page (0 = no page)."""
+    n = len(sequence)
+    if length == 0:
+        return np.zeros((n, 0), dtype=sequence.dtype)
+    filled = (sequence > 0).sum(axis=1)
+    return np.stack([np.where(filled > i, sequence[np.arange(n), np.maximum(filled - 1 - i, 0)], 0)
+                     for i in range(length)], axis=1)
 
 
 def fit_logistic(
@@ -66,17 +99,18 @@ def fit_logistic(
 def tree_design(inputs: Inputs, encoder: Encoder) -> tuple[np.ndarray, np.ndarray]:
     """Dense matrix for the trees and its categorical-column mask.
 
-    Columns: page category counts, page category at each position from the latest (0 = no page),
-    the tabular block, and each categorical input as its vocabulary index.
+    Columns: page category counts, page category at each position from the latest (0 = no page), the same
+    for the recorded history when the model reads it, the tabular block, and each categorical input as its
+    vocabulary index.
     """
-    sequence = inputs.sequence
-    n, length = sequence.shape
+    sequence, recorded = inputs.sequence, inputs.recorded
+    length = sequence.shape[1]
     counts = np.stack([(sequence == code).sum(axis=1) for code in range(1, encoder.vocabulary_size)], axis=1)
-    filled = (sequence > 0).sum(axis=1)
-    from_latest = np.stack([np.where(filled > i, sequence[np.arange(n), np.maximum(filled - 1 - i, 0)], 0)
-                            for i in range(length)], axis=1)
-    blocks = [counts, from_latest, inputs.tabular, inputs.categorical]
-    categorical = np.concatenate([np.zeros(counts.shape[1], bool), np.ones(length, bool),
+    from_latest = _from_latest(sequence, length)
+    # the recorded history beside an event window: its page at each position from the latest
+    recorded_latest = _from_latest(recorded, recorded.shape[1])
+    blocks = [counts, from_latest, recorded_latest, inputs.tabular, inputs.categorical]
+    categorical = np.concatenate([np.zeros(counts.shape[1], bool), np.ones(length + recorded.shape[1], bool),
                                   np.zeros(inputs.tabular.shape[1], bool),
                                   np.array([size <= MAX_TREE_CATEGORIES for size in encoder.category_sizes().values()],
                                            dtype=bool)])

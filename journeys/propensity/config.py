@@ -43,6 +43,8 @@ class PropensityConfig:
         "first_conversion", "time-correct inputs (cut in SQL)", var="journeys_propensity_cutoff")
     units: tuple[int, ...] = setting((64,), "units of the stacked bidirectional LSTM layers, one per entry")
     embedding_dim: int = setting(8, "size of the page-category embedding")
+    recorded_units: int = setting(16, "units of the bidirectional LSTM over the recorded history, read beside an "
+                                  "event window")
     categorical_embedding_dim: int = setting(4, "size of each categorical feature's embedding")
     dense_units: int = setting(32, "dense ReLU layer between the joined inputs and the softmax (0 = none)")
     epochs: int = setting(30, "most epochs; early stopping on validation ROC AUC keeps the best epoch's weights")
@@ -68,9 +70,9 @@ class PropensityConfig:
     recurrent_dropout: float = setting(0.0, "dropout inside the LSTMs (without a search)")
     embedding_l2: float = setting(1e-4, "L2 penalty on every embedding (without a search)")
     search: tuple[tuple[tuple[str, float], ...], ...] = setting(
-        ((("dropout", 0.2), ("embedding_l2", 1e-4)), (("dropout", 0.4), ("embedding_l2", 1e-3))),
-        "at most 6 settings of dropout / recurrent_dropout / embedding_l2, each trained; the best validation "
-        "ROC AUC is kept (empty: the single setting above)", parse=_search)
+        (), "at most 6 settings of dropout / recurrent_dropout / embedding_l2, each trained, the best validation "
+        "ROC AUC kept, e.g. [{dropout: 0.2, embedding_l2: 0.0001}, {dropout: 0.4, embedding_l2: 0.001}] "
+        "(empty: the single setting above, trained once)", parse=_search)
     search_train_contacts: int = setting(
         0, "each search setting trains on a seeded subsample of this many training contacts, the winner then "
         "once on all (0 = every setting on all; a small subsample favours too strong regularisation)")
@@ -93,7 +95,8 @@ class PropensityConfig:
             problems.append(f"journeys_propensity.leakage_mode={self.leakage_mode!r} is not 'error' or 'warn'")
         if not self.units or min(self.units) < 1:
             problems.append(f"journeys_propensity.units={list(self.units)} needs at least one positive size")
-        for name in ("embedding_dim", "categorical_embedding_dim", "epochs", "batch_size", "max_sequence_length"):
+        for name in ("embedding_dim", "recorded_units", "categorical_embedding_dim", "epochs", "batch_size",
+                     "max_sequence_length"):
             if getattr(self, name) < 1:
                 problems.append(f"journeys_propensity.{name}={getattr(self, name)} must be at least 1")
         if self.train_rows < 0:

@@ -21,6 +21,9 @@ MISSING, POOLED = 0, 1  # reserved indices of every categorical vocabulary
 FIRST_CONVERSION = "days_since_first_conversion"
 # Sequence columns of contact_features: the input (cut by var journeys_propensity_cutoff in SQL) and both versions.
 SEQUENCE_COLUMNS = {"first_conversion": "category_codes_before_conversion", "none": "category_codes_uncut"}
+# The recorded Last Page Seen history under the same cutoff: read beside an event window (page_events), whose
+# pages do not say which ones HubSpot kept, one per recent session.
+RECORDED_COLUMN = "recorded_category_codes"
 
 
 @dataclass(frozen=True)
@@ -48,14 +51,17 @@ class Inputs:
     sequence: np.ndarray  # int32 [n, max_sequence_length], oldest first, 0-padded at the end
     categorical: np.ndarray  # int32 [n, n_categorical]
     tabular: np.ndarray  # float32 [n, n_tabular]
+    recorded: np.ndarray  # int32 [n, recorded_length], the recorded history like `sequence`; [n, 0] without
 
     def rows(self, index: np.ndarray) -> Inputs:
         """The inputs of a subset of contacts."""
-        return Inputs(self.sequence[index], self.categorical[index], self.tabular[index])
+        return Inputs(self.sequence[index], self.categorical[index], self.tabular[index], self.recorded[index])
 
     def as_keras(self, categorical_features: tuple[str, ...]) -> dict[str, np.ndarray]:
         """Named arrays matching the network's input layers."""
         named = {"sequence": self.sequence, "tabular": self.tabular}
+        if self.recorded.shape[1]:
+            named["recorded"] = self.recorded
         for j, name in enumerate(categorical_features):
             named[f"cat_{name}"] = self.categorical[:, j : j + 1]
         return named
@@ -82,7 +88,7 @@ def model_columns(config: PropensityConfig) -> list[str]:
     contacts without page history, most of them) never leaves the warehouse, which keeps a large export's
     read to the model's own columns (journeys.warehouse.read_columns)."""
     target = [] if config.target in ("any_course", "segment") else [config.target]
-    return ["contact_id", "has_page_history", "page_count", "category_codes", *SEQUENCE_COLUMNS.values(),
+    return ["contact_id", "has_page_history", "page_count", "category_codes", *SEQUENCE_COLUMNS.values(), RECORDED_COLUMN,
             "is_buyer", "is_converted", *target, *config.numeric_features, FIRST_CONVERSION,
             *config.boolean_features, *config.categorical_features]
 
@@ -206,6 +212,7 @@ class Encoder:
     numeric_mean: list[float]
     numeric_std: list[float]
     cutoff: str = "none"  # var journeys_propensity_cutoff: dates after the First Conversion Date are missing
+    recorded_length: int = 0  # slots of the recorded history read beside the sequence; 0: none (`recorded_length`)
 
     @classmethod
     def fit(cls, train: pd.DataFrame, config: PropensityConfig, vocabulary_size: int) -> Encoder:
@@ -222,7 +229,8 @@ class Encoder:
         std = np.nanstd(logged, axis=0) if numeric else np.zeros(0)
         mean, std = np.nan_to_num(mean), np.where(np.nan_to_num(std) > 0, np.nan_to_num(std), 1.0)
         return cls(vocabulary_size, config.max_sequence_length, numeric, boolean, categorical, vocabularies,
-                   [float(v) for v in mean], [float(v) for v in std], config.cutoff)
+                   [float(v) for v in mean], [float(v) for v in std], config.cutoff,
+                   recorded_length(train) if config.target != "segment" else 0)
 
     @property
     def tabular_names(self) -> list[str]:
@@ -243,6 +251,11 @@ class Encoder:
         n = len(frame)
         codes = frame[sequence_column] if sequence_column in frame else pd.Series([[]] * n, dtype=object)
         sequence = pad_sequences(codes, self.max_sequence_length, self.vocabulary_size)
+        recorded = np.zeros((n, 0), dtype=np.int32)
+        if self.recorded_length:
+            if RECORDED_COLUMN not in frame:
+                raise ValueError(f"the model reads {RECORDED_COLUMN} beside the sequence; the contacts lack it")
+            recorded = pad_sequences(frame[RECORDED_COLUMN], self.recorded_length, self.vocabulary_size)
         categorical = np.zeros((n, len(self.categorical_features)), dtype=np.int32)
         for j, name in enumerate(self.categorical_features):
             if name not in frame:
@@ -258,7 +271,7 @@ class Encoder:
             else np.zeros(n) for name in self.boolean_features
         ]) if self.boolean_features else np.zeros((n, 0))
         tabular = np.hstack([scaled.reshape(n, -1), missing.reshape(n, -1).astype(np.float64), boolean])
-        return Inputs(sequence, categorical, tabular.astype(np.float32))
+        return Inputs(sequence, categorical, tabular.astype(np.float32), recorded)
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON-ready dict."""
@@ -272,6 +285,7 @@ class Encoder:
             "numeric_mean": self.numeric_mean,
             "numeric_std": self.numeric_std,
             "cutoff": self.cutoff,
+            "recorded_length": self.recorded_length,
         }
 
     @classmethod
@@ -281,7 +295,19 @@ class Encoder:
                    tuple(data["numeric_features"]), tuple(data["boolean_features"]),
                    tuple(data["categorical_features"]), {k: list(v) for k, v in data["vocabularies"].items()},
                    [float(v) for v in data["numeric_mean"]], [float(v) for v in data["numeric_std"]],
-                   str(data.get("cutoff", "none")))
+                   str(data.get("cutoff", "none")), int(data.get("recorded_length", 0)))
+
+
+def recorded_length(train: pd.DataFrame) -> int:
+    """Slots of the recorded history the network reads beside the sequence: the longest recorded history of the
+    training contacts when the sequences are not that history (they come from page_events), else 0 (the
+    sequences are the recorded history itself, and a second copy would add nothing)."""
+    if RECORDED_COLUMN not in train or train.empty:
+        return 0
+    recorded, sequences = train[RECORDED_COLUMN], train["category_codes"]
+    differs = any(not np.array_equal(_code_array(r, i), _code_array(c, i))
+                  for i, (r, c) in enumerate(zip(recorded, sequences, strict=True)))
+    return int(recorded.map(lambda codes: len(_code_array(codes, 0))).max()) if differs else 0
 
 
 def _code_array(codes: Any, row: int) -> np.ndarray:

@@ -37,7 +37,12 @@ def make_deterministic(seed: int) -> None:
 
 
 def build_network(encoder: Encoder, n_classes: int, config: PropensityConfig) -> keras.Model:
-    """Embedding(mask_zero) -> stacked BiLSTMs -> concat(categorical embeddings, tabular) -> softmax.
+    """Embedding(mask_zero) -> stacked BiLSTMs -> concat(recorded-history BiLSTM, categorical embeddings,
+    tabular) -> softmax.
+
+    With an event window (page_events), the recorded Last Page Seen history goes through a BiLSTM of its own
+    beside it: the window's pages do not say which of them HubSpot kept, one per recent session, and a
+    journey's effect sits on those (on the default export the window alone stayed 0.017 ROC AUC below truth).
 
     Regularised against the overfitting seen without it (validation ROC AUC falling after epoch 2 while
     validation loss still fell): L2 on every embedding, dropout on the LSTM inputs (and recurrent dropout)
@@ -45,8 +50,9 @@ def build_network(encoder: Encoder, n_classes: int, config: PropensityConfig) ->
     """
     penalty = keras.regularizers.L2(config.embedding_l2) if config.embedding_l2 > 0 else None
     sequence_in = keras.Input(shape=(encoder.max_sequence_length,), dtype="int32", name="sequence")
-    x = layers.Embedding(encoder.vocabulary_size, config.embedding_dim, mask_zero=True,
-                         embeddings_regularizer=penalty, name="category_embedding")(sequence_in)
+    embedding = layers.Embedding(encoder.vocabulary_size, config.embedding_dim, mask_zero=True,
+                                 embeddings_regularizer=penalty, name="category_embedding")
+    x = embedding(sequence_in)
     for i, units in enumerate(config.units):
         last = i == len(config.units) - 1
         lstm = layers.LSTM(units, return_sequences=not last, dropout=config.dropout,
@@ -55,6 +61,11 @@ def build_network(encoder: Encoder, n_classes: int, config: PropensityConfig) ->
         x = layers.Bidirectional(lstm, name=f"bilstm_{i + 1}")(x)
     inputs = {"sequence": sequence_in}
     parts = [x]
+    if encoder.recorded_length:  # the recorded history beside an event window, through the same embedding
+        recorded_in = keras.Input(shape=(encoder.recorded_length,), dtype="int32", name="recorded")
+        inputs["recorded"] = recorded_in
+        lstm = layers.LSTM(config.recorded_units, dropout=config.dropout, unroll=True)
+        parts.append(layers.Bidirectional(lstm, name="bilstm_recorded")(embedding(recorded_in)))
     for name, size in encoder.category_sizes().items():
         cat_in = keras.Input(shape=(1,), dtype="int32", name=f"cat_{name}")
         inputs[f"cat_{name}"] = cat_in

@@ -173,7 +173,8 @@ def _modelling_data(features: pd.DataFrame, category_codes: pd.DataFrame, config
              len(labelled.labels), len(split.train), len(split.validation), len(split.test))
     train = split.train
     fingerprint_of_training = fingerprint(labelled.features["contact_id"].to_numpy()[train], labelled.labels[train],
-                                          inputs.sequence[train], inputs.categorical[train], inputs.tabular[train])
+                                          inputs.sequence[train], inputs.categorical[train], inputs.tabular[train],
+                                          inputs.recorded[train])
     return ModellingData(everyone, labelled, split, encoder, inputs, int(codes.max()) + 1,
                          dict(zip(codes, category_codes["category"].astype(str), strict=True)), fingerprint_of_training)
 
@@ -337,12 +338,15 @@ def search_subsample(labels: np.ndarray, train: np.ndarray, size: int, seed: int
 def _shuffled_order_network(
     encoder: Encoder, n_classes: int, inputs: Inputs, labels: np.ndarray, split: Split, config: PropensityConfig
 ) -> np.ndarray:
-    """Test P(positive) of the same network trained and evaluated on each contact's pages shuffled."""
+    """Test P(positive) of the same network trained and evaluated on each contact's pages shuffled (the event
+    window and, beside it, the recorded history, each within itself)."""
     rng = np.random.default_rng(config.shuffle_seed)
-    sequence = inputs.sequence
-    keys = np.where(sequence > 0, rng.random(sequence.shape), 2.0)
-    shuffled = Inputs(np.take_along_axis(sequence, np.argsort(keys, axis=1, kind="stable"), axis=1),
-                      inputs.categorical, inputs.tabular)
+
+    def shuffle(sequence: np.ndarray) -> np.ndarray:
+        keys = np.where(sequence > 0, rng.random(sequence.shape), 2.0)
+        return np.take_along_axis(sequence, np.argsort(keys, axis=1, kind="stable"), axis=1)
+
+    shuffled = Inputs(shuffle(inputs.sequence), inputs.categorical, inputs.tabular, shuffle(inputs.recorded))
     keras_inputs = shuffled.as_keras(encoder.categorical_features)
     make_deterministic(config.seed)
     network = build_network(encoder, n_classes, config)

@@ -17,7 +17,7 @@ import numpy as np
 from journeys.contract import ACTIVITY_COLUMNS, COURSE_COLUMNS, DAYS_COLUMNS
 from journeys.contract import FLAG_COLUMNS as CONTRACT_FLAG_COLUMNS
 from journeys.contract import TEXT_COLUMNS as CONTRACT_TEXT_COLUMNS
-from journeys.service.schemas import ContactBase
+from journeys.service.schemas import ContactBase, PageView
 from journeys.urls import UrlCategorizer
 from journeys.urls.redaction import redact_text
 
@@ -33,7 +33,8 @@ DEFAULT_CACHED_URLS = 50_000
 class ContactBatch:
     """Contacts as columns. Numbers are float64 with NaN for missing, texts object arrays with None for
     missing, flags bool; `sequences` holds each contact's most recent category codes, oldest first,
-    0-padded at the end, and `page_count` how many of them are real."""
+    0-padded at the end, and `page_count` how many of them are real; `recorded` and `recorded_count` the same
+    for its recorded Last Page Seen history (`recorded_pages`)."""
 
     contact_id: np.ndarray
     numbers: dict[str, np.ndarray]
@@ -41,6 +42,8 @@ class ContactBatch:
     flags: dict[str, np.ndarray]
     sequences: np.ndarray
     page_count: np.ndarray
+    recorded: np.ndarray
+    recorded_count: np.ndarray
 
     def __len__(self) -> int:
         return len(self.contact_id)
@@ -57,13 +60,20 @@ class ContactBatch:
             return {name: values[index] for name, values in part.items()}
 
         return ContactBatch(self.contact_id[index], pick(self.numbers), pick(self.texts), pick(self.flags),
-                            self.sequences[index], self.page_count[index])  # fmt: skip
+                            self.sequences[index], self.page_count[index], self.recorded[index],
+                            self.recorded_count[index])  # fmt: skip
 
     def category_codes(self) -> list[list[int]]:
         """Each contact's codes, oldest first (what the model saw)."""
-        return [
-            row[:count] for row, count in zip(self.sequences.tolist(), self.page_count.tolist(), strict=True)
-        ]
+        return _lists(self.sequences, self.page_count)
+
+    def recorded_codes(self) -> list[list[int]]:
+        """Each contact's recorded-history codes, oldest first."""
+        return _lists(self.recorded, self.recorded_count)
+
+
+def _lists(padded: np.ndarray, counts: np.ndarray) -> list[list[int]]:
+    return [row[:count] for row, count in zip(padded.tolist(), counts.tolist(), strict=True)]
 
 
 class CategoryCodes:
@@ -122,15 +132,24 @@ def contact_batch(
     ]
     flags = {name: np.array([getattr(c, name) for c in contacts], dtype=bool) for name in flag_columns}
 
-    lengths = np.array([len(c.pages) for c in contacts], dtype=np.int64)
-    kept = np.minimum(lengths, sequence_length)
-    sequences = np.zeros((n, sequence_length), dtype=np.int64)
-    urls = [page.url for c in contacts for page in c.pages[-sequence_length:]]
-    if urls:
-        rows = np.repeat(np.arange(n), kept)
-        positions = np.arange(len(urls)) - np.repeat(np.cumsum(kept) - kept, kept)
-        sequences[rows, positions] = category_codes(urls)
+    sequences, kept = _page_codes([c.pages for c in contacts], category_codes, sequence_length)
+    recorded, recorded_kept = _page_codes([getattr(c, "recorded_pages", []) for c in contacts], category_codes,
+                                          sequence_length)
     numbers["page_count"] = kept.astype(np.float64)
     flags["has_page_history"] = kept > 0
     return ContactBatch(np.array([c.contact_id for c in contacts], dtype=np.int64), numbers, texts, flags,
-                        sequences, kept)  # fmt: skip
+                        sequences, kept, recorded, recorded_kept)  # fmt: skip
+
+
+def _page_codes(pages: list[list[PageView]], category_codes: CategoryCodes, length: int,
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """[n, length] category codes of each contact's most recent `length` pages, oldest first, 0-padded at the
+    end, and how many are real."""
+    kept = np.minimum(np.array([len(p) for p in pages], dtype=np.int64), length)
+    codes = np.zeros((len(pages), length), dtype=np.int64)
+    urls = [page.url for contact_pages in pages for page in contact_pages[-length:]]
+    if urls:
+        rows = np.repeat(np.arange(len(pages)), kept)
+        positions = np.arange(len(urls)) - np.repeat(np.cumsum(kept) - kept, kept)
+        codes[rows, positions] = category_codes(urls)
+    return codes, kept

@@ -162,7 +162,8 @@ class PropensityScorer:
         tabular = np.hstack(
             [scaled, absent.astype(np.float64), np.column_stack(flags) if flags else np.zeros((n, 0))]
         )
-        return Inputs(sequence, categorical, tabular.astype(np.float32)).as_keras(
+        recorded = pad_sequences(batch.recorded_codes(), encoder.recorded_length, encoder.vocabulary_size)
+        return Inputs(sequence, categorical, tabular.astype(np.float32), recorded).as_keras(
             encoder.categorical_features
         )
 

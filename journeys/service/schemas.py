@@ -118,6 +118,16 @@ SegmentContact = create_model(
 class PropensityContact(ContactBase):
     """A contact to score for purchase propensity: course flags are the label, so they are refused."""
 
+    recorded_pages: list[PageView] = Field(
+        default_factory=list,
+        max_length=MAX_PAGES_PER_CONTACT,
+        description="the contact's recorded Last Page Seen history (HubSpot's page history, at most its four "
+        "slots), oldest first, cut like `pages`; a model trained on an export with page_events reads it beside "
+        "`pages` (which then hold the on-site events), one trained on that history alone ignores it",
+    )
+
+    _recorded_in_visit_order = field_validator("recorded_pages")(ContactBase._dates_in_visit_order.__func__)
+
 
 C = TypeVar("C", bound=ContactBase)
 
