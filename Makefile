@@ -80,8 +80,11 @@ experiments: $(STAMP)
 figures: $(STAMP)
 	@$(BIN)/journeys figures
 
+# k-prototypes against kmodes, then the default export (seed 0, with page_events.csv) built as a first
+# `make build` does and as the next day's build does (a day of events appended, the saved models scoring).
 bench: $(STAMP)
 	$(BIN)/python scripts/bench_kprototypes.py
+	$(BIN)/python scripts/bench_scale.py --scale 1 --events --seed 0 --folder data/bench-build
 
 # The whole build (synth, dbt build, report) at SCALE x the spec's 336,955 contacts in data/bench-scale:
 # per-step time and peak memory, growth from 1x (1x runs first when its results are missing);
