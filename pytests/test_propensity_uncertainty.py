@@ -62,7 +62,11 @@ def test_figures_print_every_model_with_its_interval_and_the_order_effect():
     assert "| BiLSTM | 0.8100 [0.8000, 0.8200] | 0.4000 [0.3800, 0.4200] |  |" in table
     assert "| 0.8000 [0.7900, 0.8100] | n/a | 0.0100 [-0.0020, 0.0200] |" in table
     assert "| BiLSTM (retrained on shuffled pages) | 0.7980 [0.7800, 0.8100] | 0.0120 [0.0040, 0.0200] |" in table
-    assert "chosen: setting 1 (dropout 0.2, recurrent_dropout 0, embedding_l2 0.0001)" in table
+    assert "Validation ROC AUC 0.8000 of the single setting (dropout 0.2, recurrent_dropout 0, embedding_l2 0.0001;" in table
+    searched = pd.DataFrame([*rows, ("bilstm", "validation", "search_2_roc_auc", 0.79, None, None)],
+                            columns=["model_name", "split", "metric", "value", "ci_lower", "ci_upper"])
+    assert ("ROC AUC 0.8000, 0.7900 for the 2 settings of `journeys_propensity.search`; chosen: setting 1 (dropout 0.2, "
+            "recurrent_dropout 0, embedding_l2 0.0001)") in results_tables(searched)
     assert "this build's inputs: `journeys_propensity_cutoff: first_conversion`" in table
     assert "| every page and date (`none`) | 0.9000 [0.8900, 0.9100] |" in table
     assert "| jump from what follows the conversion (paired) | 0.1000 [0.0900, 0.1100] |" in table

@@ -241,13 +241,11 @@ def results_tables(metrics: pd.DataFrame) -> str:
             f"{name} {values.loc[('bilstm', 'validation', name), 'value']:g}"
             for name in ("dropout", "recurrent_dropout", "embedding_l2")
         )
-        lines += [
-            "",
-            (
-                f"Validation search: ROC AUC {scores} for the {len(search)} settings of "
-                f"`journeys_propensity.search`; chosen: setting {chosen} ({settings})."
-            ),
-        ]
+        line = (f"Validation search: ROC AUC {scores} for the {len(search)} settings of `journeys_propensity.search`; "
+                f"chosen: setting {chosen} ({settings}).")
+        if len(search) == 1:  # no search: the single configured setting, trained once
+            line = f"Validation ROC AUC {scores} of the single setting ({settings}; `journeys_propensity.search` empty)."
+        lines += ["", line]
     return "\n".join(lines)
 
 
