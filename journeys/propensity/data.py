@@ -212,7 +212,7 @@ class Encoder:
     numeric_mean: list[float]
     numeric_std: list[float]
     cutoff: str = "none"  # var journeys_propensity_cutoff: dates after the First Conversion Date are missing
-    recorded_length: int = 0  # slots of the recorded history read beside the sequence; 0: none (`recorded_length`)
+    recorded_length: int = 0  # recorded-history slots read beside the sequence; 0: none (recorded_length())
 
     @classmethod
     def fit(cls, train: pd.DataFrame, config: PropensityConfig, vocabulary_size: int) -> Encoder:
