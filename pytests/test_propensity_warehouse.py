@@ -71,14 +71,14 @@ def test_model_metrics_union_holds_the_propensity_rows(warehouse, metrics):
     assert segments[["ci_lower", "ci_upper"]].isna().all().all()
 
 
-def test_search_from_dbt_vars_and_order_effects_with_intervals(metrics):
+def test_the_setting_scored_on_validation_and_order_effects_with_intervals(metrics):
     validation = metrics[metrics["split"] == "validation"].set_index("metric")["value"]
-    # the two settings of dbt_project.yml's journeys_propensity.search, each scored on validation
-    assert {"search_1_roc_auc", "search_2_roc_auc", "chosen_setting", "dropout", "embedding_l2"} <= set(
-        validation.index)
-    chosen = int(validation["chosen_setting"])
-    assert validation[f"search_{chosen}_roc_auc"] == max(validation["search_1_roc_auc"],
-                                                         validation["search_2_roc_auc"])
+    # no search by default (journeys_propensity.search empty): the single setting, trained once, on record
+    assert {"search_1_roc_auc", "chosen_setting", "dropout", "embedding_l2"} <= set(validation.index)
+    assert "search_2_roc_auc" not in validation.index and validation["chosen_setting"] == 1
+    defaults = PropensityConfig()
+    assert (validation["dropout"], validation["embedding_l2"]) == (defaults.dropout, defaults.embedding_l2)
+    assert 0.5 < validation["search_1_roc_auc"] <= 1
     for model in ("bilstm", "bayes_optimal"):
         row = metrics[(metrics["model_name"] == model) & (metrics["metric"] == "order_effect")].iloc[0]
         assert row["ci_lower"] <= row["value"] <= row["ci_upper"]
