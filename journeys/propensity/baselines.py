@@ -33,21 +33,14 @@ class MajorityBaseline:
 def bag_of_categories(inputs: Inputs, encoder: Encoder, bigrams: bool) -> sp.csr_matrix:
     """Sparse design matrix: category counts, ordered bigram presence, tabular block, one-hot categoricals."""
     n, vocabulary = len(inputs.sequence), encoder.vocabulary_size
-    rows = np.repeat(np.arange(n), inputs.sequence.shape[1])
-    codes = inputs.sequence.ravel()
-    present = codes > 0
-    blocks = [sp.csr_matrix((np.ones(present.sum()), (rows[present], codes[present] - 1)),
-                            shape=(n, vocabulary - 1))]
+    blocks = [_category_counts(inputs.sequence, vocabulary)]
     if bigrams and inputs.sequence.shape[1] > 1:
-        first, second = inputs.sequence[:, :-1].ravel(), inputs.sequence[:, 1:].ravel()
-        pair_rows = np.repeat(np.arange(n), inputs.sequence.shape[1] - 1)
-        both = (first > 0) & (second > 0)
-        pair = (first[both] - 1) * (vocabulary - 1) + (second[both] - 1)
-        bigram = sp.csr_matrix((np.ones(both.sum()), (pair_rows[both], pair)), shape=(n, (vocabulary - 1) ** 2))
-        bigram.data[:] = 1.0
-        blocks.append(bigram)
-    if inputs.recorded.shape[1]:  # the recorded history beside an event window: its own counts, pairs, latest
-        blocks.extend(_recorded_blocks(inputs.recorded, vocabulary, bigrams))
+        blocks.append(_ordered_pairs(inputs.sequence, vocabulary))
+    if inputs.recorded.shape[1]:  # the recorded history beside an event window: its counts, latest page, pairs
+        latest = _from_latest(inputs.recorded, 1)
+        blocks += [_category_counts(inputs.recorded, vocabulary), _category_counts(latest, vocabulary)]
+        if bigrams and inputs.recorded.shape[1] > 1:
+            blocks.append(_ordered_pairs(inputs.recorded, vocabulary))
     blocks.append(sp.csr_matrix(inputs.tabular.astype(np.float64)))
     for j, size in enumerate(encoder.category_sizes().values()):
         blocks.append(sp.csr_matrix((np.ones(n), (np.arange(n), inputs.categorical[:, j])), shape=(n, size)))
@@ -56,25 +49,24 @@ def bag_of_categories(inputs: Inputs, encoder: Encoder, bigrams: bool) -> sp.csr
     return matrix
 
 
-def _recorded_blocks(recorded: np.ndarray, vocabulary: int, bigrams: bool) -> list[sp.csr_matrix]:
-    """Sparse blocks of the recorded history: category counts, its latest page one-hot and (with bigrams)
-    ordered pair presence."""
-    n, length = recorded.shape
-    rows, codes = np.repeat(np.arange(n), length), recorded.ravel()
+def _category_counts(sequence: np.ndarray, vocabulary: int) -> sp.csr_matrix:
+    """[n, vocabulary - 1] how often each category appears in each row (0 is padding)."""
+    n, length = sequence.shape
+    rows, codes = np.repeat(np.arange(n), length), sequence.ravel()
     present = codes > 0
-    blocks = [sp.csr_matrix((np.ones(present.sum()), (rows[present], codes[present] - 1)), shape=(n, vocabulary - 1))]
-    latest = _from_latest(recorded, 1)[:, 0]
-    has = latest > 0
-    blocks.append(sp.csr_matrix((np.ones(has.sum()), (np.flatnonzero(has), latest[has] - 1)), shape=(n, vocabulary - 1)))
-    if bigrams and length > 1:
-        first, second = recorded[:, :-1].ravel(), recorded[:, 1:].ravel()
-        pair_rows = np.repeat(np.arange(n), length - 1)
-        both = (first > 0) & (second > 0)
-        pair = (first[both] - 1) * (vocabulary - 1) + (second[both] - 1)
-        bigram = sp.csr_matrix((np.ones(both.sum()), (pair_rows[both], pair)), shape=(n, (vocabulary - 1) ** 2))
-        bigram.data[:] = 1.0
-        blocks.append(bigram)
-    return blocks
+    return sp.csr_matrix((np.ones(present.sum()), (rows[present], codes[present] - 1)), shape=(n, vocabulary - 1))
+
+
+def _ordered_pairs(sequence: np.ndarray, vocabulary: int) -> sp.csr_matrix:
+    """[n, (vocabulary - 1)^2] presence of each ordered pair of consecutive pages."""
+    n, length = sequence.shape
+    first, second = sequence[:, :-1].ravel(), sequence[:, 1:].ravel()
+    pair_rows = np.repeat(np.arange(n), length - 1)
+    both = (first > 0) & (second > 0)
+    pair = (first[both] - 1) * (vocabulary - 1) + (second[both] - 1)
+    bigram = sp.csr_matrix((np.ones(both.sum()), (pair_rows[both], pair)), shape=(n, (vocabulary - 1) ** 2))
+    bigram.data[:] = 1.0
+    return bigram
 
 
 def _from_latest(sequence: np.ndarray, length: int) -> np.ndarray:

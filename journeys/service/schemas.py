@@ -55,6 +55,15 @@ class PageView(BaseModel):
         return value
 
 
+def _in_visit_order(pages: list[PageView]) -> list[PageView]:
+    """Dated pages must not go back in time: the list is the visit order."""
+    dated = [page.seen_at for page in pages if page.seen_at is not None]
+    for position, (earlier, later) in enumerate(itertools.pairwise(dated), start=1):
+        if later < earlier:
+            raise ValueError(f"pages are not in visit order: dated page {position + 1} is older than {position}")
+    return pages
+
+
 class ContactBase(BaseModel):
     """Features of one contact, as the export holds them; every feature is optional (missing = NULL)."""
 
@@ -95,17 +104,7 @@ class ContactBase(BaseModel):
         description="pages seen, oldest first; only the most recent `journeys_max_sequence_length` (of the build the model came from) are used",
     )
 
-    @field_validator("pages")
-    @classmethod
-    def _dates_in_visit_order(cls, pages: list[PageView]) -> list[PageView]:
-        """Dated pages must not go back in time: the list is the visit order."""
-        dated = [page.seen_at for page in pages if page.seen_at is not None]
-        for position, (earlier, later) in enumerate(itertools.pairwise(dated), start=1):
-            if later < earlier:
-                raise ValueError(
-                    f"pages are not in visit order: dated page {position + 1} is older than {position}"
-                )
-        return pages
+    _pages_in_visit_order = field_validator("pages")(_in_visit_order)
 
 
 # A contact to segment: the course flags (one per course of the contract) are segment features.
@@ -126,7 +125,7 @@ class PropensityContact(ContactBase):
         "`pages` (which then hold the on-site events), one trained on that history alone ignores it",
     )
 
-    _recorded_in_visit_order = field_validator("recorded_pages")(ContactBase._dates_in_visit_order.__func__)
+    _recorded_in_visit_order = field_validator("recorded_pages")(_in_visit_order)
 
 
 C = TypeVar("C", bound=ContactBase)
